@@ -1,0 +1,99 @@
+"""The local admin channel: a Unix socket in the data directory, usable only by its owner.
+
+While `footfall serve` holds the embedded store, CLI commands send their request here
+and the server runs it, since chDB lets only one process open a data directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from . import commands
+from .store import Store
+
+SOCKET_NAME = "admin.sock"
+MAX_REQUEST = 1 << 20
+
+
+class AdminError(Exception):
+    pass
+
+
+class AdminServer:
+    def __init__(self, path: Path, store: Store, on_result: Any = None) -> None:
+        self.path = path
+        self.store = store
+        self.on_result = on_result
+        self.server: asyncio.base_events.Server | None = None
+
+    async def start(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        old = os.umask(0o177)  # the socket is created 0600: only the data directory's owner
+        try:
+            self.server = await asyncio.start_unix_server(self.handle, path=str(self.path))
+        finally:
+            os.umask(old)
+
+    async def stop(self) -> None:
+        if self.server:
+            self.server.close()
+            await self.server.wait_closed()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = await reader.readline()
+            request = json.loads(line[:MAX_REQUEST])
+            name = request["command"]
+            if name not in commands.COMMANDS:
+                raise ValueError(f"unknown command {name!r}")
+            result = await self.store.run(commands.run, self.store, name, request.get("args", {}))
+            if self.on_result:
+                await self.on_result(name, result)
+            reply: dict[str, Any] = {"ok": True, "result": result}
+        except Exception as exc:  # the reply carries the error to the CLI, which prints it
+            reply = {"ok": False, "error": str(exc)}
+        writer.write(json.dumps(reply).encode() + b"\n")
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+        writer.close()
+
+
+def call(path: Path, name: str, args: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(str(path))
+        sock.sendall(json.dumps({"command": name, "args": args}).encode() + b"\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    reply = json.loads(data)
+    if not reply.get("ok"):
+        raise AdminError(reply.get("error", "admin request failed"))
+    return reply["result"]
+
+
+def wait_and_call(path: Path, name: str, args: dict[str, Any], wait: float = 60.0) -> dict[str, Any]:
+    """The server holding the data directory may still be starting: wait for its socket."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return call(path, name, args)
+        except (FileNotFoundError, ConnectionRefusedError):
+            if time.monotonic() > deadline:
+                raise AdminError(
+                    f"the data directory is in use but no server answers on {path}"
+                ) from None
+            time.sleep(0.2)

@@ -1,0 +1,69 @@
+"""One Starlette app: ingestion, the read API, the snippet, and (as they land) the dashboard pages."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from importlib import resources
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import api
+from .admin import SOCKET_NAME, AdminServer
+from .auth import TokenCache
+from .ingest.routes import routes as ingest_routes
+from .runtime import Runtime
+from .settings import Config
+from .sites import Site
+
+log = logging.getLogger("footfall")
+
+
+def snippet_bytes() -> bytes:
+    return (resources.files("collector") / "static" / "f.js").read_bytes()
+
+
+def create_app(config: Config, runtime: Runtime | None = None, on_started: Any = None) -> Starlette:
+    runtime = runtime or Runtime(config)
+    store = runtime.store_or_open()
+    token_cache = TokenCache(store)
+    script = snippet_bytes()
+
+    async def snippet(request: Request) -> Response:
+        return Response(
+            script,
+            media_type="application/javascript",
+            headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
+
+        async def after_command(name: str, result: dict[str, Any]) -> None:
+            if name == "site.create":
+                runtime.sites.put(Site(result["key"], result["name"], tuple(result["origins"])))
+                await store.run(runtime.sites.reload)
+
+        admin = AdminServer(config.data_dir / SOCKET_NAME, store, after_command)
+        await admin.start()
+        app.state.runtime = runtime
+        if on_started:
+            await on_started(runtime)
+        try:
+            yield
+        finally:
+            await admin.stop()
+            await runtime.stop()
+
+    routes = [
+        *ingest_routes(runtime.ingestor),
+        *api.routes(store, token_cache),
+        Route("/f.js", snippet),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

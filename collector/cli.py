@@ -1,0 +1,144 @@
+"""`footfall`: serve, demo, and the commands that create sites, users and tokens."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import sys
+from typing import Any
+
+from . import admin, commands, settings
+from .runtime import DataDirBusy, Runtime
+from .settings import SETTINGS, Config
+
+STORE_SETTINGS = ("data", "clickhouse_url", "cluster")
+
+
+def add_settings(parser: argparse.ArgumentParser, names: tuple[str, ...] | None = None) -> None:
+    for s in SETTINGS:
+        if names is not None and s.name not in names:
+            continue
+        kind = type(s.default)
+        if kind is bool:
+            parser.add_argument(s.flag, dest=s.name, default=None,
+                                type=lambda v: v.lower() in ("1", "true", "yes", "on"),
+                                help=f"{s.help} [{s.env}, default {s.default}]")
+        else:
+            parser.add_argument(s.flag, dest=s.name, default=None, type=kind,
+                                help=f"{s.help} [{s.env}, default {s.default!r}]")
+
+
+def config_of(ns: argparse.Namespace) -> Config:
+    return settings.load({s.name: getattr(ns, s.name, None) for s in SETTINGS})
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="footfall", description="Self-hosted journey analytics.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the collector, API and dashboard")
+    add_settings(serve)
+
+    demo = sub.add_parser("demo", help="seed demo data (once per data directory), then serve")
+    add_settings(demo)
+    demo.add_argument("--sessions", type=int, default=1500)
+    demo.add_argument("--days", type=int, default=14)
+
+    site = sub.add_parser("site", help="manage sites").add_subparsers(dest="action", required=True)
+    site_create = site.add_parser("create", help="create a site; prints its key and snippet")
+    site_create.add_argument("name")
+    site_create.add_argument("--origin", dest="origins", action="append", required=True, nargs="+")
+    site_create.add_argument("--key", help="choose the site key instead of a random one")
+    site_create.add_argument("--public-url", default="", help="where visitors reach Footfall")
+    site_create.add_argument("--json", action="store_true")
+    add_settings(site_create, STORE_SETTINGS)
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
+    user_create = user.add_parser("create", help="create a dashboard user")
+    user_create.add_argument("email")
+    user_create.add_argument("--role", choices=("admin", "viewer"), default="viewer")
+    user_create.add_argument("--password-stdin", action="store_true")
+    user_create.add_argument("--json", action="store_true")
+    add_settings(user_create, STORE_SETTINGS)
+
+    token = sub.add_parser("token", help="manage API tokens").add_subparsers(dest="action", required=True)
+    token_create = token.add_parser("create", help="create an API token; prints it once")
+    token_create.add_argument("name")
+    token_create.add_argument("--site", default="", help="limit the token to this site key")
+    token_create.add_argument("--json", action="store_true")
+    add_settings(token_create, STORE_SETTINGS)
+    return parser
+
+
+def execute(config: Config, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Run a command on the store directly, or through the server that holds the data directory."""
+    if config.embedded:
+        runtime = Runtime(config)
+        try:
+            store = runtime.open_store()
+        except DataDirBusy:
+            return admin.wait_and_call(config.data_dir / admin.SOCKET_NAME, name, args)
+        try:
+            return commands.run(store, name, args)
+        finally:
+            store.close()
+            runtime.release()
+    runtime = Runtime(config)
+    store = runtime.open_store()
+    try:
+        return commands.run(store, name, args)
+    finally:
+        store.close()
+
+
+def read_password(ns: argparse.Namespace) -> str:
+    if ns.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise SystemExit("footfall: no terminal for a password prompt; use --password-stdin")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise SystemExit("footfall: passwords differ")
+    return first
+
+
+def print_result(ns: argparse.Namespace, result: dict[str, Any], human: str) -> None:
+    print(json.dumps(result) if ns.json else human)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = build_parser().parse_args(argv)
+    config = config_of(ns)
+    logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    try:
+        if ns.command == "serve":
+            from .server import serve
+
+            serve(config)
+        elif ns.command == "demo":
+            from .demo.seed import serve_demo
+
+            serve_demo(config, sessions=ns.sessions, days=ns.days)
+        elif ns.command == "site":
+            origins = [o for group in ns.origins for o in group]
+            public = ns.public_url or f"http://{config.host}:{config.port}"
+            result = execute(config, "site.create", {"name": ns.name, "origins": origins,
+                                                     "key": ns.key, "public_url": public})
+            print_result(ns, result, f"site key: {result['key']}\nsnippet:  {result['snippet']}")
+        elif ns.command == "user":
+            result = execute(config, "user.create",
+                             {"email": ns.email, "password": read_password(ns), "role": ns.role})
+            print_result(ns, result, f"created {result['role']} {result['email']}")
+        elif ns.command == "token":
+            result = execute(config, "token.create", {"name": ns.name, "site": ns.site})
+            print_result(ns, result, result["token"])
+    except (ValueError, admin.AdminError) as exc:
+        print(f"footfall: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

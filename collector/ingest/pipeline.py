@@ -1,0 +1,158 @@
+"""Ingestion as a list of small steps: each passes the batch on, refuses it, or drops it with a reason."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+from collections.abc import Mapping
+
+import msgspec
+
+from ..clock import now_ms
+from ..settings import Config
+from ..sites import Site, SiteCache
+from . import rows, wire
+from .decode import decode, unwrap
+from .enrich import client_of, visitor_hash
+from .ratelimit import RateLimiter
+from .rejection import Counters, Drop, Rejected
+from .salts import DailySalt
+from .spool import Spool, SpoolFull
+
+RETRY_AFTER_FULL = 2
+
+
+@dataclasses.dataclass
+class Request:
+    """What the HTTP layer hands over: no framework types past this point."""
+
+    body: bytes
+    headers: Mapping[str, str]
+    ip: str
+
+
+@dataclasses.dataclass
+class Outcome:
+    accepted: int = 0
+    dropped: Drop | None = None
+
+    def body(self) -> dict[str, object]:
+        out: dict[str, object] = {"accepted": self.accepted}
+        if self.dropped:
+            out["dropped"] = self.dropped.value
+        return out
+
+
+class RecentIds:
+    """Batch ids seen lately, so a replayed or retried beacon is stored once."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self.ids: collections.OrderedDict[tuple[str, str], None] = collections.OrderedDict()
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return key in self.ids
+
+    def add(self, key: tuple[str, str]) -> None:
+        self.ids[key] = None
+        if len(self.ids) > self.size:
+            self.ids.popitem(last=False)
+
+
+class Ingestor:
+    def __init__(self, config: Config, sites: SiteCache, salt: DailySalt, spool: Spool) -> None:
+        self.config = config
+        self.sites = sites
+        self.salt = salt
+        self.spool = spool
+        self.limiter = RateLimiter(config.rate_limit, config.rate_burst)
+        self.counters = Counters()
+        self.recent = RecentIds()
+
+    # -- the steps ---------------------------------------------------------------
+    async def site_for(self, key: str, headers: Mapping[str, str]) -> Site:
+        site = await self.sites.get(key)
+        if site is None:
+            raise Rejected(403, "site", f"unknown site {key!r}")
+        origin = headers.get("origin", "")
+        if not origin:
+            raise Rejected(403, "origin", "an Origin header is required")
+        if not site.allows(origin):
+            raise Rejected(403, "origin", f"origin {origin!r} is not allowed for this site")
+        return site
+
+    def limit(self, req: Request, site: Site) -> None:
+        if not self.limiter.allow(req.ip, site.key):
+            raise Rejected(429, "rate", "too many requests", self.limiter.retry_after())
+
+    def drop_reason(self, req: Request, site: Site, batch_id: str | None) -> Drop | None:
+        if client_of(req.headers.get("user-agent", "")).is_bot:
+            return Drop.BOT
+        if site.honour_dnt and (
+            req.headers.get("dnt") == "1" or req.headers.get("sec-gpc") == "1"
+        ):
+            return Drop.DO_NOT_TRACK
+        if batch_id and (site.key, batch_id) in self.recent:
+            return Drop.DUPLICATE
+        return None
+
+    async def context(self, req: Request, site: Site) -> rows.Context:
+        user_agent = req.headers.get("user-agent", "")
+        salt = await self.salt.current()
+        return rows.Context(
+            received_ms=now_ms(),
+            visitor_id=visitor_hash(salt, site.key, req.ip, user_agent),
+            client=client_of(user_agent),
+            retention_days=site.retention_days,
+        )
+
+    async def spool_payload(self, payload: bytes, count: int) -> None:
+        try:
+            await self.spool.append(payload, count)
+        except SpoolFull as exc:
+            self.counters.add("rejected.spool_full")
+            raise Rejected(503, "spool", f"ingestion is saturated: {exc}", RETRY_AFTER_FULL) from None
+
+    # -- the endpoints -------------------------------------------------------------
+    async def batch(self, req: Request) -> Outcome:
+        try:
+            raw = unwrap(req.body, req.headers.get("content-encoding", ""), self.config.max_body_kb * 1024)
+            batch = decode(raw, wire.batch_decoder)
+            if len(batch.events) > self.config.max_events:
+                raise Rejected(413, "$.e", f"at most {self.config.max_events} events per batch")
+            site = await self.site_for(batch.site, req.headers)
+            self.limit(req, site)
+        except Rejected as exc:
+            self.counters.add(f"rejected.{exc.status}")
+            raise
+        dropped = self.drop_reason(req, site, batch.batch_id)
+        if dropped:
+            self.counters.add(f"dropped.{dropped.value}")
+            return Outcome(dropped=dropped)
+        ctx = await self.context(req, site)
+        payload, count = rows.encode_lines(rows.rows_of(batch, ctx))
+        if count:
+            await self.spool_payload(payload, count)
+        if batch.batch_id:
+            self.recent.add((site.key, batch.batch_id))
+        self.counters.add("accepted.batches")
+        self.counters.add("accepted.rows", count)
+        return Outcome(accepted=len(batch.events))
+
+    async def replay(self, req: Request) -> Outcome:
+        try:
+            raw = unwrap(req.body, req.headers.get("content-encoding", ""), self.config.max_replay_kb * 1024)
+            chunk = decode(raw, wire.replay_decoder)
+            site = await self.site_for(chunk.site, req.headers)
+            self.limit(req, site)
+        except Rejected as exc:
+            self.counters.add(f"rejected.{exc.status}")
+            raise
+        dropped = self.drop_reason(req, site, None)
+        if dropped:
+            return Outcome(dropped=dropped)
+        ctx = await self.context(req, site)
+        line = b"replay_chunks\t" + msgspec.json.encode(rows.replay_row(chunk, ctx)) + b"\n"
+        await self.spool_payload(line, 1)
+        self.counters.add("accepted.replay_chunks")
+        return Outcome(accepted=1)

@@ -1,0 +1,231 @@
+"""A validated batch to the rows of each table, encoded as NDJSON lines for the spool."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from . import wire
+from .enrich import Client, clock_skew_ms, device_class, referrer_host, split_url
+
+# Longer strings are truncated, not refused: the rest of the batch is still worth keeping.
+MAX_TEXT = {
+    "url": 2048,
+    "referrer": 2048,
+    "title": 300,
+    "selector": 512,
+    "text": 100,
+    "message": 1024,
+    "stack": 8192,
+    "source": 2048,
+    "name": 128,
+    "props": 4096,
+    "utm": 256,
+    "attribution": 4096,
+}
+MAX_FUTURE_MS = 60_000
+
+_encode = msgspec.json.Encoder().encode
+_NUMBERS = re.compile(r"\d+")
+
+
+def cut(value: str, kind: str) -> str:
+    limit = MAX_TEXT[kind]
+    return value if len(value) <= limit else value[:limit]
+
+
+def timestamp(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def error_fingerprint(message: str, source: str, stack: str) -> str:
+    """Errors that differ only in numbers (ids, counts, line offsets) group together."""
+    first_frame = next((line.strip() for line in stack.splitlines()[1:2]), "")
+    basis = "\x00".join(_NUMBERS.sub("0", part) for part in (message, source.split("?")[0], first_frame))
+    return hashlib.blake2b(basis.encode(), digest_size=8).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """Per-batch facts the server knows: who sent it, when, and the site's retention."""
+
+    received_ms: int
+    visitor_id: str
+    client: Client
+    retention_days: int
+
+
+def rows_of(batch: wire.Batch, ctx: Context) -> Iterator[tuple[str, dict[str, Any]]]:
+    skew = clock_skew_ms(batch.sent_at, ctx.received_ms)
+    url, path, _ = split_url(batch.url)
+    device = device_class(batch.viewport_width)
+    common = {
+        "site": batch.site,
+        "session_id": batch.session_id,
+        "visitor_id": batch.visitor_id or ctx.visitor_id,
+        "pageview_id": batch.pageview_id,
+        "path": cut(path, "url"),
+        "device": device,
+        "browser": ctx.client.browser,
+        "retention": ctx.retention_days,
+    }
+
+    def at(ts: int) -> str:
+        return timestamp(min(ts + skew, ctx.received_ms + MAX_FUTURE_MS))
+
+    for event in batch.events:
+        time = at(event.ts)
+        if isinstance(event, wire.PageView):
+            utm = batch.utm
+            yield "pageviews", {
+                **common,
+                "time": time,
+                "received": timestamp(ctx.received_ms),
+                "url": cut(url, "url"),
+                "title": cut(event.title, "title"),
+                "referrer": cut(split_url(batch.referrer)[0] if batch.referrer else "", "referrer"),
+                "referrer_host": referrer_host(batch.referrer),
+                "utm_source": cut(utm.source, "utm"),
+                "utm_medium": cut(utm.medium, "utm"),
+                "utm_campaign": cut(utm.campaign, "utm"),
+                "utm_term": cut(utm.term, "utm"),
+                "utm_content": cut(utm.content, "utm"),
+                "os": ctx.client.os,
+                "browser_version": ctx.client.browser_version,
+                "viewport_width": batch.viewport_width,
+                "viewport_height": batch.viewport_height,
+                "screen_width": batch.screen_width,
+                "screen_height": batch.screen_height,
+            }
+        elif isinstance(event, wire.Click):
+            yield "events", {
+                **common,
+                "time": time,
+                "type": "click",
+                "selector": cut(event.selector, "selector"),
+                "text": cut(event.text, "text"),
+                "x": event.x,
+                "y": event.y,
+                "rx": event.rx,
+                "ry": event.ry,
+                "viewport_width": event.viewport_width or batch.viewport_width,
+                "dead": int(event.no_effect),
+                "rage": int(event.rage),
+            }
+        elif isinstance(event, wire.MoveSamples):
+            for x, y in event.points:
+                yield "events", {
+                    **common,
+                    "time": time,
+                    "type": "move",
+                    "x": x,
+                    "y": y,
+                    "viewport_width": batch.viewport_width,
+                }
+        elif isinstance(event, wire.Scroll):
+            yield "events", {
+                **common,
+                "time": time,
+                "type": "scroll",
+                "y": event.depth,
+                "depth_share": event.depth_share,
+                "page_height": event.page_height,
+                "viewport_width": batch.viewport_width,
+            }
+        elif isinstance(event, wire.NavigationTiming):
+            yield "page_timings", {
+                **common,
+                "time": time,
+                "redirect": event.redirect,
+                "dns": event.dns,
+                "connect": event.connect,
+                "tls": event.tls,
+                "request": event.request,
+                "download": event.download,
+                "dom": event.dom,
+                "load": event.load,
+                "total": event.total,
+                "transfer_size": event.transfer_size,
+            }
+        elif isinstance(event, wire.WebVital):
+            yield "web_vitals", {
+                **common,
+                "time": time,
+                "name": event.name,
+                "value": event.value,
+                "rating": event.rating,
+                "target": cut(event.target, "selector"),
+                "attribution": cut(_encode(event.attribution).decode(), "attribution"),
+            }
+        elif isinstance(event, wire.JsError):
+            yield "errors", {
+                **common,
+                "time": time,
+                "os": ctx.client.os,
+                "kind": event.kind,
+                "message": cut(event.message, "message"),
+                "stack": cut(event.stack, "stack"),
+                "source": cut(event.source.split("?")[0], "source"),
+                "line": event.line,
+                "column": event.column,
+                "fingerprint": error_fingerprint(event.message, event.source, event.stack),
+            }
+        elif isinstance(event, wire.SlowResource):
+            yield "resources", {
+                **common,
+                "time": time,
+                "kind": cut(event.kind, "name"),
+                "url": cut(event.url.split("?")[0], "url"),
+                "duration": event.duration,
+                "transfer_size": event.transfer_size,
+            }
+        elif isinstance(event, wire.FormField):
+            yield "form_fields", {
+                **common,
+                "time": time,
+                "field": cut(event.selector, "selector"),
+                "first_input": event.first_input,
+                "time_in_field": event.time_in_field,
+                "changes": event.changes,
+                "refocus": event.refocus,
+                "hesitation": int(event.hesitation),
+                "abandoned": int(event.abandoned),
+            }
+        elif isinstance(event, wire.Custom):
+            yield "events", {
+                **common,
+                "time": time,
+                "type": "custom",
+                "name": cut(event.name, "name"),
+                "props": cut(_encode(event.props).decode(), "props"),
+            }
+
+
+def replay_row(chunk: wire.ReplayChunk, ctx: Context) -> dict[str, Any]:
+    skew = clock_skew_ms(chunk.sent_at, ctx.received_ms)
+    started = (chunk.started_at + skew) if chunk.started_at is not None else ctx.received_ms
+    return {
+        "site": chunk.site,
+        "session_id": chunk.session_id,
+        "pageview_id": chunk.pageview_id or "",
+        "seq": chunk.seq,
+        "time": timestamp(min(started, ctx.received_ms + MAX_FUTURE_MS)),
+        "received": timestamp(ctx.received_ms),
+        "encoding": chunk.encoding,
+        "data": chunk.data,
+        "retention": ctx.retention_days,
+    }
+
+
+def encode_lines(rows: Iterator[tuple[str, dict[str, Any]]]) -> tuple[bytes, int]:
+    """Spool payload: one `table<TAB>json` line per row, and the row count."""
+    parts = []
+    for table, row in rows:
+        parts.append(table.encode() + b"\t" + _encode(row) + b"\n")
+    return b"".join(parts), len(parts)

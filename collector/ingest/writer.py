@@ -1,0 +1,89 @@
+"""Moves sealed spool segments into ClickHouse, oldest first, and deletes each only after success.
+
+At-least-once: a crash between insert and delete replays the segment on start, and the
+per-segment, per-table insert deduplication token makes ClickHouse store it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+from pathlib import Path
+
+from ..store import Store
+from .spool import Spool
+
+log = logging.getLogger("footfall.writer")
+
+MAX_BACKOFF = 10.0
+
+
+def tables_of(frames: list[bytes]) -> dict[str, bytes]:
+    """Frame payloads (`table<TAB>json` lines) to one NDJSON block per table, in frame order."""
+    grouped: dict[str, list[bytes]] = collections.defaultdict(list)
+    for payload in frames:
+        for line in payload.splitlines():
+            table, _, row = line.partition(b"\t")
+            grouped[table.decode()].append(row)
+    return {table: b"\n".join(rows) + b"\n" for table, rows in grouped.items()}
+
+
+class Writer:
+    def __init__(self, spool: Spool, store: Store, collector_id: str) -> None:
+        self.spool = spool
+        self.store = store
+        self.collector_id = collector_id
+        self.written_segments = 0
+        self.failures = 0
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def write_segment(self, path: Path) -> int:
+        blocks = tables_of(Spool.read(path))
+        for table, lines in sorted(blocks.items()):
+            token = f"{self.collector_id}:{path.stem}:{table}"
+            self.store.insert_json(table, lines, token)
+        return sum(block.count(b"\n") for block in blocks.values())
+
+    async def write_pending(self) -> None:
+        """Write every sealed segment; raises on the first failure, keeping that segment."""
+        for path in self.spool.sealed():
+            await self.store.run(self.write_segment, path)
+            self.spool.remove(path)
+            self.written_segments += 1
+
+    async def run(self) -> None:
+        backoff = 0.1
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await self.spool.sealed_event.wait()
+            self.spool.sealed_event.clear()
+            try:
+                await self.write_pending()
+                backoff = 0.1
+            except Exception as exc:  # the store is down or refusing: keep the segment, retry later
+                self.failures += 1
+                log.warning("writer: insert failed, retrying in %.1fs: %s", backoff, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(MAX_BACKOFF, backoff * 2)
+                self.spool.sealed_event.set()
+                continue
+            if self._stopping:
+                return
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self.run(), name="spool-writer")
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Drain what is sealed (the spool was closed first), then stop; leftovers wait for the next start."""
+        self._stopping = True
+        self.spool.sealed_event.set()
+        if self._task is None:
+            return
+        done, _ = await asyncio.wait({self._task}, timeout=timeout)
+        if not done:
+            log.warning("writer: store not draining; the rest stays in the spool for the next start")
+            self._task.cancel()

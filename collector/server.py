@@ -1,0 +1,28 @@
+"""Runs the app under uvicorn with httptools and uvloop (h11 is about three times slower)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import uvicorn
+
+from .app import create_app
+from .runtime import Runtime
+from .settings import Config
+
+
+def serve(config: Config, on_started: Any = None) -> None:
+    runtime = Runtime(config)
+    runtime.open_store()
+    app = create_app(config, runtime, on_started)
+    uvicorn.run(
+        app,
+        host=config.host,
+        port=int(config.port),
+        loop="uvloop",
+        http="httptools",
+        log_level=config.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+        server_header=False,
+    )

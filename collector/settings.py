@@ -1,0 +1,105 @@
+"""Every setting in one table: it drives the CLI flags, the env variables and docs/configuration.md."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "FOOTFALL_"
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    cli: str = ""  # the flag, when it is not --name-with-dashes
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        return self.cli or "--" + self.name.replace("_", "-")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", "127.0.0.1", "Address the HTTP server binds to."),
+    Setting("port", 8000, "Port the HTTP server listens on."),
+    Setting("data", "./data", "Data directory: embedded ClickHouse, spool, admin socket."),
+    Setting(
+        "clickhouse_url",
+        "",
+        "chdb:///path (embedded, default chdb://<data>/clickhouse) or "
+        "http(s)://user:pass@host:8123/db for a ClickHouse server or cluster.",
+        cli="--clickhouse",
+    ),
+    Setting("cluster", "", "ClickHouse cluster name: DDL runs ON CLUSTER with replicated tables."),
+    Setting("spool_fsync", True, "fsync the spool before answering 202 (group-committed)."),
+    Setting("spool_fsync_interval_ms", 2, "How long a group commit waits to gather more batches."),
+    Setting("spool_quota_mb", 256, "Spool size past which ingestion answers 503."),
+    Setting("flush_interval_ms", 1000, "Oldest age of a spool segment before it is written."),
+    Setting("flush_rows", 5000, "Rows in a spool segment that seal it early."),
+    Setting("max_body_kb", 256, "Largest accepted batch body, compressed or not."),
+    Setting("max_replay_kb", 1024, "Largest accepted replay chunk body."),
+    Setting("max_events", 500, "Most events in one batch."),
+    Setting("rate_limit", 20.0, "Batches per second per client IP and site (token refill rate)."),
+    Setting("rate_burst", 200, "Token bucket size for the per IP and site rate limit."),
+    Setting("retention_days", 365, "Retention of new sites, in days."),
+    Setting("secret", "", "Signing secret for sessions; generated under <data> when empty."),
+    Setting("log_level", "info", "Server log level."),
+)
+
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, raw: Any) -> Any:
+    if raw is None:
+        return setting.default
+    kind = type(setting.default)
+    if kind is bool and isinstance(raw, str):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return kind(raw)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Resolved configuration: flag over environment over default."""
+
+    values: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.values["data"]).resolve()
+
+    @property
+    def store_url(self) -> str:
+        return self.values["clickhouse_url"] or f"chdb://{self.data_dir / 'clickhouse'}"
+
+    @property
+    def embedded(self) -> bool:
+        return self.store_url.startswith("chdb:")
+
+    def replace(self, **changes: Any) -> Config:
+        return Config({**self.values, **changes})
+
+
+def load(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Config:
+    env = os.environ if environ is None else environ
+    overrides = overrides or {}
+    values = {}
+    for s in SETTINGS:
+        raw = overrides.get(s.name)
+        if raw is None:
+            raw = env.get(s.env)
+        values[s.name] = _coerce(s, raw)
+    return Config(values)

@@ -1,0 +1,123 @@
+"""Sites: key, allowed origins and per-site settings, cached in memory for the ingestion path."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import secrets
+import time
+from urllib.parse import urlsplit
+
+from .clock import now
+from .store import Store
+
+KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+# Other collectors may create or edit sites; their changes are seen within this many seconds.
+REFRESH_SECONDS = 10.0
+_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Site:
+    key: str
+    name: str
+    origins: tuple[str, ...]
+    retention_days: int = 365
+    replay_sample: float = 1.0
+    heatmap_sample: float = 0.1
+    honour_dnt: bool = True
+
+    def allows(self, origin: str) -> bool:
+        return normalise_origin(origin) in self.origins or "*" in self.origins
+
+
+def normalise_origin(origin: str) -> str:
+    """scheme://host[:port], lower-cased, default ports dropped."""
+    origin = origin.strip()
+    if origin == "*":
+        return origin
+    parts = urlsplit(origin if "://" in origin else f"https://{origin}")
+    if not parts.hostname or parts.scheme not in ("http", "https"):
+        raise ValueError(f"not an origin: {origin!r}")
+    port = parts.port
+    default = {"http": 80, "https": 443}[parts.scheme]
+    host = parts.hostname.lower()
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def new_key() -> str:
+    return "".join(secrets.choice(KEY_ALPHABET) for _ in range(12))
+
+
+SELECT = """
+SELECT key, name, origins, retention_days, replay_sample, heatmap_sample, honour_dnt
+FROM sites FINAL WHERE deleted = 0
+"""
+
+
+def _site(row: tuple) -> Site:
+    key, name, origins, retention, replay, heatmap, dnt = row
+    return Site(key, name, tuple(origins), int(retention), float(replay), float(heatmap), bool(dnt))
+
+
+def save(store: Store, site: Site) -> Site:
+    if not _KEY.match(site.key):
+        raise ValueError("site key: letters, digits, '-' and '_' only, at most 64")
+    stamp = now()
+    store.insert_rows(
+        "sites",
+        ["key", "name", "origins", "retention_days", "replay_sample", "heatmap_sample",
+         "honour_dnt", "created", "updated", "deleted"],
+        [[site.key, site.name, list(site.origins), site.retention_days, site.replay_sample,
+          site.heatmap_sample, int(site.honour_dnt), stamp, stamp, 0]],
+    )
+    return site
+
+
+def create(store: Store, name: str, origins: list[str], key: str | None = None,
+           retention_days: int = 365) -> Site:
+    site = Site(
+        key=key or new_key(),
+        name=name,
+        origins=tuple(dict.fromkeys(normalise_origin(o) for o in origins)),
+        retention_days=retention_days,
+    )
+    return save(store, site)
+
+
+def load_all(store: Store) -> dict[str, Site]:
+    return {row[0]: _site(row) for row in store.rows(SELECT)}
+
+
+class SiteCache:
+    """Sites by key for the hot path; reloaded on a timer and on a miss (at most once a second)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.sites: dict[str, Site] = {}
+        self.loaded_at = 0.0
+        self._miss_reload_at = 0.0
+
+    def reload(self) -> None:
+        self.sites = load_all(self.store)
+        self.loaded_at = time.monotonic()
+
+    def stale(self) -> bool:
+        return time.monotonic() - self.loaded_at > REFRESH_SECONDS
+
+    async def get(self, key: str) -> Site | None:
+        if self.stale():
+            await self.store.run(self.reload)
+        site = self.sites.get(key)
+        if site is None and time.monotonic() - self._miss_reload_at > 1.0:
+            self._miss_reload_at = time.monotonic()
+            await self.store.run(self.reload)
+            site = self.sites.get(key)
+        return site
+
+    def put(self, site: Site) -> None:
+        self.sites[site.key] = site
+
+
+def snippet(host: str, key: str) -> str:
+    return f'<script defer src="{host.rstrip("/")}/f.js" data-site="{key}"></script>'

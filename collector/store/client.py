@@ -1,0 +1,90 @@
+"""The one place that creates a ClickHouse client; embedded chDB and a server differ only in the URL."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+
+log = logging.getLogger("footfall.store")
+T = TypeVar("T")
+
+DEFAULT_DATABASE = "footfall"
+
+
+def database_of(url: str) -> str:
+    """The database named by an http(s) URL's path, else footfall (chdb paths name a directory)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https"):
+        name = parts.path.strip("/").split("/")[0]
+        return name or DEFAULT_DATABASE
+    return DEFAULT_DATABASE
+
+
+def connect(url: str) -> Client:
+    scheme = urlsplit(url).scheme
+    if scheme not in ("chdb", "http", "https"):
+        raise ValueError(f"unsupported ClickHouse URL scheme {scheme!r}: use chdb:// or http(s)://")
+    if scheme == "chdb":
+        client = clickhouse_connect.get_client(dsn=url)
+    else:
+        parts = urlsplit(url)
+        server = parts._replace(path="").geturl()
+        client = clickhouse_connect.get_client(dsn=server, autogenerate_session_id=False)
+    database = database_of(url)
+    client.command(f"CREATE DATABASE IF NOT EXISTS {database}")
+    client.database = database
+    return client
+
+
+class Store:
+    """A client plus a thread pool: every blocking call runs off the event loop through `run`."""
+
+    def __init__(self, url: str, cluster: str = "", workers: int = 4) -> None:
+        self.url = url
+        self.cluster = cluster
+        self.client = connect(url)
+        self._pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="store")
+
+    @property
+    def embedded(self) -> bool:
+        return self.url.startswith("chdb:")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self.client.close()
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+
+    # -- blocking calls --------------------------------------------------------
+    def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.client.query(sql, parameters=params or {}).result_rows
+
+    def dicts(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        result = self.client.query(sql, parameters=params or {})
+        names = result.column_names
+        return [dict(zip(names, row, strict=True)) for row in result.result_rows]
+
+    def scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        found = self.rows(sql, params)
+        return found[0][0] if found else None
+
+    def command(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        return self.client.command(sql, parameters=params or {})
+
+    def insert_json(self, table: str, lines: bytes, token: str | None = None) -> None:
+        """One insert of NDJSON rows; a retried insert with the same token is stored once."""
+        settings = {"insert_deduplication_token": token} if token else {}
+        self.client.raw_insert(table, insert_block=lines, fmt="JSONEachRow", settings=settings)
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        self.client.insert(table, list(rows), column_names=list(columns))

@@ -1,0 +1,112 @@
+"""Numbered SQL migrations, applied at start-up, idempotent, recorded in `schema_migrations`.
+
+The files are written for one node. For a cluster the same text is rendered into
+`ON CLUSTER` DDL: each table becomes `<name>_local` on a Replicated engine plus a
+Distributed `<name>` over it, so queries and inserts keep using the plain names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from importlib import resources
+
+from .client import Store
+
+LEDGER = """
+CREATE TABLE IF NOT EXISTS schema_migrations {on_cluster}
+(version UInt32, name String, applied DateTime64(3, 'UTC') DEFAULT now64(3))
+ENGINE = {engine}
+ORDER BY version
+"""
+
+_CREATE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
+_ENGINE = re.compile(r"ENGINE = (Replacing)?MergeTree(\((\w*)\))?")
+_FILE = re.compile(r"^(\d{4})_(\w+)\.sql$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    def statements(self) -> list[str]:
+        body = "\n".join(line for line in self.sql.splitlines() if not line.lstrip().startswith("--"))
+        return [s.strip() for s in body.split(";") if s.strip()]
+
+
+def available() -> list[Migration]:
+    folder = resources.files("collector.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = _FILE.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), match.group(2), entry.read_text()))
+    return sorted(found, key=lambda m: m.version)
+
+
+def render(statement: str, cluster: str, database: str) -> list[str]:
+    """One node: the statement as written. Cluster: replicated local table plus Distributed."""
+    if not cluster:
+        return [statement]
+    match = _CREATE.search(statement)
+    if not match:
+        return [statement]
+    name = match.group(1)
+    local = f"{name}_local"
+    replacing = _ENGINE.search(statement)
+    if replacing is None:
+        raise ValueError(f"migration for {name} has no MergeTree engine")
+    version = replacing.group(3) or ""
+    kind = "ReplicatedReplacingMergeTree" if replacing.group(1) else "ReplicatedMergeTree"
+    args = f"'/clickhouse/tables/{{shard}}/{database}/{local}', '{{replica}}'"
+    if version:
+        args += f", {version}"
+    ddl = _CREATE.sub(f"CREATE TABLE IF NOT EXISTS {database}.{local} ON CLUSTER {cluster}", statement, 1)
+    ddl = _ENGINE.sub(f"ENGINE = {kind}({args})", ddl, 1)
+    ddl = ddl.replace("non_replicated_deduplication_window", "replicated_deduplication_window")
+    distributed = (
+        f"CREATE TABLE IF NOT EXISTS {database}.{name} ON CLUSTER {cluster} "
+        f"AS {database}.{local} ENGINE = Distributed({cluster}, {database}, {local}, "
+        f"{sharding_key(statement)})"
+    )
+    return [ddl, distributed]
+
+
+def sharding_key(statement: str) -> str:
+    """Rows of one session (or one config key) live on one shard, so FINAL and session reads stay local."""
+    if re.search(r"^\s*session_id ", statement, re.M):
+        return "cityHash64(session_id)"
+    order = re.search(r"ORDER BY \(?(\w+)", statement)
+    return f"cityHash64({order.group(1)})" if order else "rand()"
+
+
+def ledger_sql(cluster: str, database: str) -> list[str]:
+    statement = LEDGER.format(on_cluster="", engine="ReplacingMergeTree(applied)")
+    return render(statement, cluster, database)
+
+
+def applied(store: Store) -> set[int]:
+    return {row[0] for row in store.rows("SELECT DISTINCT version FROM schema_migrations")}
+
+
+def migrate(store: Store) -> list[int]:
+    """Apply what is missing; safe to run from several collectors at once (all DDL is IF NOT EXISTS)."""
+    database = store.client.database or "footfall"
+    for sql in ledger_sql(store.cluster, database):
+        store.command(sql)
+    done = applied(store)
+    newly = []
+    for migration in available():
+        if migration.version in done:
+            continue
+        for statement in migration.statements():
+            for sql in render(statement, store.cluster, database):
+                store.command(sql)
+        store.command(
+            "INSERT INTO schema_migrations (version, name) VALUES ({v:UInt32}, {n:String})",
+            {"v": migration.version, "n": migration.name},
+        )
+        newly.append(migration.version)
+    return newly
