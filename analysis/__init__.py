@@ -1,0 +1,1 @@
+"""Analyses over the store: heatmaps, funnels, performance, errors."""

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` writes its reports to bench/results/."""

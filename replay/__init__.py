@@ -1,0 +1,1 @@
+"""Session replay: recording reads, the session index, frustration signals, the player."""
