@@ -1,0 +1,65 @@
+"""Batches and requests for the integration tests."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any
+
+ORIGIN = "http://shop.test"
+CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+
+
+def make_batch(events: int = 3, **extra: Any) -> dict[str, Any]:
+    now = int(time.time() * 1000)
+    body = {
+        "v": 1, "site": "shop", "sid": uuid.uuid4().hex, "pv": uuid.uuid4().hex,
+        "id": uuid.uuid4().hex, "url": f"{ORIGIN}/product/1", "vw": 1280, "vh": 800,
+        "sent": now, "e": [{"t": "pageview", "ts": now}],
+    }
+    for i in range(events - 1):
+        body["e"].append({"t": "click", "ts": now + i, "s": "#buy", "x": 10 + i, "y": 20})
+    body.update(extra)
+    return body
+
+
+def post(url: str, body: bytes | dict[str, Any], headers: dict[str, str] | None = None,
+         path: str = "/i/v1/batch") -> tuple[int, Any, Any]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url + path, data=data, method="POST",
+        headers={"Content-Type": "text/plain", "Origin": ORIGIN, "User-Agent": CHROME, **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return resp.status, resp.headers, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as err:
+        raw = err.read()
+        return err.code, err.headers, json.loads(raw) if raw else None
+
+
+def get(url: str, token: str | None = None) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+
+
+def count(server_url: str, token: str, kind: str = "", site: str = "shop") -> int:
+    status, body = get(f"{server_url}/api/v1/sites/{site}/events/count?type={kind}", token)
+    assert status == 200, body
+    return body["count"]
+
+
+def wait_for_count(server_url: str, token: str, kind: str, expected: int, timeout: float = 20) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = count(server_url, token, kind)
+        if found >= expected or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)

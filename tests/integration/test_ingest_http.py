@@ -1,0 +1,122 @@
+"""POST /i/v1/batch against a real server: each bad input gets its 4xx, good input is stored."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from .helpers import CHROME, ORIGIN, count, make_batch, post, wait_for_count
+
+
+@pytest.fixture
+def server(shop_server):  # noqa: ANN001, ANN201
+    return shop_server
+
+
+def test_accepted_batch_is_queryable(server) -> None:  # noqa: ANN001
+    srv, token = server
+    before = count(srv.url, token, "click")
+    status, headers, body = post(srv.url, make_batch(events=5))
+    assert status == 202 and body == {"accepted": 5}
+    assert headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert wait_for_count(srv.url, token, "click", before + 4) == before + 4
+
+
+def test_gzip_body_with_and_without_header(server) -> None:  # noqa: ANN001
+    srv, token = server
+    before = count(srv.url, token, "pageview")
+    raw = gzip.compress(json.dumps(make_batch()).encode())
+    assert post(srv.url, raw)[0] == 202
+    assert post(srv.url, gzip.compress(json.dumps(make_batch()).encode()),
+                {"Content-Encoding": "gzip"})[0] == 202
+    assert wait_for_count(srv.url, token, "pageview", before + 2) == before + 2
+
+
+def test_preflight_is_answered(server) -> None:  # noqa: ANN001
+    import urllib.request
+
+    srv, _ = server
+    request = urllib.request.Request(srv.url + "/i/v1/batch", method="OPTIONS", headers={
+        "Origin": ORIGIN, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    with urllib.request.urlopen(request) as resp:
+        assert resp.status == 204
+        assert resp.headers["Access-Control-Allow-Origin"] == ORIGIN
+        assert "POST" in resp.headers["Access-Control-Allow-Methods"]
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "field"),
+    [
+        (b"{not json", {}, 400, "body"),
+        (b"", {}, 400, "body"),
+        (b"\x1f\x8b\x08garbage", {}, 400, "body"),
+        (json.dumps(make_batch(v=9)).encode(), {}, 400, "$.v"),
+        (json.dumps(make_batch(e=[{"t": "click", "ts": 1, "s": "#a", "x": "far", "y": 1}])).encode(),
+         {}, 400, "$.e[0].x"),
+        (json.dumps(make_batch(site="nope")).encode(), {}, 403, "site"),
+        (json.dumps(make_batch()).encode(), {"Origin": "https://evil.test"}, 403, "origin"),
+        (json.dumps(make_batch()).encode(), {"Origin": ""}, 403, "origin"),
+        (json.dumps(make_batch(events=501)).encode(), {}, 413, "$.e"),
+        (b"x" * (300 * 1024), {}, 413, "body"),
+        (gzip.compress(b" " * (30 * 1024 * 1024)), {}, 413, "body"),
+        (b"{}", {"Content-Encoding": "zstd"}, 415, "content-encoding"),
+    ],
+    ids=["malformed", "empty", "bad-gzip", "version", "wrong-type", "unknown-site", "wrong-origin",
+         "no-origin", "too-many-events", "too-large", "gzip-bomb", "unknown-encoding"],
+)
+def test_bad_input_gets_its_status(server, body, headers, status, field) -> None:  # noqa: ANN001
+    srv, _ = server
+    got, _, answer = post(srv.url, body, headers)
+    assert got == status, answer
+    assert answer["field"] == field and answer["error"]
+
+
+def test_bots_are_dropped_without_error(server) -> None:  # noqa: ANN001
+    srv, token = server
+    before = count(srv.url, token, "pageview")
+    bot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+    status, _, body = post(srv.url, make_batch(), {"User-Agent": bot})
+    assert status == 202 and body["dropped"] == "bot"
+    status, _, body = post(srv.url, make_batch(), {"DNT": "1"})
+    assert status == 202 and body["dropped"] == "do_not_track"
+    post(srv.url, make_batch())  # a marker that is stored, so we know the others had their chance
+    assert wait_for_count(srv.url, token, "pageview", before + 1) == before + 1
+
+
+def test_replayed_batch_is_stored_once(server) -> None:  # noqa: ANN001
+    srv, token = server
+    before = count(srv.url, token, "pageview")
+    batch = make_batch()
+    assert post(srv.url, batch)[2] == {"accepted": 3}
+    assert post(srv.url, batch)[2] == {"accepted": 0, "dropped": "duplicate"}
+    assert wait_for_count(srv.url, token, "pageview", before + 1) == before + 1
+    assert wait_for_count(srv.url, token, "pageview", before + 2, timeout=1.5) == before + 1
+
+
+def test_replay_chunk_endpoint(server) -> None:  # noqa: ANN001
+    srv, token = server
+    chunk = {"v": 1, "site": "shop", "sid": "replay-session", "seq": 0, "data": "[]"}
+    assert post(srv.url, chunk, path="/i/v1/replay")[0] == 202
+    assert post(srv.url, {**chunk, "seq": -1}, path="/i/v1/replay")[2]["field"] == "$.seq"
+    assert wait_for_count(srv.url, token, "replay", 1) >= 1
+
+
+def test_rate_limit_answers_429(tmp_path) -> None:  # noqa: ANN001
+    from tests.conftest import start_site_server
+
+    srv, _ = start_site_server(tmp_path / "data", {"FOOTFALL_RATE_LIMIT": "1", "FOOTFALL_RATE_BURST": "3"})
+    try:
+        answers = [post(srv.url, make_batch()) for _ in range(5)]
+        assert [a[0] for a in answers[:3]] == [202, 202, 202]
+        assert answers[4][0] == 429 and int(answers[4][1]["Retry-After"]) >= 1
+        assert answers[4][2]["field"] == "rate"
+    finally:
+        srv.stop()
+
+
+def test_user_agent_is_enriched(server) -> None:  # noqa: ANN001
+    srv, _ = server
+    assert post(srv.url, make_batch(), {"User-Agent": CHROME})[0] == 202
