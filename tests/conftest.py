@@ -67,12 +67,14 @@ class Server:
         raise TimeoutError(f"server not healthy: {self.read_log()}")
 
     def read_log(self) -> str:
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return (self.data.parent / f"server-{self.port}.log").read_text(errors="replace")[-4000:]
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(30)
+        self.log.close()
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -81,7 +83,8 @@ class Server:
                 self.proc.wait(60)
             except subprocess.TimeoutExpired:
                 self.kill()
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
 
 
 def query_store(data: Path, sql: str) -> list[list[Any]]:

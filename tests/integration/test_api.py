@@ -1,0 +1,37 @@
+"""The read API: bearer tokens required, dates validated, counts per type."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from .helpers import get, make_batch, post, wait_for_count
+
+
+def test_requires_a_valid_token(shop_server) -> None:  # noqa: ANN001
+    srv, _ = shop_server
+    url = f"{srv.url}/api/v1/sites/shop/events/count"
+    assert get(url)[0] == 401
+    assert get(url, "ff_not-a-real-token")[0] == 401
+    assert get(url, "garbage")[1]["field"] == "authorization"
+
+
+def test_counts_by_type_and_date(shop_server) -> None:  # noqa: ANN001
+    srv, token = shop_server
+    base = f"{srv.url}/api/v1/sites/shop/events/count"
+    before = get(f"{base}?type=error", token)[1]["count"]
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    batch = make_batch(events=1)
+    batch["e"].append({"t": "error", "ts": now, "msg": "TypeError: x is undefined"})
+    assert post(srv.url, batch)[0] == 202
+    assert wait_for_count(srv.url, token, "error", before + 1) == before + 1
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    status, body = get(f"{base}?type=error&from={tomorrow}&to={tomorrow}", token)
+    assert status == 200 and body["count"] == 0
+    assert get(f"{base}?type=teleport", token)[1]["field"] == "type"
+    assert get(f"{base}?from=yesterday", token)[1]["field"] == "from"
+    assert get(f"{base}?from=2026-02-02&to=2026-01-01", token)[0] == 400
+
+
+def test_openapi_lists_the_routes(shop_server) -> None:  # noqa: ANN001
+    status, doc = get(f"{shop_server[0].url}/api/openapi.json")
+    assert status == 200 and "/api/v1/sites/{site}/events/count" in doc["paths"]

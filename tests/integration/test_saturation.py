@@ -1,0 +1,73 @@
+"""Back-pressure: with the store refusing inserts the spool fills, the endpoint answers 503, and
+everything accepted arrives once the store is back."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from collector import settings, sites
+from collector.app import create_app
+from collector.runtime import Runtime
+from tests.conftest import free_port
+
+from .helpers import ORIGIN, make_batch, post
+
+
+@pytest.fixture
+def stalled_server(tmp_path: Path):  # noqa: ANN201
+    config = settings.load({
+        "data": str(tmp_path / "data"), "spool_quota_mb": 1, "rate_limit": 0,
+        "flush_interval_ms": 100, "log_level": "error",
+    }, environ={})
+    runtime = Runtime(config)
+    store = runtime.open_store()
+    sites.create(store, "Shop", [ORIGIN], key="shop")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(config, runtime), port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", runtime, store
+    server.should_exit = True
+    thread.join(60)
+
+
+def test_full_spool_answers_503_then_delivers_everything(stalled_server) -> None:  # noqa: ANN001
+    url, runtime, store = stalled_server
+    store.command("DETACH TABLE pageviews")  # every segment insert now fails part-way
+    acked: list[str] = []
+    refused = None
+    try:
+        for _ in range(5000):
+            batch = make_batch(events=25)
+            status, headers, body = post(url, batch)
+            if status == 202:
+                acked.append(batch["pv"])
+            else:
+                refused = (status, headers["Retry-After"], body)
+                break
+        assert refused is not None, "the spool never filled"
+        assert refused[0] == 503 and int(refused[1]) >= 1 and refused[2]["field"] == "spool"
+        assert post(url, make_batch())[0] == 503  # still full while the store is down
+        assert runtime.writer.failures > 0
+    finally:
+        store.command("ATTACH TABLE pageviews")
+
+    deadline = time.monotonic() + 60
+    while runtime.spool.sealed() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not runtime.spool.sealed()
+    stored = dict(store.rows(
+        "SELECT pageview_id, count() FROM pageviews WHERE pageview_id IN {ids:Array(String)} "
+        "GROUP BY pageview_id", {"ids": acked}))
+    assert len(stored) == len(acked) and set(stored.values()) == {1}
+    clicks = store.scalar("SELECT count() FROM events WHERE pageview_id IN {ids:Array(String)}",
+                          {"ids": acked})
+    assert clicks == 24 * len(acked)  # the events inserted before each failure were not doubled
+    assert post(url, make_batch())[0] == 202
