@@ -56,10 +56,11 @@ def count(server_url: str, token: str, kind: str = "", site: str = "shop") -> in
     return body["count"]
 
 
-def wait_for_count(server_url: str, token: str, kind: str, expected: int, timeout: float = 20) -> int:
+def wait_for_count(server_url: str, token: str, kind: str, expected: int, timeout: float = 20,
+                   site: str = "shop") -> int:
     deadline = time.monotonic() + timeout
     while True:
-        found = count(server_url, token, kind)
+        found = count(server_url, token, kind, site)
         if found >= expected or time.monotonic() > deadline:
             return found
         time.sleep(0.1)
