@@ -120,3 +120,20 @@ def shop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serv
     server, token = start_site_server(data, {"FOOTFALL_RATE_LIMIT": "0"})
     yield server, token
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def embedded_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The one embedded ClickHouse of this test process (chDB allows one data path per process)."""
+    return f"chdb://{tmp_path_factory.mktemp('embedded') / 'clickhouse'}"
+
+
+@pytest.fixture(scope="session")
+def store(embedded_url: str) -> Iterator[Any]:
+    from collector.store import Store
+    from collector.store.migrations import migrate
+
+    opened = Store(embedded_url)
+    migrate(opened)
+    yield opened
+    opened.close()

@@ -109,7 +109,9 @@ class Custom(Event, tag="custom"):
     props: Props = field(name="p", default_factory=dict)
 
 
-AnyEvent = PageView | Click | MoveSamples | Scroll | NavigationTiming | WebVital | JsError | SlowResource | FormField | Custom
+AnyEvent = (
+    PageView | Click | MoveSamples | Scroll | NavigationTiming | WebVital | JsError | SlowResource | FormField | Custom
+)
 
 
 class Utm(msgspec.Struct, forbid_unknown_fields=False):

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import Server, footfall, query_store
 
-from .helpers import CHROME, ORIGIN, make_batch
+from .helpers import CHROME, ORIGIN, make_batch, post
 
 pytestmark = pytest.mark.slow
 TOTAL = 3000
@@ -76,3 +76,17 @@ def test_sigkill_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
     clicks = query_store(data, "SELECT count(), uniqExact(pageview_id) FROM events WHERE type='click'")
     assert int(clicks[0][0]) == 3 * len(counts) and int(clicks[0][1]) == len(counts)
     assert spooled, "the kill left nothing in the spool, so replay was not exercised"
+
+
+def test_graceful_stop_drains_the_spool(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    footfall(data, "site", "create", "Shop", "--origin", ORIGIN, "--key", "shop")
+    # A long flush interval: only the shutdown flush can move these batches into the store.
+    server = Server(data, {"FOOTFALL_RATE_LIMIT": "0", "FOOTFALL_FLUSH_INTERVAL_MS": "600000"})
+    sent = [make_batch() for _ in range(20)]
+    assert all(post(server.url, batch)[0] == 202 for batch in sent)
+    server.stop()
+    assert server.proc.returncode in (0, -15)  # uvicorn re-raises SIGTERM after a clean shutdown
+    assert not list((data / "spool").glob("*.seg")) and not list((data / "spool").glob("*.open"))
+    stored = query_store(data, "SELECT count() FROM pageviews")
+    assert int(stored[0][0]) == 20

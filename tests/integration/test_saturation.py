@@ -19,14 +19,15 @@ from .helpers import ORIGIN, make_batch, post
 
 
 @pytest.fixture
-def stalled_server(tmp_path: Path):  # noqa: ANN201
+def stalled_server(tmp_path: Path, embedded_url: str):  # noqa: ANN201
     config = settings.load({
-        "data": str(tmp_path / "data"), "spool_quota_mb": 1, "rate_limit": 0,
+        "data": str(tmp_path / "data"), "clickhouse_url": embedded_url, "spool_quota_mb": 1,
+        "rate_limit": 0,
         "flush_interval_ms": 100, "log_level": "error",
     }, environ={})
     runtime = Runtime(config)
     store = runtime.open_store()
-    sites.create(store, "Shop", [ORIGIN], key="shop")
+    sites.create(store, "Shop", [ORIGIN], key="shop")  # the key the helpers send
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(config, runtime), port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -1,0 +1,69 @@
+"""The store on the embedded ClickHouse: migrations, per-site retention, parameterised SQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from collector import accounts, sites, tokens
+from collector.ingest.salts import DailySalt
+from collector.store.migrations import applied, available, migrate
+
+
+def test_migrations_are_recorded_and_idempotent(store) -> None:  # noqa: ANN001
+    assert applied(store) == {m.version for m in available()}
+    assert migrate(store) == []
+    tables = {row[0] for row in store.rows("SHOW TABLES")}
+    assert {"pageviews", "events", "page_timings", "web_vitals", "errors", "replay_chunks",
+            "sites", "users", "api_tokens"} <= tables
+
+
+def test_retention_is_per_site(store) -> None:  # noqa: ANN001
+    old = datetime.now(UTC) - timedelta(days=10)
+    store.insert_rows("errors", ["site", "time", "message", "retention"], [
+        ["short-lived", old, "expired", 7],
+        ["long-lived", old, "kept", 30],
+    ])
+    store.command("OPTIMIZE TABLE errors FINAL")
+    left = {r[0] for r in store.rows("SELECT message FROM errors WHERE site IN ('short-lived', 'long-lived')")}
+    assert left == {"kept"}
+
+
+def test_config_rows_replace_by_key(store) -> None:  # noqa: ANN001
+    site = sites.create(store, "Blog", ["https://Blog.Test:443/", "blog.test"], key="blog-rt")
+    assert site.origins == ("https://blog.test",)
+    sites.save(store, sites.Site("blog-rt", "Blog renamed", ("https://blog.test",)))
+    assert sites.load_all(store)["blog-rt"].name == "Blog renamed"
+    token = tokens.create(store, "t", "blog-rt")
+    assert tokens.lookup(store, token) == tokens.Grant("t", "blog-rt")
+    tokens.revoke(store, tokens.digest(token))
+    assert tokens.lookup(store, token) is None
+
+
+def test_passwords_are_hashed_with_scrypt(store) -> None:  # noqa: ANN001
+    accounts.create(store, "dev@example.com", "long enough pw", "viewer")
+    stored = store.scalar("SELECT password_hash FROM users FINAL WHERE email = 'dev@example.com'")
+    assert stored.startswith("scrypt$") and "long enough" not in stored
+    assert accounts.authenticate(store, "DEV@example.com", "long enough pw") == {
+        "email": "dev@example.com", "role": "viewer"}
+    assert accounts.authenticate(store, "dev@example.com", "wrong password") is None
+
+
+def test_hostile_values_stay_values(store) -> None:  # noqa: ANN001
+    hostile = "x'; DROP TABLE events; --"
+    assert store.scalar("SELECT {v:String}", {"v": hostile}) == hostile
+    assert "events" in {row[0] for row in store.rows("SHOW TABLES")}
+
+
+def test_daily_salt_is_shared_and_stable(store) -> None:  # noqa: ANN001
+    first, second = DailySalt(store), DailySalt(store)
+    day = datetime.now(UTC).date()
+    assert first.load(day) == second.load(day)
+    assert first.load(day - timedelta(days=1)) != first.load(day)
+
+
+@pytest.mark.parametrize("bad", ["", "has space", "x" * 65])
+def test_bad_site_keys_are_refused(store, bad: str) -> None:  # noqa: ANN001
+    with pytest.raises(ValueError):
+        sites.save(store, sites.Site(bad, "x", ()))
