@@ -25,4 +25,6 @@ def serve(config: Config, on_started: Any = None) -> None:
         access_log=False,
         timeout_graceful_shutdown=10,
         server_header=False,
+        proxy_headers=True,
+        forwarded_allow_ips=config.forwarded_allow_ips,
     )

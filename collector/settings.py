@@ -37,6 +37,12 @@ SETTINGS: tuple[Setting, ...] = (
         "http(s)://user:pass@host:8123/db for a ClickHouse server or cluster.",
         cli="--clickhouse",
     ),
+    Setting(
+        "forwarded_allow_ips",
+        "127.0.0.1",
+        "Proxies trusted to set X-Forwarded-For (comma-separated, '*' for any): the client IP feeds "
+        "the rate limit and the visitor hash, and is never stored.",
+    ),
     Setting("cluster", "", "ClickHouse cluster name: DDL runs ON CLUSTER with replicated tables."),
     Setting("spool_fsync", True, "fsync the spool before answering 202 (group-committed)."),
     Setting("spool_fsync_interval_ms", 2, "How long a group commit waits to gather more batches."),
