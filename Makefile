@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench chromium clean
+.PHONY: install run test lint bench chromium clean snippet
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,13 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-run: $(INSTALLED)
+# The snippet is built from sdk-js/src into the package's static folder.
+snippet: collector/static/f.js
+
+collector/static/f.js: sdk-js/src/f.js
+	cp sdk-js/src/f.js $@
+
+run: $(INSTALLED) snippet
 	$(BIN)/footfall demo --data ./data --host 127.0.0.1 --port 8000
 
 # Browser tests drive Debian's Chromium; install it when missing and we are root.
@@ -30,7 +36,7 @@ chromium:
 lint: $(INSTALLED)
 	$(BIN)/ruff check collector replay analysis tests bench
 
-test: $(INSTALLED) chromium
+test: $(INSTALLED) snippet chromium
 	$(BIN)/ruff check collector replay analysis tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
