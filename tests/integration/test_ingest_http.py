@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from .helpers import CHROME, ORIGIN, count, make_batch, post, wait_for_count
+from .helpers import ORIGIN, count, make_batch, post, wait_for_count
 
 
 @pytest.fixture
@@ -115,8 +115,3 @@ def test_rate_limit_answers_429(tmp_path) -> None:  # noqa: ANN001
         assert answers[4][2]["field"] == "rate"
     finally:
         srv.stop()
-
-
-def test_user_agent_is_enriched(server) -> None:  # noqa: ANN001
-    srv, _ = server
-    assert post(srv.url, make_batch(), {"User-Agent": CHROME})[0] == 202

@@ -28,6 +28,8 @@ def test_client_ip_is_never_stored(tmp_path: Path) -> None:
     assert "203.0.113" not in server.read_log()
     visitors = query_store(data, "SELECT uniqExact(visitor_id) FROM pageviews")
     assert int(visitors[0][0]) == 2  # same IP and agent, same visitor; the other IP, another
+    enriched = query_store(data, "SELECT DISTINCT device, browser, os, url FROM pageviews")
+    assert enriched == [["desktop", "Chrome", "Linux", "http://shop.test/product/1"]]
     columns = query_store(data, "SELECT table, name FROM system.columns WHERE database = 'footfall' "
                                 "AND type LIKE '%String%'")
     assert len(columns) > 50
