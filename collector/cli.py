@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             origins = [o for group in ns.origins for o in group]
             public = ns.public_url or f"http://{config.host}:{config.port}"
             result = execute(config, "site.create", {"name": ns.name, "origins": origins,
-                                                     "key": ns.key, "public_url": public})
+                                                     "key": ns.key, "public_url": public,
+                                                     "retention_days": config.retention_days})
             print_result(ns, result, f"site key: {result['key']}\nsnippet:  {result['snippet']}")
         elif ns.command == "user":
             result = execute(config, "user.create",

@@ -22,6 +22,7 @@ class Client:
     browser_version: str
     os: str
     is_bot: bool
+    device: str = "desktop"  # from the user agent; used only when the page sent no viewport
 
 
 @functools.lru_cache(maxsize=4096)
@@ -36,6 +37,7 @@ def client_of(user_agent: str) -> Client:
         browser_version=(agent.major or "") if agent else "",
         os=os_.family if os_ else "Other",
         is_bot=is_bot,
+        device=device_class(0, user_agent),
     )
 
 

@@ -112,6 +112,9 @@ class Ingestor:
         except SpoolFull as exc:
             self.counters.add("rejected.spool_full")
             raise Rejected(503, "spool", f"ingestion is saturated: {exc}", RETRY_AFTER_FULL) from None
+        except OSError as exc:  # disk full or failing: the batch is not durable, so not accepted
+            self.counters.add("rejected.spool_error")
+            raise Rejected(503, "spool", f"spool write failed: {exc.strerror or exc}", RETRY_AFTER_FULL) from None
 
     # -- the endpoints -------------------------------------------------------------
     async def batch(self, req: Request) -> Outcome:

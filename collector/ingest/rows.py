@@ -64,7 +64,7 @@ class Context:
 def rows_of(batch: wire.Batch, ctx: Context) -> Iterator[tuple[str, dict[str, Any]]]:
     skew = clock_skew_ms(batch.sent_at, ctx.received_ms)
     url, path, _ = split_url(batch.url)
-    device = device_class(batch.viewport_width)
+    device = device_class(batch.viewport_width) if batch.viewport_width else ctx.client.device
     common = {
         "site": batch.site,
         "session_id": batch.session_id,

@@ -1,16 +1,20 @@
 """The daily salt behind visitor hashes: random, shared by every collector, gone after two days.
 
 Once a day's salt is deleted, nobody can recompute which IP and user agent made a visitor id.
-When two collectors draw a salt for the same day at once, the smaller one wins for both.
+When two collectors draw a salt for the same day at once, the smaller one wins for both:
+each re-reads the day's salt every REFRESH_SECONDS, so they agree within that time.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import UTC, date, datetime
 
 from ..clock import now
 from ..store import Store
+
+REFRESH_SECONDS = 60.0
 
 
 class DailySalt:
@@ -18,6 +22,7 @@ class DailySalt:
         self.store = store
         self.day: date | None = None
         self.salt = b""
+        self.loaded_at = 0.0
 
     def _fetch(self, day: date) -> bytes | None:
         found = self.store.scalar(
@@ -33,7 +38,7 @@ class DailySalt:
             )
             salt = self._fetch(day)
         assert salt is not None
-        self.day, self.salt = day, salt
+        self.day, self.salt, self.loaded_at = day, salt, time.monotonic()
         return salt
 
     def today(self) -> date:
@@ -41,6 +46,6 @@ class DailySalt:
 
     async def current(self) -> bytes:
         day = self.today()
-        if day != self.day:
+        if day != self.day or time.monotonic() - self.loaded_at > REFRESH_SECONDS:
             await self.store.run(self.load, day)
         return self.salt

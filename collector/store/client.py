@@ -28,7 +28,7 @@ def database_of(url: str) -> str:
     return DEFAULT_DATABASE
 
 
-def connect(url: str) -> Client:
+def connect(url: str, cluster: str = "") -> Client:
     scheme = urlsplit(url).scheme
     if scheme not in ("chdb", "http", "https"):
         raise ValueError(f"unsupported ClickHouse URL scheme {scheme!r}: use chdb:// or http(s)://")
@@ -39,7 +39,8 @@ def connect(url: str) -> Client:
         server = parts._replace(path="").geturl()
         client = clickhouse_connect.get_client(dsn=server, autogenerate_session_id=False)
     database = database_of(url)
-    client.command(f"CREATE DATABASE IF NOT EXISTS {database}")
+    on_cluster = f" ON CLUSTER {cluster}" if cluster else ""
+    client.command(f"CREATE DATABASE IF NOT EXISTS {database}{on_cluster}")
     client.database = database
     return client
 
@@ -50,7 +51,7 @@ class Store:
     def __init__(self, url: str, cluster: str = "", workers: int = 4) -> None:
         self.url = url
         self.cluster = cluster
-        self.client = connect(url)
+        self.client = connect(url, cluster)
         self._pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="store")
 
     @property
@@ -83,7 +84,9 @@ class Store:
 
     def insert_json(self, table: str, lines: bytes, token: str | None = None) -> None:
         """One insert of NDJSON rows; a retried insert with the same token is stored once."""
-        settings = {"insert_deduplication_token": token} if token else {}
+        settings: dict[str, Any] = {"insert_deduplication_token": token} if token else {}
+        if self.cluster:  # return only once every shard has its rows: the spool segment is deleted next
+            settings["insert_distributed_sync"] = 1
         self.client.raw_insert(table, insert_block=lines, fmt="JSONEachRow", settings=settings)
 
     def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
