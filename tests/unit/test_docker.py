@@ -275,6 +275,19 @@ def test_nginx_upstream_is_the_collectors() -> None:
     assert set(lb.get("depends_on") or {}) == set(collectors)
 
 
+def test_collectors_behind_nginx_see_the_visitor_ip() -> None:
+    found = cluster_services()
+    (lb,) = [s for s in found.values() if str(s.get("image", "")).startswith("nginx")]
+    conf = bind_file(CLUSTER, lb, "nginx.conf").read_text()
+    # Overwritten with the peer address, so a visitor cannot pick the IP that is rate-limited.
+    assert re.search(r"proxy_set_header\s+X-Forwarded-For\s+\$remote_addr;", conf)
+    trusted = settings.BY_NAME["forwarded_allow_ips"].env
+    for name, service in found.items():
+        if is_collector(service):
+            assert environment(service).get(trusted), f"{name} must trust the load balancer"
+            assert not service.get("ports"), f"{name} must be reachable only through nginx"
+
+
 def test_collectors_share_the_signing_secret() -> None:
     collectors = [s for s in cluster_services().values() if is_collector(s)]
     raw = {str(s["environment"]["FOOTFALL_SECRET"]) for s in collectors}
