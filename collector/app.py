@@ -16,6 +16,7 @@ from starlette.routing import Route
 from . import api
 from .admin import SOCKET_NAME, AdminServer
 from .auth import TokenCache
+from .demo import shop
 from .ingest.routes import routes as ingest_routes
 from .runtime import Runtime
 from .settings import Config
@@ -65,5 +66,6 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
         *ingest_routes(runtime.ingestor),
         *api.routes(store, token_cache),
         Route("/f.js", snippet),
+        *shop.routes(),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -1,4 +1,4 @@
-"""The demo shop Footfall serves at /demo/shop/: its catalogue, its pages and where their elements sit.
+"""The demo shop served at /demo/shop/: its catalogue, its pages and where their elements sit.
 
 The layout functions mirror shop.css, so the demo generator can click where a visitor's
 pointer would really land and heatmaps of seeded and live traffic line up.
@@ -20,6 +20,7 @@ PREFIX = "/demo/shop"
 SITE_KEY = "demo"
 CART_COOKIE = "ff_demo_cart"
 MAX_CART_ITEMS = 12
+CACHE = {"Cache-Control": "public, max-age=300"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,15 +131,18 @@ def layout(page: str, vw: int, cart_items: int = 1) -> Layout:
         boxes[".hero"] = Box(x0, y0, width, hero_h)
         boxes[".hero h1"] = Box(x0 + inset, y0 + 48, min(width - 2 * inset, 560), 96)
         boxes[".hero a.cta"] = Box(x0 + inset, y0 + hero_h - inset - 52, 220, 52)
-        tiles_y, tile_h, gap = y0 + hero_h + 32, 96 if mobile else 160 if desktop else 120, 12 if mobile else 24
+        tiles_y = y0 + hero_h + 32
+        tile_h = 96 if mobile else 160 if desktop else 120
+        gap = 12 if mobile else 24
         tile_w = (width - 2 * gap) // 3
         for k in range(3):
-            boxes[f".category-tiles a:nth-child({k + 1})"] = Box(x0 + k * (tile_w + gap), tiles_y, tile_w, tile_h)
+            tile = Box(x0 + k * (tile_w + gap), tiles_y, tile_w, tile_h)
+            boxes[f".category-tiles a:nth-child({k + 1})"] = tile
         grid, bottom = _grid(x0, tiles_y + tile_h + 32 + 56, width, vw, len(FEATURED))
         boxes.update(grid)
     elif page == "category":
         boxes["h1"] = Box(x0, y0, width, 40)
-        boxes[".filters .count"] = Box(x0, y0 + 56, 160, 44)
+        boxes[".filters .count"] = Box(x0, y0 + 56, 120, 44)
         boxes[".filters select"] = Box(x0 + width - 200, y0 + 56, 200, 44)
         grid, bottom = _grid(x0, y0 + 116, width, vw, 6)
         boxes.update(grid)
@@ -164,10 +168,10 @@ def layout(page: str, vw: int, cart_items: int = 1) -> Layout:
             boxes[f".cart-item:nth-child({k}) .remove"] = Box(x0 + width - 80, item.y + 36, 64, 24)
         items_bottom = y0 + 56 + cart_items * 112 - 16
         sx, sw = (x0, width) if mobile else (x0 + width - 320, 320)
-        boxes[".cart-total"] = Box(sx, items_bottom + 24, sw, 48)
-        boxes["#checkout"] = Box(sx, items_bottom + 88, sw, 52)
-        boxes["a.continue"] = Box(sx, items_bottom + 156, 200, 24)
-        bottom = items_bottom + 180
+        boxes[".cart-total"] = Box(sx, items_bottom + 16, sw, 48)
+        boxes["#checkout"] = Box(sx, items_bottom + 80, sw, 52)
+        boxes["a.continue"] = Box(sx, items_bottom + 148, 200, 24)
+        bottom = items_bottom + 172
     elif page == "checkout":
         form_w = min(width, 560)
         boxes["h1"] = Box(x0, y0, form_w, 40)
@@ -176,9 +180,11 @@ def layout(page: str, vw: int, cart_items: int = 1) -> Layout:
             boxes[field] = Box(x0, top + offset + 28, form_w, 44)
         boxes["fieldset.address"] = Box(x0, top + 152, form_w, 260)
         boxes["#place-order"] = Box(x0, top + 688, form_w, 52)
-        if desktop:
+        if desktop:  # beside the form, else below it
             boxes[".order-summary"] = Box(x0 + form_w + 48, top, min(360, width - form_w - 48), 320)
-        bottom = top + 740
+        else:
+            boxes[".order-summary"] = Box(x0, top + 772, width, 320)
+        bottom = max(top + 740, boxes[".order-summary"].bottom)
     elif page == "thank-you":
         boxes["h1"] = Box(x0, y0, width, 40)
         boxes[".order-number"] = Box(x0, y0 + 56, width, 24)
@@ -186,7 +192,7 @@ def layout(page: str, vw: int, cart_items: int = 1) -> Layout:
         bottom = y0 + 148
     else:
         raise ValueError(f"no such shop page: {page!r}")
-    return Layout(boxes, bottom + 24 + FOOTER_HEIGHT)
+    return Layout(boxes, bottom + (y0 - HEADER_HEIGHT) + FOOTER_HEIGHT)
 
 
 # Offsets of each field group in the checkout form; the input sits 28px below (its label).
@@ -206,11 +212,11 @@ templates = jinja2.Environment(
 )
 
 
-def render(name: str, **context: object) -> HTMLResponse:
+def render(name: str, status: int = 200, **context: object) -> HTMLResponse:
     page = templates.get_template(name).render(
         prefix=PREFIX, site_key=SITE_KEY, categories=CATEGORIES, **context
     )
-    return HTMLResponse(page)
+    return HTMLResponse(page, status_code=status)
 
 
 def cart_of(request: Request) -> list[int]:
@@ -229,7 +235,7 @@ async def home(request: Request) -> Response:
 async def category(request: Request) -> Response:
     slug = request.path_params["slug"]
     if slug not in CATEGORIES:
-        return render("missing.html", cart=0)
+        return render("missing.html", status=404, cart=0)
     products = in_category(slug)
     if request.query_params.get("sort") == "price":
         products.sort(key=lambda p: p.price)
@@ -240,9 +246,9 @@ async def category(request: Request) -> Response:
 async def product(request: Request) -> Response:
     item = PRODUCTS.get(request.path_params["id"])
     if item is None:
-        return render("missing.html", cart=0)
-    return render("product.html", product=item, sizes=SIZES, category_title=CATEGORIES[item.category],
-                  cart=len(cart_of(request)))
+        return render("missing.html", status=404, cart=0)
+    return render("product.html", product=item, sizes=SIZES,
+                  category_title=CATEGORIES[item.category], cart=len(cart_of(request)))
 
 
 async def cart(request: Request) -> Response:
@@ -262,9 +268,10 @@ async def cart(request: Request) -> Response:
 
 
 async def checkout(request: Request) -> Response:
-    lines = cart_lines(cart_of(request))
+    ids = cart_of(request)
+    lines = cart_lines(ids)
     total = sum(p.price * qty for p, qty in lines)
-    return render("checkout.html", lines=lines, total=total, cart=len(cart_of(request)))
+    return render("checkout.html", lines=lines, total=total, cart=len(ids))
 
 
 async def thank_you(request: Request) -> Response:
@@ -280,7 +287,7 @@ def asset(name: str, media_type: str) -> Route:
     body = (resources.files("collector") / "templates" / "shop" / name).read_bytes()
 
     async def serve(request: Request) -> Response:
-        return Response(body, media_type=media_type, headers={"Cache-Control": "public, max-age=300"})
+        return Response(body, media_type=media_type, headers=CACHE)
 
     return Route(f"/{name}", serve)
 
@@ -295,7 +302,7 @@ async def picture(request: Request) -> Response:
         f'<circle cx="200" cy="170" r="96" fill="hsl({hue},55%,55%)"/>'
         f'<rect x="90" y="290" width="220" height="28" rx="14" fill="hsl({hue},35%,70%)"/></svg>'
     )
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=3600"})
+    return Response(svg, media_type="image/svg+xml", headers=CACHE)
 
 
 def routes() -> list[Route | Mount]:

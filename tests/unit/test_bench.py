@@ -1,0 +1,157 @@
+"""The benchmark's own arithmetic and report writing, on tiny made-up input (no timing)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from bench import ingest, loadgen
+from collector.ingest import wire
+
+
+def test_percentile_nearest_rank() -> None:
+    values = [5.0, 1.0, 3.0, 2.0, 4.0]
+    assert loadgen.percentile(values, 50) == 3.0
+    assert loadgen.percentile(values, 99) == 5.0
+    assert loadgen.percentile(values, 0) == 1.0
+    assert loadgen.percentile([7.0], 99) == 7.0
+    assert math.isnan(loadgen.percentile([], 50))
+    ten = [float(i) for i in range(1, 11)]
+    assert loadgen.percentile(ten, 90) == 9.0
+    assert loadgen.percentile(ten, 91) == 10.0
+
+
+def test_latency_summary() -> None:
+    summary = loadgen.latency_summary([1.0, 2.0, 3.0, 4.0])
+    assert summary == {"p50": 2.0, "p90": 4.0, "p99": 4.0, "max": 4.0, "mean": 2.5}
+    assert math.isnan(loadgen.latency_summary([])["p50"])
+
+
+def test_histogram_percentiles_match_the_list_version() -> None:
+    values = [1.0, 1.0, 2.0, 3.0, 3.0, 3.0, 10.0]
+    hist = {1: 2, 2: 1, 3: 3, 10: 1}
+    for pct in (1, 30, 50, 90, 99, 100):
+        assert loadgen.hist_percentile(hist, pct) == loadgen.percentile(values, pct)
+    assert math.isnan(loadgen.hist_percentile({}, 50))
+    assert loadgen.hist_summary_ms({1000: 3, 4000: 1}) == {
+        "p50": 1.0, "p90": 4.0, "p99": 4.0, "max": 4.0, "mean": 1.75}
+    assert loadgen.to_hist_us([1.0, 1.0004, 2.5]) == {1000: 2, 2500: 1}
+
+
+def test_merge_adds_counts_and_merges_latencies() -> None:
+    def run(ok: int, duration: float, hist: dict[int, int], cores: float) -> loadgen.PhaseResult:
+        return loadgen.PhaseResult(
+            name="noop", path="/healthz", duration_s=duration, connections=4, requests=ok,
+            ok=ok, non_ok=0, status_counts={}, socket_errors={"timeout": 1},
+            latency_ms=loadgen.hist_summary_ms(hist), cpu={"server_cores": cores},
+            latency_hist_us=hist)
+
+    merged = loadgen.merge("noop", [run(100, 1.0, {1000: 99, 9000: 1}, 1.0),
+                                    run(300, 3.0, {2000: 300}, 0.6)])
+    assert merged.ok == 400 and merged.duration_s == 4.0 and merged.rps == 100.0
+    assert merged.latency_ms["p50"] == 2.0 and merged.latency_ms["max"] == 9.0
+    assert merged.socket_errors == {"timeout": 2}
+    assert merged.cpu == {"server_cores": 0.7}
+    assert [p["rps"] for p in merged.parts] == [100.0, 100.0]
+    assert "latency_hist_us" not in merged.to_json()
+
+
+def test_template_fills_to_a_valid_batch() -> None:
+    parts, slots = loadgen.template("bench")
+    body = loadgen.fill(parts, slots, {"@ID@": "b-1", "@SID@": "s-1", "@PV@": "p-1",
+                                       "@TS@": "1700000000000", "@SENT@": "1700000000000"})
+    batch = wire.batch_decoder.decode(body)
+    assert (batch.batch_id, batch.session_id, batch.pageview_id) == ("b-1", "s-1", "p-1")
+    assert len(batch.events) == loadgen.EVENTS_PER_BATCH == 25
+    kinds = [type(e).__name__ for e in batch.events]
+    assert kinds.count("PageView") == 1 and "JsError" in kinds and "MoveSamples" in kinds
+
+
+def test_marked_body_and_rows_per_batch() -> None:
+    batch = wire.batch_decoder.decode(loadgen.body_for("bench", "k1", marker="probe-1"))
+    assert len(batch.events) == loadgen.EVENTS_PER_BATCH + 1
+    assert isinstance(batch.events[-1], wire.Custom) and batch.events[-1].name == "probe-1"
+    rows = loadgen.rows_per_batch()
+    assert rows["pageview"] == 1 and rows["move"] == loadgen.MIX["move"] * loadgen.MOVE_POINTS
+    assert "custom" not in rows
+
+
+def test_lua_scripts_embed_the_template() -> None:
+    lua = loadgen.batch_lua("/tmp/out.json", "bench", "r1")
+    assert "function request()" in lua and '"accepted":25' in lua and "RESULT_FILE" in lua
+    assert "function done(" in loadgen.noop_lua("/tmp/out.json")
+
+
+def phase(name: str, path: str, ok: int, per: int) -> dict[str, Any]:
+    result = loadgen.PhaseResult(
+        name=name, path=path, duration_s=2.0, connections=4, requests=ok + 1, ok=ok, non_ok=1,
+        status_counts={"503": 1}, socket_errors={"timeout": 0},
+        latency_ms={"p50": 1.0, "p90": 2.0, "p99": 3.0, "max": 4.0, "mean": 1.5},
+        events_per_request=per, cpu={"server_cores": 0.9, "child_client_cores": 0.2},
+    )
+    return result.to_json()
+
+
+def fake_run(opts: ingest.Options, label: str, env: dict[str, str]) -> dict[str, Any]:
+    noop, batch = phase("noop", "/healthz", 1000, 0), phase("batch", "/i/v1/batch", 600, 25)
+    probes = [{"when": "under load", "ack_ms": 3.0, "queryable_s": 1.2, "polls": 20},
+              {"when": "idle", "ack_ms": 2.0, "queryable_s": 0.8, "polls": 14}]
+    return {
+        "label": label, "env": env, "server_startup_s": 1.0, "noop": noop, "batch": batch,
+        "ratio": round(batch["rps"] / noop["rps"], 3),
+        "queryable": {"probes": probes, "max_s": 1.2, "under_load_max_s": 1.2,
+                      "idle_max_s": 0.8, "failed": 0},
+        "verification": {"ok": True, "stored_batches": 302, "accepted_batches_counted": 302,
+                         "allowed_extra_batches": 4},
+        "spool_backlog": {"max_sealed_segments_under_load": 3, "max_sealed_mb_under_load": 1.5,
+                          "sealed_segments_at_load_end": 1, "drained_s_after_load": 0.5},
+        "noise": {"noop_halves_rps": [510.0, 490.0], "noop_drift": 0.04,
+                  "max_other_cores": 0.5, "noisy": True},
+    }
+
+
+def test_report_files_and_goals(tmp_path: Path) -> None:
+    assert ingest.main(["--out", str(tmp_path)], runner=fake_run) == 0
+    reports = sorted(tmp_path.glob("ingest-*.json"))
+    assert len(reports) == 1
+    data = json.loads(reports[0].read_text())
+    assert [r["label"] for r in data["runs"]] == ["fsync on", "fsync off"]
+    assert data["runs"][0]["batch"]["rps"] == 300.0
+    assert data["runs"][0]["batch"]["events_per_s"] == 7500.0
+    assert data["goals"]["ratio"] == {"goal": ">= 0.5", "value": 0.6, "met": True}
+    assert data["goals"]["queryable"]["met"] is True
+    latest = (tmp_path / "ingest-latest.md").read_text()
+    assert latest == reports[0].with_suffix(".md").read_text()
+    assert "| fsync on | POST /i/v1/batch | 300 | 7,500 |" in latest
+    assert "0.600" in latest
+    assert "noisy run, repeat it" in latest
+
+
+def test_missed_goals_do_not_fail_but_lost_events_do(tmp_path: Path) -> None:
+    def slow(opts: ingest.Options, label: str, env: dict[str, str]) -> dict[str, Any]:
+        run = fake_run(opts, label, env)
+        run["ratio"], run["queryable"]["max_s"] = 0.1, 5.0
+        return run
+
+    assert ingest.main(["--out", str(tmp_path), "--no-fsync-off"], runner=slow) == 0
+    data = json.loads(next(tmp_path.glob("ingest-*.json")).read_text())
+    assert data["goals"]["ratio"]["met"] is False and data["goals"]["queryable"]["met"] is False
+
+    def lossy(opts: ingest.Options, label: str, env: dict[str, str]) -> dict[str, Any]:
+        run = fake_run(opts, label, env)
+        run["verification"]["ok"] = False
+        return run
+
+    out = tmp_path / "lossy"
+    assert ingest.main(["--out", str(out), "--no-fsync-off"], runner=lossy) == 1
+    assert "Benchmark failed" in (out / "ingest-latest.md").read_text()
+
+
+def test_msgspec_roundtrip_of_template_is_compact() -> None:
+    body = loadgen.body_for("bench", "size")
+    assert 2_000 < len(body) < 8_000
+    assert msgspec.json.decode(body)["id"] == "b-size"
