@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from . import api
@@ -42,6 +42,10 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
             headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
         )
 
+    async def home(request: Request) -> Response:
+        # Until the dashboard lands: say that Footfall runs and where to go next.
+        return HTMLResponse(HOME)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
@@ -65,7 +69,19 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
     routes = [
         *ingest_routes(runtime.ingestor),
         *api.routes(store, token_cache),
+        Route("/", home),
         Route("/f.js", snippet),
         *shop.routes(),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+HOME = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Footfall</title>
+<body style="font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem">
+<h1>Footfall is running</h1>
+<p>Visit the <a href="/demo/shop/">demo shop</a>: it carries the snippet, so your visit is recorded.</p>
+<p>Create a site with <code>footfall site create NAME --origin ORIGIN</code>, an API token with
+<code>footfall token create NAME</code>, and read counts from
+<code>/api/v1/sites/SITE/events/count</code> (<a href="/api/openapi.json">OpenAPI</a>).</p>
+</body></html>
+"""
