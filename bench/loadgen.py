@@ -1,0 +1,488 @@
+"""Load generation for bench.ingest: realistic batches, wrk + Lua, and a Python fallback client.
+
+The batch is built once in Python as a JSON template whose per-request fields (batch id, session
+id, page view id, timestamps) are placeholders; wrk's Lua and the Python client fill them in, so
+both send byte-for-byte the same shape.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import math
+import os
+import re
+import resource
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+K = TypeVar("K")
+ORIGIN = "http://shop.test"
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36"
+)
+BATCH_PATH = "/i/v1/batch"
+NOOP_PATH = "/healthz"
+MOVE_POINTS = 8
+
+# Placeholders replaced per request. They are plain words so json.dumps leaves them intact.
+SLOTS = ("@ID@", "@SID@", "@PV@", "@TS@", "@SENT@")
+_SLOT_RE = re.compile("(" + "|".join(re.escape(s) for s in SLOTS) + ")")
+# The event mix of one batch: 25 events, as a page view with interactions would send them.
+MIX = {"pageview": 1, "click": 6, "move": 6, "scroll": 6, "nav": 1, "vital": 3, "error": 2}
+EVENTS_PER_BATCH = sum(MIX.values())
+
+
+def rows_per_batch(custom: int = 0) -> dict[str, int]:
+    """Stored rows per API count type for one batch (a move event stores one row per point)."""
+    rows = {kind: n * (MOVE_POINTS if kind == "move" else 1) for kind, n in MIX.items()}
+    if custom:
+        rows["custom"] = custom
+    return rows
+
+
+def events(ts: Any, marker: str | None = None) -> list[dict[str, Any]]:
+    """The 25 events of a batch; `ts` may be a placeholder string, patched to a number later."""
+    out: list[dict[str, Any]] = [{"t": "pageview", "ts": ts, "title": "Running shoes - Shop"}]
+    for i in range(MIX["click"]):
+        out.append({
+            "t": "click", "ts": ts, "s": f"main > ul.products > li:nth-child({i + 1}) > a.buy",
+            "x": 120 + 37 * i, "y": 640 + 55 * i, "rx": 0.31, "ry": 0.62, "vw": 1280,
+            "text": "Add to cart", "dead": i == 4, "rage": False,
+        })
+    for i in range(MIX["move"]):
+        points = [[100 + 20 * i + 7 * j, 300 + 11 * j] for j in range(MOVE_POINTS)]
+        out.append({"t": "move", "ts": ts, "p": points})
+    for i in range(MIX["scroll"]):
+        out.append({"t": "scroll", "ts": ts, "d": 400 * (i + 1), "pct": round((i + 1) / 6, 3),
+                    "h": 2400})
+    out.append({
+        "t": "nav", "ts": ts, "redirect": 0, "dns": 12.5, "connect": 20.1, "tls": 18.0,
+        "req": 85.3, "res": 14.2, "dom": 410.8, "load": 820.4, "total": 960.0, "size": 48213,
+    })
+    for name, value, rating in (("LCP", 1830.5, "good"), ("CLS", 0.04, "good"),
+                                ("INP", 240.0, "needs-improvement")):
+        out.append({"t": "vital", "ts": ts, "n": name, "v": value, "r": rating,
+                    "target": "main img.hero",
+                    "a": {"element": "img.hero", "loadState": "complete"}})
+    for i in range(MIX["error"]):
+        out.append({
+            "t": "error", "ts": ts, "msg": f"TypeError: Cannot read properties of undefined "
+            f"(reading 'price{i}')", "src": "http://shop.test/static/app.4f2c1.js",
+            "stack": "TypeError: Cannot read properties of undefined\n"
+                     "    at renderCart (http://shop.test/static/app.4f2c1.js:1:20931)\n"
+                     "    at HTMLButtonElement.onclick (http://shop.test/static/app.4f2c1.js:1:441)",
+            "line": 1, "col": 20931, "kind": "error",
+        })
+    if marker:
+        out.append({"t": "custom", "ts": ts, "n": marker, "p": {"bench": True}})
+    return out
+
+
+def batch(site: str, batch_id: str, sid: str, pv: str, ts: Any, sent: Any,
+          marker: str | None = None) -> dict[str, Any]:
+    return {
+        "v": 1, "site": site, "sid": sid, "pv": pv, "id": batch_id, "sent": sent,
+        "url": "http://shop.test/products/running-shoes?utm_source=news&ref=abc",
+        "ref": "https://www.google.com/", "vw": 1280, "vh": 720, "sw": 1920, "sh": 1080,
+        "utm": {"source": "newsletter", "medium": "email", "campaign": "spring"},
+        "e": events(ts, marker),
+    }
+
+
+def template(site: str) -> tuple[list[str], list[str]]:
+    """The batch JSON split at its placeholders: body = parts[0] + v(slots[0]) + parts[1] + ..."""
+    text = json.dumps(batch(site, "@ID@", "@SID@", "@PV@", "@TS@", "@SENT@"),
+                      separators=(",", ":"))
+    # Timestamps are numbers: drop the quotes json.dumps put around their placeholders.
+    text = text.replace('"@TS@"', "@TS@").replace('"@SENT@"', "@SENT@")
+    pieces = _SLOT_RE.split(text)
+    return pieces[0::2], pieces[1::2]
+
+
+def fill(parts: Sequence[str], slots: Sequence[str], values: dict[str, str]) -> bytes:
+    out = [parts[0]]
+    for slot, part in zip(slots, parts[1:], strict=True):
+        out.append(values[slot])
+        out.append(part)
+    return "".join(out).encode()
+
+
+def body_for(site: str, key: str, now_ms: int | None = None, marker: str | None = None) -> bytes:
+    """One batch with unique ids derived from `key` (letters, digits, '-' and '_')."""
+    ts = int(time.time() * 1000) if now_ms is None else now_ms
+    data = batch(site, f"b-{key}", f"s-{key}", f"p-{key}", ts, ts, marker)
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def batch_headers(content_length: int | None = None) -> dict[str, str]:
+    headers = {"Content-Type": "text/plain;charset=UTF-8", "Origin": ORIGIN,
+               "User-Agent": USER_AGENT}
+    if content_length is not None:
+        headers["Content-Length"] = str(content_length)
+    return headers
+
+
+# -- statistics -----------------------------------------------------------------------------
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (the smallest value with at least pct% of values at or below it)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return float(ordered[min(rank, len(ordered)) - 1])
+
+
+def hist_percentile(hist: dict[int, int], pct: float) -> float:
+    """Nearest-rank percentile of a histogram {value: count}."""
+    total = sum(hist.values())
+    if not total:
+        return math.nan
+    rank = max(1, math.ceil(pct / 100 * total))
+    seen = 0
+    for value in sorted(hist):
+        seen += hist[value]
+        if seen >= rank:
+            return float(value)
+    return float(max(hist))
+
+
+def hist_summary_ms(hist_us: dict[int, int]) -> dict[str, float]:
+    """p50/p90/p99/max/mean in milliseconds of a histogram of microseconds."""
+    total = sum(hist_us.values())
+    if not total:
+        return latency_summary([])
+    return {
+        "p50": round(hist_percentile(hist_us, 50) / 1000, 3),
+        "p90": round(hist_percentile(hist_us, 90) / 1000, 3),
+        "p99": round(hist_percentile(hist_us, 99) / 1000, 3),
+        "max": round(max(hist_us) / 1000, 3),
+        "mean": round(sum(v * n for v, n in hist_us.items()) / total / 1000, 3),
+    }
+
+
+@dataclasses.dataclass
+class PhaseResult:
+    """One measured run of the load generator against one endpoint."""
+
+    name: str
+    path: str
+    duration_s: float
+    connections: int
+    requests: int  # responses received
+    ok: int  # responses with the expected status (and, for batches, all events accepted)
+    non_ok: int
+    status_counts: dict[str, int]
+    socket_errors: dict[str, int]
+    latency_ms: dict[str, float]  # p50, p90, p99, max, mean
+    events_per_request: int = 0
+    client: str = "wrk"
+    cpu: dict[str, float] = dataclasses.field(default_factory=dict)  # cores busy, averaged
+    latency_hist_us: dict[int, int] = dataclasses.field(default_factory=dict, repr=False)
+    parts: list[dict[str, float]] = dataclasses.field(default_factory=list)  # merged runs
+
+    @property
+    def rps(self) -> float:
+        return self.ok / self.duration_s if self.duration_s else 0.0
+
+    @property
+    def events_per_s(self) -> float:
+        return self.rps * self.events_per_request
+
+    def to_json(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        del out["latency_hist_us"]
+        out["rps"] = round(self.rps, 1)
+        out["events_per_s"] = round(self.events_per_s, 1)
+        return out
+
+
+def add_counts(tables: Iterable[dict[K, int]]) -> dict[K, int]:
+    out: dict[K, int] = {}
+    for table in tables:
+        for key, n in table.items():
+            out[key] = out.get(key, 0) + n
+    return out
+
+
+def merge(name: str, results: Sequence[PhaseResult]) -> PhaseResult:
+    """Runs of the same endpoint as one: counts add up, latencies merge by histogram, CPU is
+    averaged by duration; `parts` keeps each run's rate to show drift."""
+    first = results[0]
+    hist = add_counts(r.latency_hist_us for r in results)
+    codes = add_counts(r.status_counts for r in results)
+    errors = add_counts(r.socket_errors for r in results)
+    duration = sum(r.duration_s for r in results)
+    cpu = {key: round(sum(r.cpu.get(key, 0.0) * r.duration_s for r in results) / duration, 2)
+           for key in first.cpu} if duration else {}
+    return PhaseResult(
+        name=name, path=first.path, duration_s=duration, connections=first.connections,
+        requests=sum(r.requests for r in results), ok=sum(r.ok for r in results),
+        non_ok=sum(r.non_ok for r in results), status_counts=codes, socket_errors=errors,
+        latency_ms=hist_summary_ms(hist), events_per_request=first.events_per_request,
+        client=first.client, cpu=cpu, latency_hist_us=hist,
+        parts=[{"rps": round(r.rps, 1), "duration_s": round(r.duration_s, 2)} for r in results],
+    )
+
+
+# -- wrk ------------------------------------------------------------------------------------
+
+def _lua_string(text: str) -> str:
+    level = 0
+    while f"]{'=' * level}]" in text:
+        level += 1
+    eq = "=" * level
+    return f"[{eq}[{text}]{eq}]"
+
+
+LUA_COMMON = r"""
+local threads = {}
+local next_id = 0
+function setup(thread)
+  next_id = next_id + 1
+  thread:set("tid", next_id)
+  table.insert(threads, thread)
+end
+
+ok, non_ok, dropped = 0, 0, 0
+codes = ""
+local code_counts = {}
+
+function response(status, headers, body)
+  if status == EXPECT and (ACCEPT == nil or string.find(body, ACCEPT, 1, true)) then
+    ok = ok + 1
+  else
+    non_ok = non_ok + 1
+    code_counts[status] = (code_counts[status] or 0) + 1
+    local parts = {}
+    for k, v in pairs(code_counts) do table.insert(parts, k .. ":" .. v) end
+    codes = table.concat(parts, ",")
+  end
+end
+
+function done(summary, latency, requests)
+  local t_ok, t_non, all_codes = 0, 0, {}
+  for _, thread in ipairs(threads) do
+    t_ok = t_ok + thread:get("ok")
+    t_non = t_non + thread:get("non_ok")
+    local c = thread:get("codes")
+    if c ~= "" then table.insert(all_codes, c) end
+  end
+  local hist = {}
+  for i = 1, #latency do
+    local us, n = latency(i)
+    hist[#hist + 1] = us .. ":" .. n
+  end
+  local e = summary.errors
+  local f = io.open(RESULT_FILE, "w")
+  f:write(string.format(
+    '{"requests":%d,"duration_us":%d,"ok":%d,"non_ok":%d,"codes":"%s",' ..
+    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
+    '"latency_us":{"p50":%d,"p90":%d,"p99":%d,"max":%d,"mean":%.1f},"hist":"%s"}',
+    summary.requests, summary.duration, t_ok, t_non, table.concat(all_codes, ","),
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    latency.mean, table.concat(hist, ",")))
+  f:close()
+end
+"""
+
+
+def noop_lua(result_file: str) -> str:
+    return f"""
+EXPECT = 200
+ACCEPT = nil
+RESULT_FILE = {_lua_string(result_file)}
+local req
+function init(args)
+  req = wrk.format("GET", "{NOOP_PATH}", {{["User-Agent"] = {_lua_string(USER_AGENT)},
+                                          ["Origin"] = "{ORIGIN}"}})
+end
+function request() return req end
+""" + LUA_COMMON
+
+
+def batch_lua(result_file: str, site: str, run_id: str, path: str = BATCH_PATH,
+              expect: int = 202, accept: bool = True) -> str:
+    """Batches with unique ids; path/expect/accept=False turn it into a POST no-op (405)."""
+    parts, slots = template(site)
+    lua_parts = ",\n".join(_lua_string(p) for p in parts)
+    lua_slots = ", ".join(f'"{s}"' for s in slots)
+    headers = ", ".join(f'["{k}"] = {_lua_string(v)}' for k, v in batch_headers().items())
+    lua_accept = _lua_string(f'"accepted":{EVENTS_PER_BATCH}') if accept else "nil"
+    return f"""
+EXPECT = {expect}
+ACCEPT = {lua_accept}
+RESULT_FILE = {_lua_string(result_file)}
+local parts = {{{lua_parts}}}
+local slots = {{{lua_slots}}}
+local headers = {{{headers}}}
+local prefix
+local counter = 0
+function init(args)
+  prefix = "{run_id}-" .. tid .. "-"
+end
+function request()
+  counter = counter + 1
+  local key = prefix .. counter
+  local ts = string.format("%d", os.time() * 1000)
+  local values = {{["@ID@"] = "b-" .. key, ["@SID@"] = "s-" .. key, ["@PV@"] = "p-" .. key,
+                  ["@TS@"] = ts, ["@SENT@"] = ts}}
+  local out = {{parts[1]}}
+  for i, slot in ipairs(slots) do
+    out[#out + 1] = values[slot]
+    out[#out + 1] = parts[i + 1]
+  end
+  return wrk.format("POST", "{path}", headers, table.concat(out))
+end
+""" + LUA_COMMON
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def wrk_path() -> str | None:
+    return shutil.which("wrk") or (os.path.exists("/usr/bin/wrk") and "/usr/bin/wrk") or None
+
+
+def run_wrk(name: str, base_url: str, lua: str, result_file: Path, duration: float,
+            connections: int, threads: int, events_per_request: int, path: str) -> PhaseResult:
+    """Run wrk with a Lua script whose done() writes a JSON summary to result_file."""
+    wrk = wrk_path()
+    if wrk is None:
+        raise RuntimeError("wrk not found; use --client python")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(lua)
+        script = fh.name
+    result_file.unlink(missing_ok=True)
+    cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s",
+           "--timeout", "10s", "-s", script, base_url]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+    finally:
+        os.unlink(script)
+    if out.returncode != 0 or not result_file.exists():
+        raise RuntimeError(f"wrk failed ({out.returncode}): {out.stderr.strip() or out.stdout}")
+    raw = json.loads(result_file.read_text())
+    codes: dict[str, int] = {}
+    for item in filter(None, raw["codes"].split(",")):
+        code, _, n = item.partition(":")
+        codes[code] = codes.get(code, 0) + int(n)
+    lat = raw["latency_us"]
+    hist: dict[int, int] = {}
+    for item in filter(None, raw.get("hist", "").split(",")):
+        us, _, n = item.partition(":")
+        hist[int(us)] = hist.get(int(us), 0) + int(n)
+    return PhaseResult(
+        name=name, path=path, duration_s=raw["duration_us"] / 1e6, connections=connections,
+        requests=raw["requests"], ok=raw["ok"], non_ok=raw["non_ok"], status_counts=codes,
+        socket_errors=raw["errors"],
+        latency_ms={k: round(v / 1000, 3) for k, v in lat.items()},
+        events_per_request=events_per_request, client=f"wrk -t{threads}",
+        latency_hist_us=hist,
+    )
+
+
+# -- the Python fallback client -------------------------------------------------------------
+
+async def _python_worker(host: str, port: int, build: Any, expect: int, accept: bytes | None,
+                         deadline: float, latencies: list[float], tally: dict[str, int]) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while time.monotonic() < deadline:
+            request = build()
+            start = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            body = await reader.readexactly(length) if length else b""
+            latencies.append((time.perf_counter() - start) * 1000)
+            if status == expect and (accept is None or accept in body):
+                tally["ok"] += 1
+            else:
+                tally["non_ok"] += 1
+                tally[str(status)] = tally.get(str(status), 0) + 1
+    except (OSError, asyncio.IncompleteReadError, ValueError):
+        tally["errors"] += 1
+    finally:
+        writer.close()
+
+
+def run_python(name: str, host: str, port: int, site: str | None, run_id: str, duration: float,
+               connections: int, path: str) -> PhaseResult:
+    """asyncio keep-alive client in this process: simple, but it competes for the same CPUs."""
+    parts, slots = template(site or "x")
+    counter = iter(range(1, 1 << 62))
+    if site is None:
+        fixed = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {USER_AGENT}\r\n"
+                 f"Origin: {ORIGIN}\r\n\r\n").encode()
+
+        def build() -> bytes:
+            return fixed
+        expect, accept, per = 200, None, 0
+    else:
+        def build() -> bytes:
+            key = f"{run_id}-p-{next(counter)}"
+            ts = str(int(time.time()) * 1000)
+            body = fill(parts, slots, {"@ID@": f"b-{key}", "@SID@": f"s-{key}",
+                                       "@PV@": f"p-{key}", "@TS@": ts, "@SENT@": ts})
+            head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\n" + "".join(
+                f"{k}: {v}\r\n" for k, v in batch_headers(len(body)).items())
+            return head.encode() + b"\r\n" + body
+        expect, accept, per = 202, f'"accepted":{EVENTS_PER_BATCH}'.encode(), EVENTS_PER_BATCH
+
+    latencies: list[float] = []
+    tally = {"ok": 0, "non_ok": 0, "errors": 0}
+
+    async def main() -> float:
+        start = time.monotonic()
+        await asyncio.gather(*(
+            _python_worker(host, port, build, expect, accept, start + duration, latencies, tally)
+            for _ in range(connections)))
+        return time.monotonic() - start
+
+    elapsed = asyncio.run(main())
+    codes = {k: v for k, v in tally.items() if k not in ("ok", "non_ok", "errors")}
+    return PhaseResult(
+        name=name, path=path, duration_s=elapsed, connections=connections,
+        requests=len(latencies), ok=tally["ok"], non_ok=tally["non_ok"], status_counts=codes,
+        socket_errors={"connect_or_read": tally["errors"]}, latency_ms=latency_summary(latencies),
+        events_per_request=per, client="python asyncio (in the bench process)",
+        latency_hist_us=to_hist_us(latencies),
+    )
+
+
+def to_hist_us(latencies_ms: Sequence[float]) -> dict[int, int]:
+    hist: dict[int, int] = {}
+    for ms in latencies_ms:
+        us = round(ms * 1000)
+        hist[us] = hist.get(us, 0) + 1
+    return hist
+
+
+def latency_summary(latencies_ms: Sequence[float]) -> dict[str, float]:
+    if not latencies_ms:
+        return {"p50": math.nan, "p90": math.nan, "p99": math.nan, "max": math.nan,
+                "mean": math.nan}
+    return {
+        "p50": round(percentile(latencies_ms, 50), 3),
+        "p90": round(percentile(latencies_ms, 90), 3),
+        "p99": round(percentile(latencies_ms, 99), 3),
+        "max": round(max(latencies_ms), 3),
+        "mean": round(sum(latencies_ms) / len(latencies_ms), 3),
+    }
