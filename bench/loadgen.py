@@ -41,8 +41,8 @@ EVENTS_PER_BATCH = sum(MIX.values())
 
 
 def rows_per_batch(custom: int = 0) -> dict[str, int]:
-    """Stored rows per API count type for one batch (a move event stores one row per point)."""
-    rows = {kind: n * (MOVE_POINTS if kind == "move" else 1) for kind, n in MIX.items()}
+    """Stored rows per API count type for one batch (a move event is one row holding its points)."""
+    rows = dict(MIX)
     if custom:
         rows["custom"] = custom
     return rows

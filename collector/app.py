@@ -17,7 +17,7 @@ from . import api
 from .admin import SOCKET_NAME, AdminServer
 from .auth import TokenCache
 from .demo import shop
-from .ingest.routes import routes as ingest_routes
+from .ingest.routes import ASGIApp, IngestLane
 from .runtime import Runtime
 from .settings import Config
 from .sites import Site
@@ -29,7 +29,7 @@ def snippet_bytes() -> bytes:
     return (resources.files("collector") / "static" / "f.js").read_bytes()
 
 
-def create_app(config: Config, runtime: Runtime | None = None, on_started: Any = None) -> Starlette:
+def create_app(config: Config, runtime: Runtime | None = None, on_started: Any = None) -> ASGIApp:
     runtime = runtime or Runtime(config)
     store = runtime.store_or_open()
     token_cache = TokenCache(store)
@@ -67,13 +67,12 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
             await runtime.stop()
 
     routes = [
-        *ingest_routes(runtime.ingestor),
         *api.routes(store, token_cache),
         Route("/", home),
         Route("/f.js", snippet),
         *shop.routes(),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return IngestLane(Starlette(routes=routes, lifespan=lifespan), runtime.ingestor)
 
 
 HOME = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Footfall</title>

@@ -133,7 +133,7 @@ class Ingestor:
             self.counters.add(f"dropped.{dropped.value}")
             return Outcome(dropped=dropped)
         ctx = await self.context(req, site)
-        payload, count = rows.encode_lines(rows.rows_of(batch, ctx))
+        payload, count = rows.encode_batch(batch, ctx)
         if count:
             await self.spool_payload(payload, count)
         if batch.batch_id:

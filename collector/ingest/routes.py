@@ -1,76 +1,105 @@
-"""The public ingestion endpoints: POST /i/v1/batch and /i/v1/replay, with CORS."""
+"""The public ingestion endpoints, POST /i/v1/batch and /i/v1/replay, with CORS.
+
+They are plain ASGI callables reached before the Starlette router (see `IngestLane`): at
+thousands of beacons a second the framework's request, response and middleware objects cost
+more than validating the batch itself.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+import msgspec
 
 from .pipeline import Ingestor, Outcome
 from .pipeline import Request as IngestRequest
 from .rejection import Rejected
 
-PREFLIGHT_HEADERS = {
-    "Access-Control-Allow-Methods": "POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type, Content-Encoding",
-    "Access-Control-Max-Age": "86400",
-}
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+PREFLIGHT_HEADERS = [
+    (b"access-control-allow-methods", b"POST, OPTIONS"),
+    (b"access-control-allow-headers", b"Content-Type, Content-Encoding"),
+    (b"access-control-max-age", b"86400"),
+]
+JSON = (b"content-type", b"application/json")
+_encode = msgspec.json.Encoder().encode
 
 
-def cors(request: Request) -> dict[str, str]:
-    """The request's own origin is echoed: the site check, not CORS, decides what is stored."""
-    origin = request.headers.get("origin")
-    if not origin:
-        return {}
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+class Disconnected(Exception):
+    pass
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(receive: Receive, declared: str, limit: int) -> bytes:
     """The body, refusing early when it grows past the limit (Content-Length may be absent or lie)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared.isdigit() and int(declared) > limit:
         raise Rejected(413, "body", f"body exceeds {limit} bytes")
     chunks, size = [], 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise Disconnected
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise Rejected(413, "body", f"body exceeds {limit} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
-def endpoint(
-    ingestor: Ingestor, handle: Callable[[IngestRequest], Awaitable[Outcome]], limit_kb: int
-) -> Callable[[Request], Awaitable[Response]]:
-    async def receive(request: Request) -> Response:
-        headers = cors(request)
-        if request.method == "OPTIONS":
-            return Response(status_code=204, headers={**headers, **PREFLIGHT_HEADERS})
+async def respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class IngestEndpoint:
+    def __init__(self, handle: Callable[[IngestRequest], Awaitable[Outcome]], limit_kb: int) -> None:
+        self.handle = handle
+        self.limit = limit_kb * 1024
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        origin = headers.get("origin")
+        # The request's own origin is echoed: the site check, not CORS, decides what is stored.
+        cors = [(b"access-control-allow-origin", origin.encode()), (b"vary", b"Origin")] if origin else []
+        method = scope["method"]
+        if method == "OPTIONS":
+            return await respond(send, 204, cors + PREFLIGHT_HEADERS)
+        if method != "POST":
+            return await respond(send, 405, [*cors, (b"allow", b"POST, OPTIONS"), JSON],
+                                 _encode({"error": "use POST", "field": "method"}))
         try:
-            body = await read_body(request, limit_kb * 1024)
-            outcome = await handle(
-                IngestRequest(body, request.headers, request.client.host if request.client else "")
-            )
+            body = await read_body(receive, headers.get("content-length", ""), self.limit)
+            client = scope.get("client")
+            outcome = await self.handle(IngestRequest(body, headers, client[0] if client else ""))
         except Rejected as exc:
-            if exc.retry_after:
-                headers["Retry-After"] = str(exc.retry_after)
-            return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
-        except ClientDisconnect:
-            return Response(status_code=400)
-        return JSONResponse(outcome.body(), status_code=202, headers=headers)
-
-    return receive
+            extra = [(b"retry-after", str(exc.retry_after).encode())] if exc.retry_after else []
+            return await respond(send, exc.status, [*cors, *extra, JSON], _encode(exc.body()))
+        except Disconnected:
+            return
+        await respond(send, 202, [*cors, JSON], _encode(outcome.body()))
 
 
-def routes(ingestor: Ingestor) -> list[Route]:
-    config = ingestor.config
-    return [
-        Route("/i/v1/batch", endpoint(ingestor, ingestor.batch, config.max_body_kb), methods=["POST", "OPTIONS"]),
-        Route(
-            "/i/v1/replay",
-            endpoint(ingestor, ingestor.replay, config.max_replay_kb),
-            methods=["POST", "OPTIONS"],
-        ),
-    ]
+class IngestLane:
+    """Sends the ingestion paths straight to their endpoints and everything else to the app."""
+
+    def __init__(self, app: ASGIApp, ingestor: Ingestor) -> None:
+        self.app = app
+        config = ingestor.config
+        self.endpoints = {
+            "/i/v1/batch": IngestEndpoint(ingestor.batch, config.max_body_kb),
+            "/i/v1/replay": IngestEndpoint(ingestor.replay, config.max_replay_kb),
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            endpoint = self.endpoints.get(scope["path"])
+            if endpoint is not None:
+                return await endpoint(scope, receive, send)
+        await self.app(scope, receive, send)

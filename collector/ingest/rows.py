@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 from collections.abc import Iterator
@@ -40,8 +41,15 @@ def cut(value: str, kind: str) -> str:
     return value if len(value) <= limit else value[:limit]
 
 
+@functools.lru_cache(maxsize=4096)
+def _second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def timestamp(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    """ClickHouse DateTime64(3) text in UTC; the second part is cached (events cluster in time)."""
+    seconds, millis = divmod(ms, 1000)
+    return f"{_second(seconds)}.{millis:03d}"
 
 
 def error_fingerprint(message: str, source: str, stack: str) -> str:
@@ -61,7 +69,8 @@ class Context:
     retention_days: int
 
 
-def rows_of(batch: wire.Batch, ctx: Context) -> Iterator[tuple[str, dict[str, Any]]]:
+def _parts(batch: wire.Batch, ctx: Context) -> tuple[dict[str, Any], Iterator[tuple[str, dict[str, Any]]]]:
+    """The fields every row of the batch shares, and each row's own fields."""
     skew = clock_skew_ms(batch.sent_at, ctx.received_ms)
     url, path, _ = split_url(batch.url)
     device = device_class(batch.viewport_width) if batch.viewport_width else ctx.client.device
@@ -79,12 +88,17 @@ def rows_of(batch: wire.Batch, ctx: Context) -> Iterator[tuple[str, dict[str, An
     def at(ts: int) -> str:
         return timestamp(min(ts + skew, ctx.received_ms + MAX_FUTURE_MS))
 
+    return common, _event_rows(batch, ctx, url, at)
+
+
+def _event_rows(
+    batch: wire.Batch, ctx: Context, url: str, at: Any
+) -> Iterator[tuple[str, dict[str, Any]]]:
     for event in batch.events:
         time = at(event.ts)
         if isinstance(event, wire.PageView):
             utm = batch.utm
             yield "pageviews", {
-                **common,
                 "time": time,
                 "received": timestamp(ctx.received_ms),
                 "url": cut(url, "url"),
@@ -105,7 +119,6 @@ def rows_of(batch: wire.Batch, ctx: Context) -> Iterator[tuple[str, dict[str, An
             }
         elif isinstance(event, wire.Click):
             yield "events", {
-                **common,
                 "time": time,
                 "type": "click",
                 "selector": cut(event.selector, "selector"),
@@ -119,18 +132,15 @@ def rows_of(batch: wire.Batch, ctx: Context) -> Iterator[tuple[str, dict[str, An
                 "rage": int(event.rage),
             }
         elif isinstance(event, wire.MoveSamples):
-            for x, y in event.points:
-                yield "events", {
-                    **common,
-                    "time": time,
-                    "type": "move",
-                    "x": x,
-                    "y": y,
-                    "viewport_width": batch.viewport_width,
-                }
+            # One row per sampled trail: heatmaps ARRAY JOIN the points, ingestion stays cheap.
+            yield "events", {
+                "time": time,
+                "type": "move",
+                "points": event.points,
+                "viewport_width": batch.viewport_width,
+            }
         elif isinstance(event, wire.Scroll):
             yield "events", {
-                **common,
                 "time": time,
                 "type": "scroll",
                 "y": event.depth,
@@ -140,7 +150,6 @@ def rows_of(batch: wire.Batch, ctx: Context) -> Iterator[tuple[str, dict[str, An
             }
         elif isinstance(event, wire.NavigationTiming):
             yield "page_timings", {
-                **common,
                 "time": time,
                 "redirect": event.redirect,
                 "dns": event.dns,
@@ -155,7 +164,6 @@ def rows_of(batch: wire.Batch, ctx: Context) -> Iterator[tuple[str, dict[str, An
             }
         elif isinstance(event, wire.WebVital):
             yield "web_vitals", {
-                **common,
                 "time": time,
                 "name": event.name,
                 "value": event.value,
@@ -165,7 +173,6 @@ def rows_of(batch: wire.Batch, ctx: Context) -> Iterator[tuple[str, dict[str, An
             }
         elif isinstance(event, wire.JsError):
             yield "errors", {
-                **common,
                 "time": time,
                 "os": ctx.client.os,
                 "kind": event.kind,
@@ -178,7 +185,6 @@ def rows_of(batch: wire.Batch, ctx: Context) -> Iterator[tuple[str, dict[str, An
             }
         elif isinstance(event, wire.SlowResource):
             yield "resources", {
-                **common,
                 "time": time,
                 "kind": cut(event.kind, "name"),
                 "url": cut(event.url.split("?")[0], "url"),
@@ -187,7 +193,6 @@ def rows_of(batch: wire.Batch, ctx: Context) -> Iterator[tuple[str, dict[str, An
             }
         elif isinstance(event, wire.FormField):
             yield "form_fields", {
-                **common,
                 "time": time,
                 "field": cut(event.selector, "selector"),
                 "first_input": event.first_input,
@@ -199,12 +204,31 @@ def rows_of(batch: wire.Batch, ctx: Context) -> Iterator[tuple[str, dict[str, An
             }
         elif isinstance(event, wire.Custom):
             yield "events", {
-                **common,
                 "time": time,
                 "type": "custom",
                 "name": cut(event.name, "name"),
                 "props": cut(_encode(event.props).decode(), "props"),
             }
+
+
+def rows_of(batch: wire.Batch, ctx: Context) -> Iterator[tuple[str, dict[str, Any]]]:
+    common, parts = _parts(batch, ctx)
+    for table, row in parts:
+        yield table, {**common, **row}
+
+
+def encode_batch(batch: wire.Batch, ctx: Context) -> tuple[bytes, int]:
+    """Spool payload of a batch; the shared fields are encoded once and spliced into every row."""
+    common, parts = _parts(batch, ctx)
+    shared = _encode(common)[1:-1] + b","
+    prefixes: dict[str, bytes] = {}
+    lines = []
+    for table, row in parts:
+        prefix = prefixes.get(table)
+        if prefix is None:
+            prefix = prefixes[table] = table.encode() + b"\t{" + shared
+        lines.append(prefix + _encode(row)[1:] + b"\n")
+    return b"".join(lines), len(lines)
 
 
 def replay_row(chunk: wire.ReplayChunk, ctx: Context) -> dict[str, Any]:

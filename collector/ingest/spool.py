@@ -209,8 +209,20 @@ class Spool:
         return sorted(self.directory.glob("*" + SEALED))
 
     def remove(self, path: Path) -> None:
+        self.release(self.discard(path))
+
+    @staticmethod
+    def discard(path: Path, folder: Path | None = None) -> int:
+        """Delete (or move aside) a written segment; safe off the event loop. Returns its size."""
         size = path.stat().st_size
-        path.unlink()
+        if folder is None:
+            path.unlink()
+        else:
+            path.rename(folder / path.name)
+        return size
+
+    def release(self, size: int) -> None:
+        """Account for a discarded segment; called on the event loop, which owns `size`."""
         self.size = max(0, self.size - size)
 
     @staticmethod

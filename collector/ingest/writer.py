@@ -18,6 +18,10 @@ from .spool import Spool
 log = logging.getLogger("footfall.writer")
 
 MAX_BACKOFF = 10.0
+# A segment the store keeps refusing while it answers other queries is set aside, not retried
+# forever: one bad segment must not stop every later one. It is kept for an operator to inspect.
+QUARANTINE_AFTER = 5
+QUARANTINE = "quarantine"
 
 
 def tables_of(frames: list[bytes]) -> dict[str, bytes]:
@@ -37,6 +41,8 @@ class Writer:
         self.collector_id = collector_id
         self.written_segments = 0
         self.failures = 0
+        self.quarantined = 0
+        self._attempts: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -50,9 +56,31 @@ class Writer:
     async def write_pending(self) -> None:
         """Write every sealed segment; raises on the first failure, keeping that segment."""
         for path in self.spool.sealed():
-            await self.store.run(self.write_segment, path)
-            self.spool.remove(path)
+            try:
+                await self.store.run(self.write_segment, path)
+            except Exception:
+                if await self._should_quarantine(path):
+                    continue
+                raise
+            self._attempts.pop(path.name, None)
+            self.spool.release(await self.store.run(Spool.discard, path))
             self.written_segments += 1
+
+    async def _should_quarantine(self, path: Path) -> bool:
+        attempts = self._attempts[path.name] = self._attempts.get(path.name, 0) + 1
+        if attempts < QUARANTINE_AFTER:
+            return False
+        try:
+            await self.store.run(self.store.scalar, "SELECT 1")
+        except Exception:
+            return False  # the store is down: every segment would fail, keep retrying
+        target = self.spool.directory / QUARANTINE
+        target.mkdir(exist_ok=True)
+        self.spool.release(await self.store.run(Spool.discard, path, target))
+        self._attempts.pop(path.name, None)
+        self.quarantined += 1
+        log.error("writer: %s refused %d times by a healthy store; moved to %s", path.name, attempts, target)
+        return True
 
     async def run(self) -> None:
         backoff = 0.1

@@ -72,3 +72,25 @@ def test_full_spool_answers_503_then_delivers_everything(stalled_server) -> None
                           {"ids": acked})
     assert clicks == 24 * len(acked)  # the events inserted before each failure were not doubled
     assert post(url, make_batch())[0] == 202
+
+
+def test_a_segment_the_store_refuses_is_set_aside(stalled_server) -> None:  # noqa: ANN001
+    """A poison segment must not block every later batch; it is kept aside for inspection."""
+    import zlib
+
+    from collector.ingest.spool import FRAME, SEALED
+
+    url, runtime, store = stalled_server
+    poison = b'pageviews\t{"site": "shop", "time": "not a time"}\n'
+    bad = runtime.spool.directory / ("00000000000000000001-poison" + SEALED)
+    bad.write_bytes(FRAME.pack(len(poison), zlib.crc32(poison)) + poison)
+    batch = make_batch()
+    assert post(url, batch)[0] == 202
+    deadline = time.monotonic() + 60
+    while runtime.writer.quarantined == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert (runtime.spool.directory / "quarantine" / bad.name).exists()
+    while runtime.spool.sealed() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    stored = store.scalar("SELECT count() FROM pageviews WHERE pageview_id = {pv:String}", {"pv": batch["pv"]})
+    assert stored == 1

@@ -76,7 +76,7 @@ def test_marked_body_and_rows_per_batch() -> None:
     assert len(batch.events) == loadgen.EVENTS_PER_BATCH + 1
     assert isinstance(batch.events[-1], wire.Custom) and batch.events[-1].name == "probe-1"
     rows = loadgen.rows_per_batch()
-    assert rows["pageview"] == 1 and rows["move"] == loadgen.MIX["move"] * loadgen.MOVE_POINTS
+    assert rows["pageview"] == 1 and rows["move"] == loadgen.MIX["move"]
     assert "custom" not in rows
 
 

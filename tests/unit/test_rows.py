@@ -29,8 +29,21 @@ def test_each_event_type_lands_in_its_table() -> None:
         {"t": "form", "ts": 1, "s": "#email"}, {"t": "custom", "ts": 1, "n": "buy", "p": {"sku": 3}},
     ]
     tables = [table for table, _ in rows.rows_of(batch(e=events), ctx())]
-    assert tables == ["pageviews", "events", "events", "events", "events", "page_timings",
+    assert tables == ["pageviews", "events", "events", "events", "page_timings",
                       "web_vitals", "errors", "resources", "form_fields", "events"]
+
+
+def test_encode_batch_matches_rows_of() -> None:
+    events = [{"t": "pageview", "ts": 1}, {"t": "move", "ts": 2, "p": [[1, 2], [3, 4]]},
+              {"t": "click", "ts": 3, "s": "#a", "x": 1, "y": 2}]
+    spliced, count = rows.encode_batch(batch(e=events), ctx())
+    plain, _ = rows.encode_lines(rows.rows_of(batch(e=events), ctx()))
+
+    def parsed(data: bytes) -> list[tuple[bytes, dict]]:
+        return [(t, msgspec.json.decode(r)) for t, r in (line.split(b"\t", 1) for line in data.splitlines())]
+
+    assert count == 3 and parsed(spliced) == parsed(plain)
+    assert parsed(spliced)[1][1]["points"] == [[1, 2], [3, 4]]
 
 
 def test_query_strings_are_never_stored() -> None:

@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS events
     text String CODEC(ZSTD(3)),
     x Int32,
     y Int32,
+    points Array(Tuple(Int32, Int32)) CODEC(ZSTD(1)),
     rx Float32,
     ry Float32,
     viewport_width UInt16,
