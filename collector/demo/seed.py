@@ -9,8 +9,10 @@ import logging
 import time
 from collections.abc import Iterator
 
+import msgspec
+
 from .. import sites
-from ..ingest import rows
+from ..ingest import frames, rows
 from ..ingest.enrich import client_of
 from ..ingest.spool import Spool, SpoolFull
 from ..runtime import Runtime
@@ -76,7 +78,8 @@ def encode(chunk: list[journeys.Journey], retention_days: int) -> list[tuple[byt
                 client=client,
                 retention_days=retention_days,
             )
-            payloads.append(rows.encode_lines(rows.rows_of(batch, ctx)))
+            body = msgspec.json.encode(batch)
+            payloads.append((frames.pack(frames.BATCH, ctx, body), len(batch.events)))
     return payloads
 
 

@@ -6,12 +6,10 @@ import collections
 import dataclasses
 from collections.abc import Mapping
 
-import msgspec
-
 from ..clock import now_ms
 from ..settings import Config
 from ..sites import Site, SiteCache
-from . import rows, wire
+from . import frames, rows, wire
 from .decode import decode, unwrap
 from .enrich import client_of, visitor_hash
 from .ratelimit import RateLimiter
@@ -133,9 +131,9 @@ class Ingestor:
             self.counters.add(f"dropped.{dropped.value}")
             return Outcome(dropped=dropped)
         ctx = await self.context(req, site)
-        payload, count = rows.encode_batch(batch, ctx)
+        count = len(batch.events)
         if count:
-            await self.spool_payload(payload, count)
+            await self.spool_payload(frames.pack(frames.BATCH, ctx, raw), count)
         if batch.batch_id:
             self.recent.add((site.key, batch.batch_id))
         self.counters.add("accepted.batches")
@@ -155,7 +153,6 @@ class Ingestor:
         if dropped:
             return Outcome(dropped=dropped)
         ctx = await self.context(req, site)
-        line = b"replay_chunks\t" + msgspec.json.encode(rows.replay_row(chunk, ctx)) + b"\n"
-        await self.spool_payload(line, 1)
+        await self.spool_payload(frames.pack(frames.REPLAY, ctx, raw), 1)
         self.counters.add("accepted.replay_chunks")
         return Outcome(accepted=1)

@@ -217,18 +217,15 @@ def rows_of(batch: wire.Batch, ctx: Context) -> Iterator[tuple[str, dict[str, An
         yield table, {**common, **row}
 
 
-def encode_batch(batch: wire.Batch, ctx: Context) -> tuple[bytes, int]:
-    """Spool payload of a batch; the shared fields are encoded once and spliced into every row."""
+def group_batch(batch: wire.Batch, ctx: Context, out: dict[str, list[bytes]]) -> None:
+    """Append the batch's rows as JSON to `out[table]`; the shared fields are encoded once."""
     common, parts = _parts(batch, ctx)
-    shared = _encode(common)[1:-1] + b","
-    prefixes: dict[str, bytes] = {}
-    lines = []
+    shared = b"{" + _encode(common)[1:-1] + b","
     for table, row in parts:
-        prefix = prefixes.get(table)
-        if prefix is None:
-            prefix = prefixes[table] = table.encode() + b"\t{" + shared
-        lines.append(prefix + _encode(row)[1:] + b"\n")
-    return b"".join(lines), len(lines)
+        lines = out.get(table)
+        if lines is None:
+            lines = out[table] = []
+        lines.append(shared + _encode(row)[1:])
 
 
 def replay_row(chunk: wire.ReplayChunk, ctx: Context) -> dict[str, Any]:

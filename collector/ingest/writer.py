@@ -7,31 +7,31 @@ per-segment, per-table insert deduplication token makes ClickHouse store it once
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import logging
 from pathlib import Path
 
+import msgspec
+
 from ..store import Store
+from .frames import Expander
 from .spool import Spool
 
 log = logging.getLogger("footfall.writer")
 
 MAX_BACKOFF = 10.0
-# A segment the store keeps refusing while it answers other queries is set aside, not retried
-# forever: one bad segment must not stop every later one. It is kept for an operator to inspect.
+# A segment whose data the store keeps refusing as unreadable is set aside, not retried forever:
+# one bad segment must not stop every later one. It is kept for an operator to inspect. Any
+# other failure (store down, table missing, disk full) is retried until it clears.
 QUARANTINE_AFTER = 5
 QUARANTINE = "quarantine"
+DATA_ERRORS = ("CANNOT_PARSE", "INCORRECT_DATA", "TYPE_MISMATCH", "CANNOT_READ")
 
 
-def tables_of(frames: list[bytes]) -> dict[str, bytes]:
-    """Frame payloads (`table<TAB>json` lines) to one NDJSON block per table, in frame order."""
-    grouped: dict[str, list[bytes]] = collections.defaultdict(list)
-    for payload in frames:
-        for line in payload.splitlines():
-            table, _, row = line.partition(b"\t")
-            grouped[table.decode()].append(row)
-    return {table: b"\n".join(rows) + b"\n" for table, rows in grouped.items()}
+def is_data_error(exc: BaseException) -> bool:
+    if isinstance(exc, (msgspec.DecodeError, UnicodeDecodeError)):
+        return True  # the frame itself cannot be expanded
+    return any(code in str(exc) for code in DATA_ERRORS)
 
 
 class Writer:
@@ -39,6 +39,7 @@ class Writer:
         self.spool = spool
         self.store = store
         self.collector_id = collector_id
+        self.expander = Expander()
         self.written_segments = 0
         self.failures = 0
         self.quarantined = 0
@@ -47,7 +48,7 @@ class Writer:
         self._stopping = False
 
     def write_segment(self, path: Path) -> int:
-        blocks = tables_of(Spool.read(path))
+        blocks = self.expander.expand(Spool.read(path))
         for table, lines in sorted(blocks.items()):
             token = f"{self.collector_id}:{path.stem}:{table}"
             self.store.insert_json(table, lines, token)
@@ -58,8 +59,8 @@ class Writer:
         for path in self.spool.sealed():
             try:
                 await self.store.run(self.write_segment, path)
-            except Exception:
-                if await self._should_quarantine(path):
+            except Exception as exc:
+                if is_data_error(exc) and await self._should_quarantine(path):
                     continue
                 raise
             self._attempts.pop(path.name, None)
@@ -115,3 +116,4 @@ class Writer:
         if not done:
             log.warning("writer: store not draining; the rest stays in the spool for the next start")
             self._task.cancel()
+        await asyncio.get_running_loop().run_in_executor(None, self.expander.close)

@@ -33,17 +33,19 @@ def test_each_event_type_lands_in_its_table() -> None:
                       "web_vitals", "errors", "resources", "form_fields", "events"]
 
 
-def test_encode_batch_matches_rows_of() -> None:
+def test_frames_expand_to_the_rows_of_the_batch() -> None:
+    from collector.ingest import frames
+
     events = [{"t": "pageview", "ts": 1}, {"t": "move", "ts": 2, "p": [[1, 2], [3, 4]]},
               {"t": "click", "ts": 3, "s": "#a", "x": 1, "y": 2}]
-    spliced, count = rows.encode_batch(batch(e=events), ctx())
-    plain, _ = rows.encode_lines(rows.rows_of(batch(e=events), ctx()))
-
-    def parsed(data: bytes) -> list[tuple[bytes, dict]]:
-        return [(t, msgspec.json.decode(r)) for t, r in (line.split(b"\t", 1) for line in data.splitlines())]
-
-    assert count == 3 and parsed(spliced) == parsed(plain)
-    assert parsed(spliced)[1][1]["points"] == [[1, 2], [3, 4]]
+    body = msgspec.json.encode({"v": 1, "site": "shop", "sid": "s1", "pv": "p1", "vw": 1280,
+                                "url": "https://shop.test/p/1?email=a@b.c", "e": events})
+    blocks = frames.expand([frames.pack(frames.BATCH, ctx(), body)])
+    expected: dict[str, list[dict]] = {}
+    for table, row in rows.rows_of(wire.batch_decoder.decode(body), ctx()):
+        expected.setdefault(table, []).append(row)
+    assert {t: [msgspec.json.decode(line) for line in b.splitlines()] for t, b in blocks.items()} == expected
+    assert expected["events"][0]["points"] == [[1, 2], [3, 4]]
 
 
 def test_query_strings_are_never_stored() -> None:
