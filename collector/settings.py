@@ -45,7 +45,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("cluster", "", "ClickHouse cluster name: DDL runs ON CLUSTER with replicated tables."),
     Setting("spool_fsync", True, "fsync the spool before answering 202 (group-committed)."),
-    Setting("spool_fsync_interval_ms", 2, "How long a group commit waits to gather more batches."),
+    Setting(
+        "spool_fsync_interval_ms",
+        0,
+        "Extra wait before a group commit to gather more batches; 0: batches arriving during "
+        "one fsync share the next.",
+    ),
     Setting("spool_quota_mb", 256, "Spool size past which ingestion answers 503."),
     Setting("flush_interval_ms", 1000, "Oldest age of a spool segment before it is written."),
     Setting("flush_rows", 50000, "Rows in a spool segment that seal it early."),

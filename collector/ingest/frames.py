@@ -11,11 +11,13 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import msgspec
 
 from . import rows, wire
 from .enrich import Client
+from .spool import Spool
 
 BATCH, REPLAY = b"B", b"R"
 
@@ -61,6 +63,10 @@ def expand(payloads: list[bytes]) -> dict[str, bytes]:
     return {table: b"\n".join(lines) + b"\n" for table, lines in out.items()}
 
 
+def expand_segment(path: str) -> dict[str, bytes]:
+    return expand(Spool.read(Path(path)))
+
+
 class Expander:
     """A one-process pool for `expand`, restarted if its process dies."""
 
@@ -73,12 +79,13 @@ class Expander:
                 1, mp_context=multiprocessing.get_context("spawn"))
         return self._pool
 
-    def expand(self, payloads: list[bytes]) -> dict[str, bytes]:
+    def submit(self, segment: Path) -> concurrent.futures.Future[dict[str, bytes]]:
+        """Read and expand a sealed segment in the worker; the file never crosses the pipe."""
         try:
-            return self._start().submit(expand, payloads).result()
-        except BrokenProcessPool:
+            return self._start().submit(expand_segment, str(segment))
+        except BrokenProcessPool:  # the worker died: start another
             self._pool = None
-            return self._start().submit(expand, payloads).result()
+            return self._start().submit(expand_segment, str(segment))
 
     def close(self) -> None:
         if self._pool is not None:

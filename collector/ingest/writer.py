@@ -47,21 +47,32 @@ class Writer:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
-    def write_segment(self, path: Path) -> int:
-        blocks = self.expander.expand(Spool.read(path))
+    def insert_blocks(self, path: Path, blocks: dict[str, bytes]) -> None:
         for table, lines in sorted(blocks.items()):
             token = f"{self.collector_id}:{path.stem}:{table}"
             self.store.insert_json(table, lines, token)
-        return sum(block.count(b"\n") for block in blocks.values())
 
     async def write_pending(self) -> None:
-        """Write every sealed segment; raises on the first failure, keeping that segment."""
-        for path in self.spool.sealed():
+        """Write every sealed segment; raises on the first failure, keeping that segment.
+
+        The worker expands the next segment while this one is inserted, so the writer's
+        throughput is the slower of the two steps, not their sum.
+        """
+        paths = self.spool.sealed()
+        upcoming = self.expander.submit(paths[0]) if paths else None
+        for i, path in enumerate(paths):
+            expanding, upcoming = upcoming, None
+            if i + 1 < len(paths):
+                upcoming = self.expander.submit(paths[i + 1])
             try:
-                await self.store.run(self.write_segment, path)
+                assert expanding is not None
+                blocks = await asyncio.wrap_future(expanding)
+                await self.store.run(self.insert_blocks, path, blocks)
             except Exception as exc:
                 if is_data_error(exc) and await self._should_quarantine(path):
                     continue
+                if upcoming is not None:
+                    upcoming.cancel()
                 raise
             self._attempts.pop(path.name, None)
             self.spool.release(await self.store.run(Spool.discard, path))
