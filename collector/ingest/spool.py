@@ -188,11 +188,8 @@ class Spool:
                 return
 
     def _commit(self, segment: Segment, seal: bool) -> None:
-        if self.fsync:
-            os.fsync(segment.fd)
-        if seal:
-            if not self.fsync:
-                os.fsync(segment.fd)
+        if self.fsync or seal:
+            os.fdatasync(segment.fd)  # the data and the file size, which is all a reader needs
             os.close(segment.fd)
             segment.path.rename(segment.path.with_suffix(SEALED))
             self._fsync_dir()
