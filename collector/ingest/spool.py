@@ -190,6 +190,7 @@ class Spool:
     def _commit(self, segment: Segment, seal: bool) -> None:
         if self.fsync or seal:
             os.fdatasync(segment.fd)  # the data and the file size, which is all a reader needs
+        if seal:
             os.close(segment.fd)
             segment.path.rename(segment.path.with_suffix(SEALED))
             self._fsync_dir()
