@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench chromium clean snippet
+.PHONY: install run test lint bench chromium wrk clean snippet
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +40,13 @@ test: $(INSTALLED) snippet chromium
 	$(BIN)/ruff check collector replay analysis tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(INSTALLED)
+# wrk drives the load (a Python client stands in when it cannot be installed).
+wrk:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+	  echo "wrk not installed: the benchmark uses its Python load client" >&2
+
+bench: $(INSTALLED) wrk
 	$(BIN)/python -m bench.ingest
 
 clean:
