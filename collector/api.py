@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .auth import TokenCache, require_site_access
-from .ingest.rejection import Rejected
+from .ingest.rejection import Counters, Rejected
 from .store import Store
 
 # Event type -> (table, extra condition). Clicks, moves, scrolls and custom events share `events`.
@@ -63,7 +63,7 @@ def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Requ
     return run
 
 
-def routes(store: Store, tokens: TokenCache) -> list[Route]:
+def routes(store: Store, tokens: TokenCache, counters: Counters) -> list[Route]:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -89,6 +89,11 @@ def routes(store: Store, tokens: TokenCache) -> list[Route]:
              "to": (end - timedelta(days=1)).date().isoformat(), "count": total}
         )
 
+    async def ingest_stats(request: Request) -> Response:
+        """What this collector accepted, refused and dropped since it started, by reason."""
+        await require_site_access(request, tokens, "")
+        return JSONResponse(counters.snapshot())
+
     async def openapi(request: Request) -> Response:
         return JSONResponse(OPENAPI)
 
@@ -96,6 +101,7 @@ def routes(store: Store, tokens: TokenCache) -> list[Route]:
         Route("/healthz", healthz),
         Route("/api/openapi.json", openapi),
         Route("/api/v1/sites/{site}/events/count", guarded(events_count)),
+        Route("/api/v1/ingest/stats", guarded(ingest_stats)),
     ]
 
 
@@ -137,6 +143,18 @@ OPENAPI = {
                         }}},
                     },
                     "400": _ERROR, "401": _ERROR, "403": _ERROR,
+                },
+            }
+        },
+        "/api/v1/ingest/stats": {
+            "get": {
+                "summary": "This collector's accepted, refused and dropped counts since it started "
+                           "(needs a token valid for every site)",
+                "responses": {
+                    "200": {"description": "Counts by outcome and reason",
+                            "content": {"application/json": {"schema": {
+                                "type": "object", "additionalProperties": {"type": "integer"}}}}},
+                    "401": _ERROR, "403": _ERROR,
                 },
             }
         },

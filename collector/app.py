@@ -67,7 +67,7 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
             await runtime.stop()
 
     routes = [
-        *api.routes(store, token_cache),
+        *api.routes(store, token_cache, runtime.ingestor.counters),
         Route("/", home),
         Route("/f.js", snippet),
         *shop.routes(),

@@ -32,6 +32,7 @@ class TokenCache:
 
 
 async def require_site_access(request: Request, cache: TokenCache, site: str) -> tokens.Grant:
+    """A valid token for `site`; an empty site asks for a token valid for every site."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -39,6 +40,6 @@ async def require_site_access(request: Request, cache: TokenCache, site: str) ->
     grant = await cache.grant(token.strip())
     if grant is None:
         raise Rejected(401, "authorization", "unknown or revoked token")
-    if not grant.covers(site):
+    if not grant.covers(site) or (not site and grant.site):
         raise Rejected(403, "site", "this token is not valid for this site")
     return grant

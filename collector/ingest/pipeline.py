@@ -151,6 +151,7 @@ class Ingestor:
             raise
         dropped = self.drop_reason(req, site, None)
         if dropped:
+            self.counters.add(f"dropped.{dropped.value}")
             return Outcome(dropped=dropped)
         ctx = await self.context(req, site)
         await self.spool_payload(frames.pack(frames.REPLAY, ctx, raw), 1)

@@ -29,7 +29,7 @@ class Drop(enum.Enum):
 
 
 class Counters:
-    """Accepted, rejected and dropped counts, exposed on /metrics-style admin reads."""
+    """Accepted, rejected and dropped counts, read at GET /api/v1/ingest/stats."""
 
     def __init__(self) -> None:
         self.values: collections.Counter[str] = collections.Counter()

@@ -35,3 +35,16 @@ def test_counts_by_type_and_date(shop_server) -> None:  # noqa: ANN001
 def test_openapi_lists_the_routes(shop_server) -> None:  # noqa: ANN001
     status, doc = get(f"{shop_server[0].url}/api/openapi.json")
     assert status == 200 and "/api/v1/sites/{site}/events/count" in doc["paths"]
+
+
+def test_ingest_stats_count_outcomes(shop_server) -> None:  # noqa: ANN001
+    srv, token = shop_server
+    url = f"{srv.url}/api/v1/ingest/stats"
+    before = get(url, token)[1]
+    assert post(srv.url, make_batch(v=7))[0] == 400
+    bot = "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"
+    assert post(srv.url, make_batch(), {"User-Agent": bot})[0] == 202
+    after = get(url, token)[1]
+    assert after.get("rejected.400", 0) == before.get("rejected.400", 0) + 1
+    assert after.get("dropped.bot", 0) == before.get("dropped.bot", 0) + 1
+    assert get(url)[0] == 401

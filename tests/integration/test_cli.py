@@ -41,6 +41,7 @@ def test_commands_with_and_without_a_running_server(tmp_path: Path) -> None:
         assert post(server.url, blog, {"Origin": "https://blog.test"})[0] == 202
         # A token limited to one site cannot read another.
         assert get(f"{server.url}/api/v1/sites/{other['key']}/events/count", token)[0] == 403
+        assert get(f"{server.url}/api/v1/ingest/stats", token)[0] == 403  # needs an all-site token
         assert count(server.url, token) == 0
         failing = run_cli(data, "token", "create", "x", "--site", "nope")
         assert failing.returncode == 2 and "unknown site" in failing.stderr
