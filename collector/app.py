@@ -20,7 +20,6 @@ from .demo import shop
 from .ingest.routes import ASGIApp, IngestLane
 from .runtime import Runtime
 from .settings import Config
-from .sites import Site
 
 log = logging.getLogger("footfall")
 
@@ -51,8 +50,7 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
         await runtime.start()
 
         async def after_command(name: str, result: dict[str, Any]) -> None:
-            if name == "site.create":
-                runtime.sites.put(Site(result["key"], result["name"], tuple(result["origins"])))
+            if name == "site.create":  # live at once in this collector, with all its settings
                 await store.run(runtime.sites.reload)
 
         admin = AdminServer(config.data_dir / SOCKET_NAME, store, after_command)

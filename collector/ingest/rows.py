@@ -1,4 +1,4 @@
-"""A validated batch to the rows of each table, encoded as NDJSON lines for the spool."""
+"""A validated batch to the rows of each table, as JSON objects for ClickHouse's JSONEachRow."""
 
 from __future__ import annotations
 
@@ -243,10 +243,3 @@ def replay_row(chunk: wire.ReplayChunk, ctx: Context) -> dict[str, Any]:
         "retention": ctx.retention_days,
     }
 
-
-def encode_lines(rows: Iterator[tuple[str, dict[str, Any]]]) -> tuple[bytes, int]:
-    """Spool payload: one `table<TAB>json` line per row, and the row count."""
-    parts = []
-    for table, row in rows:
-        parts.append(table.encode() + b"\t" + _encode(row) + b"\n")
-    return b"".join(parts), len(parts)

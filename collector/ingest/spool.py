@@ -206,9 +206,6 @@ class Spool:
     def sealed(self) -> list[Path]:
         return sorted(self.directory.glob("*" + SEALED))
 
-    def remove(self, path: Path) -> None:
-        self.release(self.discard(path))
-
     @staticmethod
     def discard(path: Path, folder: Path | None = None) -> int:
         """Delete (or move aside) a written segment; safe off the event loop. Returns its size."""
