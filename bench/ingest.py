@@ -16,277 +16,32 @@ generator failed, nothing was accepted, accepted events went missing); goals are
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import http.client
-import json
-import math
 import os
 import platform
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from collector.testing import cli_json
+
 from . import loadgen
+from .harness import SITE, BenchError, Prober, Server, SpoolWatcher, count, cpu_meter, wait_drained
 from .loadgen import BATCH_PATH, EVENTS_PER_BATCH, NOOP_PATH, ORIGIN, PhaseResult
+from .report import fmt, goals_of, write_reports
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-FOOTFALL = [sys.executable, "-m", "collector.cli"]
-SITE, WARM_SITE = "bench", "warm"
-GOAL_RATIO = 0.5
-GOAL_QUERYABLE_S = 2.0
+WARM_SITE = "warm"
 NOISY_DRIFT = 0.15  # the two no-op halves differ by more than this share
 NOISY_OTHER_CORES = 0.3  # other processes used more than this many cores in a phase
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-class BenchError(Exception):
-    """The benchmark could not produce a valid measurement."""
-
-
-# -- the server under test ----------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def footfall(data: Path, *args: str) -> Any:
-    out = subprocess.run([*FOOTFALL, *args, "--data", str(data), "--json"], capture_output=True,
-                         text=True, timeout=120, cwd=ROOT)
-    if out.returncode != 0:
-        raise BenchError(f"footfall {' '.join(args)} failed: {out.stderr.strip()}")
-    return json.loads(out.stdout)
-
-
-class Server:
-    def __init__(self, data: Path, env: dict[str, str]) -> None:
-        self.data = data
-        self.port = free_port()
-        self.host = "127.0.0.1"
-        self.url = f"http://{self.host}:{self.port}"
-        self.env = {**os.environ, "FOOTFALL_LOG_LEVEL": "warning", "FOOTFALL_RATE_LIMIT": "0",
-                    **env}
-        self.log_path = data.parent / "server.log"
-        self.log = open(self.log_path, "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [*FOOTFALL, "serve", "--data", str(data), "--port", str(self.port)],
-            env=self.env, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
-        )
-        self.wait_healthy()
-
-    def wait_healthy(self, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise BenchError(f"server exited with {self.proc.returncode}: {self.tail()}")
-            with contextlib.suppress(OSError, BenchError):
-                if get_json(self.host, self.port, NOOP_PATH)[0] == 200:
-                    return
-            time.sleep(0.1)
-        raise BenchError(f"server not healthy after {timeout}s: {self.tail()}")
-
-    def tail(self) -> str:
-        if not self.log.closed:
-            self.log.flush()
-        return self.log_path.read_text(errors="replace")[-3000:]
-
-    def cpu_seconds(self, main_thread: bool = False) -> float:
-        """User + system CPU of the server process (all its threads, chDB included), or of its
-        main thread alone: the event loop that runs every request."""
-        pid = self.proc.pid
-        stat = f"/proc/{pid}/task/{pid}/stat" if main_thread else f"/proc/{pid}/stat"
-        fields = Path(stat).read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-    def stop(self) -> int | None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(30)
-        self.log.close()
-        return self.proc.returncode
-
-
-# -- small HTTP helpers (the bench's own requests, not the load) -------------------------------
-
-def get_json(host: str, port: int, path: str, token: str = "") -> tuple[int, Any]:
-    conn = http.client.HTTPConnection(host, port, timeout=10)
-    try:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        conn.request("GET", path, headers=headers)
-        resp = conn.getresponse()
-        body = resp.read()
-        return resp.status, json.loads(body) if body else None
-    except ValueError as exc:
-        raise BenchError(f"GET {path}: not JSON: {exc}") from None
-    finally:
-        conn.close()
-
-
-def post_batch(host: str, port: int, body: bytes) -> tuple[int, Any]:
-    conn = http.client.HTTPConnection(host, port, timeout=10)
-    try:
-        conn.request("POST", BATCH_PATH, body=body, headers=loadgen.batch_headers())
-        resp = conn.getresponse()
-        return resp.status, json.loads(resp.read() or b"null")
-    finally:
-        conn.close()
-
-
-def count(server: Server, token: str, kind: str, site: str = SITE) -> int:
-    status, body = get_json(server.host, server.port,
-                            f"/api/v1/sites/{site}/events/count?type={kind}", token)
-    if status != 200:
-        raise BenchError(f"count {kind}: HTTP {status} {body}")
-    return int(body["count"])
-
-
-# -- CPU accounting -------------------------------------------------------------------------------
-
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) jiffies over all CPUs, from /proc/stat."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    total = sum(fields[:8])
-    return (total - idle) / CLK_TCK, total / CLK_TCK
-
-
-@contextlib.contextmanager
-def cpu_meter(server: Server, out: dict[str, float]) -> Iterator[None]:
-    """Average cores used while the block runs: server, load client (a child, or this process)."""
-    import resource
-
-    start = time.monotonic()
-    srv0, kids0 = server.cpu_seconds(), loadgen.children_cpu()
-    loop0 = server.cpu_seconds(main_thread=True)
-    me0 = resource.getrusage(resource.RUSAGE_SELF)
-    busy0, _ = machine_busy()
-    yield
-    wall = time.monotonic() - start
-    me1 = resource.getrusage(resource.RUSAGE_SELF)
-    busy1, _ = machine_busy()
-    out["server_cores"] = round((server.cpu_seconds() - srv0) / wall, 2)
-    out["event_loop_cores"] = round((server.cpu_seconds(main_thread=True) - loop0) / wall, 2)
-    out["child_client_cores"] = round((loadgen.children_cpu() - kids0) / wall, 2)
-    out["bench_process_cores"] = round(
-        (me1.ru_utime + me1.ru_stime - me0.ru_utime - me0.ru_stime) / wall, 2)
-    out["machine_busy_cores"] = round((busy1 - busy0) / wall, 2)
-    out["machine_cores"] = os.cpu_count() or 0
-    # Everything else on the machine (other tenants, kernel threads): noise for this phase.
-    out["other_cores"] = round(max(0.0, out["machine_busy_cores"] - out["server_cores"]
-                                   - out["child_client_cores"] - out["bench_process_cores"]), 2)
-
-
-# -- time until queryable ------------------------------------------------------------------------
-
-@dataclasses.dataclass
-class Prober:
-    """Sends marked batches (one custom event each) and polls the read API until each shows."""
-
-    server: Server
-    token: str
-    run_id: str
-    timeout: float
-    poll_interval: float = 0.05
-    sent: int = 0  # probe batches answered 202 (each adds one custom event and one batch)
-
-    def probe(self, when: str) -> dict[str, Any]:
-        k = self.sent + 1
-        marker = f"probe-{self.run_id}-{k}"
-        body = loadgen.body_for(SITE, f"{self.run_id}-probe-{k}", marker=marker)
-        t0 = time.perf_counter()
-        try:
-            status, answer = post_batch(self.server.host, self.server.port, body)
-        except OSError as exc:
-            return {"when": when, "error": f"post: {exc}"}
-        ack = time.perf_counter()
-        if status != 202 or answer.get("accepted") != EVENTS_PER_BATCH + 1:
-            return {"when": when, "error": f"post answered {status} {answer}"}
-        self.sent = k
-        polls = 0
-        while True:
-            polls += 1
-            try:
-                seen = count(self.server, self.token, "custom")
-            except (OSError, BenchError):
-                seen = -1
-            now = time.perf_counter()
-            if seen >= k:
-                return {"when": when, "ack_ms": round((ack - t0) * 1000, 1),
-                        "queryable_s": round(now - t0, 3), "polls": polls}
-            if now - t0 > self.timeout:
-                return {"when": when, "ack_ms": round((ack - t0) * 1000, 1),
-                        "queryable_s": None, "polls": polls,
-                        "error": f"not queryable within {self.timeout}s"}
-            time.sleep(self.poll_interval)
-
-    def during(self, stop: threading.Event, interval: float, out: list[dict[str, Any]]) -> None:
-        stop.wait(min(1.0, interval))  # let the load reach a steady state first
-        while not stop.is_set():
-            out.append(self.probe("under load"))
-            stop.wait(interval)
-
-
-class SpoolWatcher(threading.Thread):
-    """Samples the sealed-segment backlog (written by the server, not yet in ClickHouse)."""
-
-    def __init__(self, spool: Path, interval: float = 0.25) -> None:
-        super().__init__(daemon=True)
-        self.spool, self.interval = spool, interval
-        self.start_time = time.monotonic()
-        self.load_end: float | None = None
-        self.samples: list[tuple[float, int, int]] = []  # (seconds, sealed segments, bytes)
-        self.halt = threading.Event()
-
-    def run(self) -> None:
-        while not self.halt.is_set():
-            sealed = list(self.spool.glob("*.seg"))
-            size = 0
-            for path in sealed:
-                with contextlib.suppress(OSError):
-                    size += path.stat().st_size
-            self.samples.append((time.monotonic() - self.start_time, len(sealed), size))
-            self.halt.wait(self.interval)
-
-    def mark_load_end(self) -> None:
-        self.load_end = time.monotonic() - self.start_time
-
-    def summary(self) -> dict[str, Any]:
-        self.halt.set()
-        self.join(5)
-        end = self.load_end if self.load_end is not None else math.inf
-        during = [s for s in self.samples if s[0] <= end]
-        after = [s for s in self.samples if s[0] > end]
-        drained = next((s[0] - end for s in after if s[1] == 0), None)
-        return {
-            "max_sealed_segments_under_load": max((s[1] for s in during), default=0),
-            "max_sealed_mb_under_load": round(max((s[2] for s in during), default=0) / 2**20, 1),
-            "sealed_segments_at_load_end": during[-1][1] if during else 0,
-            "drained_s_after_load": round(drained, 2) if drained is not None else None,
-            "samples": [(round(t, 2), n, size) for t, n, size in self.samples],
-        }
-
-
-def wait_drained(spool: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while (any(spool.glob("*.seg")) or any(spool.glob("*.open"))) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(0.5)
 
 
 # -- one configuration ---------------------------------------------------------------------------
@@ -393,13 +148,13 @@ def run_config(opts: Options, label: str, env: dict[str, str]) -> dict[str, Any]
         workdir = Path(tmp)
         data = workdir / "data"
         for key in (SITE, WARM_SITE):
-            footfall(data, "site", "create", key.title(), "--origin", ORIGIN, "--key", key)
+            cli_json(data, "site", "create", key.title(), "--origin", ORIGIN, "--key", key)
         t0 = time.monotonic()
         server = Server(data, env)
         startup = time.monotonic() - t0
         out: dict[str, Any] = {"label": label, "env": env, "server_startup_s": round(startup, 2)}
         try:
-            token = footfall(data, "token", "create", "bench")["token"]
+            token = cli_json(data, "token", "create", "bench")["token"]
             if opts.warmup > 0:
                 print(f"   warm-up {opts.warmup:g}s each", flush=True)
                 run_load(opts, server, "warm-noop", None, run_id, opts.warmup, workdir)
@@ -489,7 +244,7 @@ def run_config(opts: Options, label: str, env: dict[str, str]) -> dict[str, Any]
             code = server.stop()
             out["server_exit_code"] = code
             if code not in (0, None):
-                out["server_log_tail"] = server.tail()
+                out["server_log_tail"] = server.read_log()
     return out
 
 
@@ -504,160 +259,6 @@ def noise_of(noop_a: PhaseResult, noop_b: PhaseResult, batch: PhaseResult) -> di
             "noop_drift": round(drift, 3), "max_other_cores": other,
             "batch_other_cores": batch.cpu.get("other_cores", 0.0),
             "noisy": drift > NOISY_DRIFT or other > NOISY_OTHER_CORES}
-
-
-# -- reports --------------------------------------------------------------------------------------
-
-def goals_of(run: dict[str, Any]) -> dict[str, Any]:
-    ratio, worst = run.get("ratio"), run["queryable"]["max_s"]
-    failed = run["queryable"]["failed"]
-    return {
-        "ratio": {"goal": f">= {GOAL_RATIO}", "value": ratio,
-                  "met": ratio is not None and ratio >= GOAL_RATIO},
-        "queryable": {"goal": f"<= {GOAL_QUERYABLE_S} s (every probe)", "value": worst,
-                      "met": worst is not None and not failed and worst <= GOAL_QUERYABLE_S},
-    }
-
-
-def fmt(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def markdown(report: dict[str, Any]) -> str:
-    cfg, host = report["config"], report["host"]
-    lines = [
-        f"# Ingestion benchmark, {report['started']}",
-        "",
-        f"Host: {host['cpus']} CPUs ({host['machine']}), load average before the run "
-        f"{host['loadavg']}, Python {host['python']}. Load generator: {cfg['client']}, "
-        f"{cfg['connections']} connections, {fmt(cfg['duration_s'])} s per phase after "
-        f"{fmt(cfg['warmup_s'])} s warm-up. Batches: {EVENTS_PER_BATCH} events "
-        f"({', '.join(f'{n} {k}' for k, n in loadgen.MIX.items())}), unique id/sid/pv each, "
-        "Content-Type text/plain, Origin of the site.",
-        "",
-    ]
-    if cfg.get("server_env"):
-        lines += [f"Extra server environment: `{cfg['server_env']}`.", ""]
-    if report.get("error"):
-        lines += [f"**Benchmark failed:** {report['error']}", ""]
-    goals = report.get("goals")
-    if goals:
-        lines += ["## Goals (fsync on)", "", "| goal | target | measured | met |",
-                  "|---|---|---|---|",
-                  f"| batch req/s ÷ no-op req/s | {goals['ratio']['goal']} | "
-                  f"{fmt(goals['ratio']['value'], 3)} | "
-                  f"{'yes' if goals['ratio']['met'] else 'no'} |",
-                  f"| time until queryable | {goals['queryable']['goal']} | "
-                  f"{fmt(goals['queryable']['value'], 2)} s | "
-                  f"{'yes' if goals['queryable']['met'] else 'no'} |", ""]
-    lines += ["## Throughput and latency", "",
-              "| config | endpoint | req/s | events/s | p50 ms | p90 ms | p99 ms | max ms | "
-              "not OK | socket errors | server cores (event loop) | client cores | "
-              "machine busy cores |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for run in report["runs"]:
-        for key, endpoint in (("noop", f"GET {NOOP_PATH}"),
-                              ("post_noop", f"POST {NOOP_PATH} (batch body, 405)"),
-                              ("batch", f"POST {BATCH_PATH}")):
-            ph = run.get(key)
-            if not ph:
-                continue
-            lat, cpu = ph["latency_ms"], ph["cpu"]
-            client = cpu.get("child_client_cores", 0) + (
-                cpu.get("bench_process_cores", 0) if "python" in ph["client"] else 0)
-            lines.append(
-                f"| {run['label']} | {endpoint} | "
-                f"{fmt(ph['rps'], 0)} | {fmt(ph['events_per_s'], 0) if key == 'batch' else '-'} | "
-                f"{fmt(lat['p50'], 2)} | {fmt(lat['p90'], 2)} | {fmt(lat['p99'], 2)} | "
-                f"{fmt(lat['max'], 1)} | {fmt(ph['non_ok'])} {ph['status_counts'] or ''} | "
-                f"{sum(ph['socket_errors'].values())} | {fmt(cpu.get('server_cores'), 2)} "
-                f"({fmt(cpu.get('event_loop_cores'), 2)}) | "
-                f"{fmt(client, 2)} | {fmt(cpu.get('machine_busy_cores'), 2)} |")
-    lines += ["", "| config | ratio batch/no-op req/s | queryable max s (under load / idle) | "
-              "probes | spool backlog: max sealed segments (MB) under load, at its end, "
-              "drained after | stored = accepted |", "|---|---|---|---|---|---|"]
-    for run in report["runs"]:
-        if "queryable" not in run:
-            continue
-        q, v, b = run["queryable"], run["verification"], run.get("spool_backlog", {})
-        lines.append(
-            f"| {run['label']} | {fmt(run['ratio'], 3)} | {fmt(q['max_s'], 2)} "
-            f"({fmt(q['under_load_max_s'], 2)} / {fmt(q['idle_max_s'], 2)}) | "
-            f"{len(q['probes'])} ({q['failed']} failed) | "
-            f"{fmt(b.get('max_sealed_segments_under_load'))} "
-            f"({fmt(b.get('max_sealed_mb_under_load'))}), "
-            f"{fmt(b.get('sealed_segments_at_load_end'))}, "
-            f"{fmt(b.get('drained_s_after_load'), 2)} s | "
-            f"{'yes' if v['ok'] else 'NO'}: {fmt(v['stored_batches'])} stored for "
-            f"{fmt(v['accepted_batches_counted'])} 202s (+{v['allowed_extra_batches']} in "
-            "flight allowed) |")
-    lines += ["", "## Time until queryable, per probe", "",
-              "A probe is one more 25-event batch plus a custom event with a unique name, posted "
-              "from the bench process; the time runs from sending it until "
-              "`GET /api/v1/sites/bench/events/count?type=custom` includes it (polled every 50 "
-              "ms).", "", "| config | when | 202 after ms | queryable after s | polls |",
-              "|---|---|---|---|---|"]
-    for run in report["runs"]:
-        for p in run.get("queryable", {}).get("probes", []):
-            lines.append(f"| {run['label']} | {p['when']} | {fmt(p.get('ack_ms'))} | "
-                         f"{fmt(p.get('queryable_s'), 3)} {p.get('error', '')} | "
-                         f"{fmt(p.get('polls'))} |")
-    lines += ["", "## Notes", "",
-              "- The ratio compares two endpoints on the same server in the same run, so the "
-              "noise of the shared machine mostly cancels; absolute numbers vary from run to "
-              "run. The no-op runs in two halves, before the batch phase and after the spool "
-              "has drained, and counts as one (latencies merged by histogram).",
-              "- The no-op is `GET /healthz` (no body, no validation, no disk). POSTing the same "
-              "batch bodies to `/healthz` (405 from the router; `--post-noop`) runs at about the "
-              "GET's rate, so the body's transfer and HTTP parsing are not what separates the "
-              "endpoints."
-              + "".join(f" Here ({r['label']}): POST no-op {fmt(r['post_noop']['rps'], 0)} "
-                        "req/s." for r in report["runs"] if r.get("post_noop")),
-              "- Spool backlog: sealed segments (up to FOOTFALL_FLUSH_ROWS rows or "
-              "FOOTFALL_FLUSH_INTERVAL_MS old) that the writer has not yet inserted into "
-              "ClickHouse, sampled every 0.25 s from the data directory. A backlog that grows "
-              "during the load means time-until-queryable grows with the length of the load.",
-              "- With 2 cores, the load generator and the server compete for CPU: see the "
-              "client and machine-busy columns. Time-until-queryable probes run in the bench "
-              "process during the batch phase and add a few requests and queries.",
-              f"- Server start-up (migrations included): "
-              f"{', '.join(fmt(r.get('server_startup_s'), 1) + ' s' for r in report['runs'])}.",
-              ""]
-    for run in report["runs"]:
-        noise = run.get("noise")
-        if noise:
-            lines.append(
-                f"- {run['label']}: no-op halves {fmt(noise['noop_halves_rps'][0], 0)} and "
-                f"{fmt(noise['noop_halves_rps'][1], 0)} req/s (drift "
-                f"{noise['noop_drift'] * 100:.0f}%); other processes used up to "
-                f"{noise['max_other_cores']:.2f} cores during the no-op and "
-                f"{noise.get('batch_other_cores', 0):.2f} during the batches (this includes "
-                "the kernel writing the spool back)"
-                + (" — **noisy run, repeat it**." if noise["noisy"] else "."))
-    for run in report["runs"]:
-        if run.get("profile"):
-            lines.append(f"- py-spy flame graph of the server during the {run['label']} batch "
-                         f"phase: `{run['profile']}`")
-    return "\n".join(lines) + "\n"
-
-
-def write_reports(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    stamp = report["stamp"]
-    md = markdown(report)
-    json_path, md_path = out / f"ingest-{stamp}.json", out / f"ingest-{stamp}.md"
-    json_path.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    md_path.write_text(md)
-    cfg = report["config"]
-    if not cfg.get("server_env") and not cfg.get("profile"):  # experiments keep their own files
-        (out / "ingest-latest.md").write_text(md)
-    return md_path, json_path
 
 
 # -- main -----------------------------------------------------------------------------------------
