@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import clock
 from ..ingest import wire
-from .pageview import THRESHOLDS as THRESHOLDS
+from .loading import THRESHOLDS as THRESHOLDS
 from .pageview import Page, path_of, step_of
 from .shop import CATEGORIES, PRODUCTS
 from .visitors import CPU, NETWORK, SOURCES, Source, Visitor, new_id, new_visitor, weighted
