@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from importlib import resources
@@ -58,6 +59,9 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
         app.state.runtime = runtime
         if on_started:
             await on_started(runtime)
+        # What exists now (libraries, the store's client, caches) lives as long as the process:
+        # kept out of the collector's full passes, which then stay short under load.
+        gc.freeze()
         try:
             yield
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import secrets
 import time
@@ -28,7 +29,16 @@ class Site:
     honour_dnt: bool = True
 
     def allows(self, origin: str) -> bool:
-        return normalise_origin(origin) in self.origins or "*" in self.origins
+        return "*" in self.origins or request_origin(origin) in self.origins
+
+
+@functools.lru_cache(maxsize=4096)
+def request_origin(header: str) -> str | None:
+    """An Origin header as stored origins are written, or None; each page's origin is parsed once."""
+    try:
+        return normalise_origin(header)
+    except ValueError:
+        return None
 
 
 def normalise_origin(origin: str) -> str:

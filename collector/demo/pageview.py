@@ -382,8 +382,8 @@ class Page:
         out = []
         for ts, tx, ty in targets:
             steps = rng.randint(6, 14)
-            points = [[int(x + (tx - x) * k / steps + rng.gauss(0, 6)),
-                       int(y + (ty - y) * k / steps + rng.gauss(0, 6))]
+            points = [(int(x + (tx - x) * k / steps + rng.gauss(0, 6)),
+                       int(y + (ty - y) * k / steps + rng.gauss(0, 6)))
                       for k in range(1, steps + 1)]
             out.append(wire.MoveSamples(ts=max(floor, ts - rng.randint(300, 1200)), points=points))
             x, y = tx, ty

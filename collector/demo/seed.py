@@ -9,8 +9,6 @@ import logging
 import time
 from collections.abc import Iterator
 
-import msgspec
-
 from .. import sites
 from ..ingest import frames, rows
 from ..ingest.enrich import client_of
@@ -78,8 +76,7 @@ def encode(chunk: list[journeys.Journey], retention_days: int) -> list[tuple[byt
                 client=client,
                 retention_days=retention_days,
             )
-            body = msgspec.json.encode(batch)
-            payloads.append((frames.pack(frames.BATCH, ctx, body), len(batch.events)))
+            payloads.append((frames.pack(frames.BATCH, ctx, batch), len(batch.events)))
     return payloads
 
 

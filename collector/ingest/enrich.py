@@ -1,19 +1,17 @@
-"""What the server adds to a batch: receive time, clock-skew correction, device, browser, visitor hash."""
+"""What the server adds to a request: browser, OS and device from the user agent, and the visitor hash.
+
+Clock-skew correction and URL clean-up run in ClickHouse (store/migrations/0002_ingest_views.sql)."""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
 import hashlib
-import hmac
-from urllib.parse import urlsplit
 
 from ua_parser import parse as parse_user_agent
 
 MOBILE_MAX_WIDTH = 767
 TABLET_MAX_WIDTH = 1024
-# Client clocks off by less than this are trusted as they are.
-SKEW_TOLERANCE_MS = 2_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,36 +53,10 @@ def device_class(viewport_width: int, user_agent: str = "") -> str:
     return "desktop"
 
 
-def clock_skew_ms(sent_at: int | None, received_ms: int) -> int:
-    """Amount to add to client timestamps so they land on the server's clock."""
-    if sent_at is None:
-        return 0
-    skew = received_ms - sent_at
-    return 0 if abs(skew) < SKEW_TOLERANCE_MS else skew
-
-
 def visitor_hash(salt: bytes, site: str, ip: str, user_agent: str) -> str:
-    """A visitor id that cannot be turned back into an IP and changes when the daily salt rotates."""
+    """A visitor id that cannot be turned back into an IP and changes when the daily salt rotates.
+
+    BLAKE2b in keyed mode is a MAC by design, so the salt is its key (no HMAC construction).
+    """
     message = f"{site}\x00{ip}\x00{user_agent}".encode()
-    return hmac.new(salt, message, hashlib.blake2b).hexdigest()[:24]
-
-
-def split_url(url: str) -> tuple[str, str, str]:
-    """(url without query or fragment, path, host). Query strings often carry personal data."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url.split("?", 1)[0].split("#", 1)[0], "/", ""
-    path = parts.path or "/"
-    # Hash-routed single page apps keep their route.
-    if parts.fragment.startswith("/"):
-        path = f"{path}#{parts.fragment.split('?', 1)[0]}"
-    base = f"{parts.scheme}://{parts.netloc}{path}" if parts.scheme else path
-    return base, path, parts.hostname or ""
-
-
-def referrer_host(referrer: str) -> str:
-    try:
-        return urlsplit(referrer).hostname or ""
-    except ValueError:
-        return ""
+    return hashlib.blake2b(message, key=salt[:64], digest_size=12).hexdigest()

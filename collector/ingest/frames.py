@@ -1,93 +1,54 @@
-"""What the spool keeps per accepted request, and how it becomes table rows.
+"""What the spool keeps per accepted request: one JSON line, ready for an inbox table.
 
-A frame is the validated JSON body as it arrived plus a header of what only the server
-knew at that moment (receive time, visitor hash, client). Expanding frames into rows is
-the heaviest Python work of ingestion, so the writer runs it in a worker process
-(`Expander`), leaving the event loop's core to HTTP and validation.
+A frame is a kind byte and a JSON object: what only the server knew when the request came
+in (`srv_*`: receive time, visitor hash, client, retention) followed by the fields of the
+validated body, re-encoded. Re-encoding, not the bytes as they came, is what makes the line
+safe for ClickHouse: no duplicate keys, no unknown fields, every value of the declared type.
+The writer joins the lines of a segment and inserts them; ClickHouse's materialized views
+make the table rows (store/migrations/0002_ingest_views.sql).
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing
-from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
-
 import msgspec
 
-from . import rows, wire
-from .enrich import Client
-from .spool import Spool
+from .rows import Context
 
 BATCH, REPLAY = b"B", b"R"
+INBOX = {BATCH: "inbox_batches", REPLAY: "inbox_replay"}
 
 
-class Header(msgspec.Struct, array_like=True):
-    received_ms: int
-    visitor_id: str
-    browser: str
-    browser_version: str
-    os: str
-    device: str
-    retention_days: int
+class BadFrame(ValueError):
+    """A frame no inbox takes: the writer sets its segment aside (see writer.DATA_ERRORS)."""
+
+
+class Header(msgspec.Struct):
+    srv_received: int
+    srv_visitor: str
+    srv_browser: str
+    srv_browser_version: str
+    srv_os: str
+    srv_device: str
+    srv_retention: int
 
 
 _encode = msgspec.json.Encoder().encode
-_header = msgspec.json.Decoder(Header)
 
 
-def pack(kind: bytes, ctx: rows.Context, body: bytes) -> bytes:
+def pack(kind: bytes, ctx: Context, record: msgspec.Struct) -> bytes:
+    """The frame of one validated batch or replay chunk."""
     c = ctx.client
-    header = Header(ctx.received_ms, ctx.visitor_id, c.browser, c.browser_version, c.os, c.device,
-                    ctx.retention_days)
-    return kind + _encode(header) + b"\n" + body
+    head = _encode(Header(ctx.received_ms, ctx.visitor_id, c.browser, c.browser_version, c.os, c.device,
+                          ctx.retention_days))
+    return kind + head[:-1] + b"," + _encode(record)[1:]
 
 
-def unpack(payload: bytes) -> tuple[bytes, rows.Context, bytes]:
-    head, _, body = payload[1:].partition(b"\n")
-    h = _header.decode(head)
-    client = Client(h.browser, h.browser_version, h.os, False, h.device)
-    return payload[:1], rows.Context(h.received_ms, h.visitor_id, client, h.retention_days), body
-
-
-def expand(payloads: list[bytes]) -> dict[str, bytes]:
-    """Frames to one NDJSON block per table, rows in frame order."""
-    out: dict[str, list[bytes]] = {}
+def blocks(payloads: list[bytes]) -> dict[str, bytes]:
+    """Frames to one NDJSON block per inbox table, lines in frame order."""
+    lines: dict[bytes, list[bytes]] = {}
     for payload in payloads:
-        kind, ctx, body = unpack(payload)
-        if kind == BATCH:
-            rows.group_batch(wire.batch_decoder.decode(body), ctx, out)
-        else:
-            chunk = wire.replay_decoder.decode(body)
-            out.setdefault("replay_chunks", []).append(_encode(rows.replay_row(chunk, ctx)))
-    return {table: b"\n".join(lines) + b"\n" for table, lines in out.items()}
-
-
-def expand_segment(path: str) -> dict[str, bytes]:
-    return expand(Spool.read(Path(path)))
-
-
-class Expander:
-    """A one-process pool for `expand`, restarted if its process dies."""
-
-    def __init__(self) -> None:
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
-
-    def _start(self) -> concurrent.futures.ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = concurrent.futures.ProcessPoolExecutor(
-                1, mp_context=multiprocessing.get_context("spawn"))
-        return self._pool
-
-    def submit(self, segment: Path) -> concurrent.futures.Future[dict[str, bytes]]:
-        """Read and expand a sealed segment in the worker; the file never crosses the pipe."""
-        try:
-            return self._start().submit(expand_segment, str(segment))
-        except BrokenProcessPool:  # the worker died: start another
-            self._pool = None
-            return self._start().submit(expand_segment, str(segment))
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        kind = payload[:1]
+        if kind not in INBOX:
+            raise BadFrame(f"CANNOT_READ: spool frame of unknown kind {kind!r}")
+        lines.setdefault(kind, []).append(payload[1:])
+    return {INBOX[kind]: b"\n".join(found) + b"\n" for kind, found in lines.items()}

@@ -42,16 +42,19 @@ class Outcome:
 
 
 class RecentIds:
-    """Batch ids seen lately, so a replayed or retried beacon is stored once."""
+    """Batch ids seen lately, so a replayed or retried beacon is stored once.
+
+    Keys are plain strings, which the garbage collector does not track.
+    """
 
     def __init__(self, size: int = 50_000) -> None:
         self.size = size
-        self.ids: collections.OrderedDict[tuple[str, str], None] = collections.OrderedDict()
+        self.ids: collections.OrderedDict[str, None] = collections.OrderedDict()
 
-    def __contains__(self, key: tuple[str, str]) -> bool:
+    def __contains__(self, key: str) -> bool:
         return key in self.ids
 
-    def add(self, key: tuple[str, str]) -> None:
+    def add(self, key: str) -> None:
         self.ids[key] = None
         if len(self.ids) > self.size:
             self.ids.popitem(last=False)
@@ -90,7 +93,7 @@ class Ingestor:
             req.headers.get("dnt") == "1" or req.headers.get("sec-gpc") == "1"
         ):
             return Drop.DO_NOT_TRACK
-        if batch_id and (site.key, batch_id) in self.recent:
+        if batch_id and f"{site.key}\x00{batch_id}" in self.recent:
             return Drop.DUPLICATE
         return None
 
@@ -133,9 +136,9 @@ class Ingestor:
         ctx = await self.context(req, site)
         count = len(batch.events)
         if count:
-            await self.spool_payload(frames.pack(frames.BATCH, ctx, raw), count)
+            await self.spool_payload(frames.pack(frames.BATCH, ctx, batch), count)
         if batch.batch_id:
-            self.recent.add((site.key, batch.batch_id))
+            self.recent.add(f"{site.key}\x00{batch.batch_id}")
         self.counters.add("accepted.batches")
         self.counters.add("accepted.rows", count)
         return Outcome(accepted=len(batch.events))
@@ -154,6 +157,6 @@ class Ingestor:
             self.counters.add(f"dropped.{dropped.value}")
             return Outcome(dropped=dropped)
         ctx = await self.context(req, site)
-        await self.spool_payload(frames.pack(frames.REPLAY, ctx, raw), 1)
+        await self.spool_payload(frames.pack(frames.REPLAY, ctx, chunk), 1)
         self.counters.add("accepted.replay_chunks")
         return Outcome(accepted=1)

@@ -24,7 +24,9 @@ PropValue = str | int | float | bool | None
 Props = Annotated[dict[str, PropValue], Meta(max_length=50)]
 
 
-class Event(msgspec.Struct, tag_field="t", forbid_unknown_fields=False):
+# gc=False: a decoded batch holds no reference cycles, so the garbage collector need not track
+# its thousands of small objects per second (see docs/architecture.md, "The request path").
+class Event(msgspec.Struct, tag_field="t", forbid_unknown_fields=False, gc=False):
     ts: Epoch = field(name="ts")
 
 
@@ -46,9 +48,7 @@ class Click(Event, tag="click"):
 
 class MoveSamples(Event, tag="move"):
     # [[x, y], ...] in page pixels, already sampled and quantised by the snippet
-    points: Annotated[list[Annotated[list[Px], Meta(min_length=2, max_length=2)]], Meta(max_length=500)] = field(
-        name="p"
-    )
+    points: Annotated[list[tuple[Px, Px]], Meta(max_length=500)] = field(name="p")
 
 
 class Scroll(Event, tag="scroll"):
@@ -114,7 +114,7 @@ AnyEvent = (
 )
 
 
-class Utm(msgspec.Struct, forbid_unknown_fields=False):
+class Utm(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     source: str = ""
     medium: str = ""
     campaign: str = ""
@@ -122,7 +122,7 @@ class Utm(msgspec.Struct, forbid_unknown_fields=False):
     content: str = ""
 
 
-class Batch(msgspec.Struct, forbid_unknown_fields=False):
+class Batch(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     version: Annotated[int, Meta(ge=1, le=VERSION)] = field(name="v")
     site: Annotated[str, Meta(min_length=1, max_length=64)]
     session_id: Id = field(name="sid")
@@ -140,7 +140,7 @@ class Batch(msgspec.Struct, forbid_unknown_fields=False):
     sent_at: Epoch | None = field(name="sent", default=None)
 
 
-class ReplayChunk(msgspec.Struct, forbid_unknown_fields=False):
+class ReplayChunk(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     version: Annotated[int, Meta(ge=1, le=VERSION)] = field(name="v")
     site: Annotated[str, Meta(min_length=1, max_length=64)]
     session_id: Id = field(name="sid")

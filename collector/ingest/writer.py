@@ -1,7 +1,9 @@
 """Moves sealed spool segments into ClickHouse, oldest first, and deletes each only after success.
 
-At-least-once: a crash between insert and delete replays the segment on start, and the
-per-segment, per-table insert deduplication token makes ClickHouse store it once.
+Each segment is one insert per inbox table (see frames.py); ClickHouse's materialized views
+make the rows. At-least-once: a crash between insert and delete replays the segment on start,
+and the per-segment insert deduplication token, which ClickHouse carries into every view's
+target table, makes it store the rows once.
 """
 
 from __future__ import annotations
@@ -11,10 +13,8 @@ import contextlib
 import logging
 from pathlib import Path
 
-import msgspec
-
 from ..store import Store
-from .frames import Expander
+from . import frames
 from .spool import Spool
 
 log = logging.getLogger("footfall.writer")
@@ -29,8 +29,6 @@ DATA_ERRORS = ("CANNOT_PARSE", "INCORRECT_DATA", "TYPE_MISMATCH", "CANNOT_READ")
 
 
 def is_data_error(exc: BaseException) -> bool:
-    if isinstance(exc, (msgspec.DecodeError, UnicodeDecodeError)):
-        return True  # the frame itself cannot be expanded
     return any(code in str(exc) for code in DATA_ERRORS)
 
 
@@ -39,7 +37,6 @@ class Writer:
         self.spool = spool
         self.store = store
         self.collector_id = collector_id
-        self.expander = Expander()
         self.written_segments = 0
         self.failures = 0
         self.quarantined = 0
@@ -47,32 +44,18 @@ class Writer:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
-    def insert_blocks(self, path: Path, blocks: dict[str, bytes]) -> None:
-        for table, lines in sorted(blocks.items()):
-            token = f"{self.collector_id}:{path.stem}:{table}"
-            self.store.insert_json(table, lines, token)
+    def insert_segment(self, path: Path) -> None:
+        for table, lines in sorted(frames.blocks(Spool.read(path)).items()):
+            self.store.insert_json(table, lines, f"{self.collector_id}:{path.stem}:{table}")
 
     async def write_pending(self) -> None:
-        """Write every sealed segment; raises on the first failure, keeping that segment.
-
-        The worker expands the next segment while this one is inserted, so the writer's
-        throughput is the slower of the two steps, not their sum.
-        """
-        paths = self.spool.sealed()
-        upcoming = self.expander.submit(paths[0]) if paths else None
-        for i, path in enumerate(paths):
-            expanding, upcoming = upcoming, None
-            if i + 1 < len(paths):
-                upcoming = self.expander.submit(paths[i + 1])
+        """Write every sealed segment; raises on the first failure, keeping that segment."""
+        for path in self.spool.sealed():
             try:
-                assert expanding is not None
-                blocks = await asyncio.wrap_future(expanding)
-                await self.store.run(self.insert_blocks, path, blocks)
+                await self.store.run(self.insert_segment, path)
             except Exception as exc:
                 if is_data_error(exc) and await self._should_quarantine(path):
                     continue
-                if upcoming is not None:
-                    upcoming.cancel()
                 raise
             self._attempts.pop(path.name, None)
             self.spool.release(await self.store.run(Spool.discard, path))
@@ -127,4 +110,3 @@ class Writer:
         if not done:
             log.warning("writer: store not draining; the rest stays in the spool for the next start")
             self._task.cancel()
-        await asyncio.get_running_loop().run_in_executor(None, self.expander.close)

@@ -45,6 +45,19 @@ def connect(url: str, cluster: str = "") -> Client:
     return client
 
 
+# How the inbox tables read their JSON lines: events of different types fill different elements
+# of one named tuple (the rest take defaults); `p` and `a` (objects or arrays) arrive as text.
+JSON_INPUT = {
+    "input_format_json_named_tuples_as_objects": 1,
+    "input_format_json_defaults_for_missing_elements_in_named_tuple": 1,
+    "input_format_json_read_objects_as_strings": 1,
+    "input_format_json_read_arrays_as_strings": 1,
+    "input_format_null_as_default": 1,
+    "input_format_skip_unknown_fields": 1,
+    "deduplicate_blocks_in_dependent_materialized_views": 1,
+}
+
+
 class Store:
     """A client plus a thread pool: every blocking call runs off the event loop through `run`."""
 
@@ -83,8 +96,11 @@ class Store:
         return self.client.command(sql, parameters=params or {})
 
     def insert_json(self, table: str, lines: bytes, token: str | None = None) -> None:
-        """One insert of NDJSON rows; a retried insert with the same token is stored once."""
-        settings: dict[str, Any] = {"insert_deduplication_token": token} if token else {}
+        """One insert of NDJSON rows; a retried insert with the same token is stored once,
+        in the table and in every materialized view's target."""
+        settings: dict[str, Any] = dict(JSON_INPUT)
+        if token:
+            settings["insert_deduplication_token"] = token
         if self.cluster:  # return only once every shard has its rows: the spool segment is deleted next
             settings["insert_distributed_sync"] = 1
         self.client.raw_insert(table, insert_block=lines, fmt="JSONEachRow", settings=settings)

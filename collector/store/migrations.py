@@ -1,8 +1,10 @@
 """Numbered SQL migrations, applied at start-up, idempotent, recorded in `schema_migrations`.
 
 The files are written for one node. For a cluster the same text is rendered into
-`ON CLUSTER` DDL: each table becomes `<name>_local` on a Replicated engine plus a
-Distributed `<name>` over it, so queries and inserts keep using the plain names.
+`ON CLUSTER` DDL: each stored table becomes `<name>_local` on a Replicated engine plus a
+Distributed `<name>` over it, so queries and inserts keep using the plain names. Inbox tables
+(engine Null) and their materialized views exist on every node as they are; a view writes to
+the Distributed table, which sends each row to its shard.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ ORDER BY version
 """
 
 _CREATE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
+_VIEW = re.compile(r"CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+)")
+_SOURCE = re.compile(r"\bFROM (\w+)")
 _ENGINE = re.compile(r"ENGINE = (Replacing)?MergeTree(\((\w*)\))?")
 _FILE = re.compile(r"^(\d{4})_(\w+)\.sql$")
 
@@ -50,10 +54,17 @@ def render(statement: str, cluster: str, database: str) -> list[str]:
     """One node: the statement as written. Cluster: replicated local table plus Distributed."""
     if not cluster:
         return [statement]
+    view = _VIEW.search(statement)
+    if view:
+        ddl = _VIEW.sub(f"CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.{view.group(1)} ON CLUSTER {cluster} "
+                        f"TO {database}.{view.group(2)}", statement, 1)
+        return [_SOURCE.sub(f"FROM {database}.\\1", ddl)]
     match = _CREATE.search(statement)
     if not match:
         return [statement]
     name = match.group(1)
+    if re.search(r"ENGINE = Null\s*$", statement):
+        return [_CREATE.sub(f"CREATE TABLE IF NOT EXISTS {database}.{name} ON CLUSTER {cluster}", statement, 1)]
     local = f"{name}_local"
     replacing = _ENGINE.search(statement)
     if replacing is None:

@@ -81,7 +81,7 @@ def test_a_segment_the_store_refuses_is_set_aside(stalled_server) -> None:  # no
     from collector.ingest.spool import FRAME, SEALED
 
     url, runtime, store = stalled_server
-    poison = b'pageviews\t{"site": "shop", "time": "not a time"}\n'
+    poison = b'B{"srv_received": "not a time", "site": "shop", "e": [{"t": "click", "x": "far"}]}'
     bad = runtime.spool.directory / ("00000000000000000001-poison" + SEALED)
     bad.write_bytes(FRAME.pack(len(poison), zlib.crc32(poison)) + poison)
     batch = make_batch()

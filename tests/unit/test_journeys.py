@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from collector.demo import journeys, shop
-from collector.ingest import rows, wire
+from collector.ingest import wire
 from collector.ingest.enrich import client_of, device_class
 
 NOW = 1_750_000_000_000
@@ -63,18 +63,6 @@ def test_batches_round_trip_the_wire_format(sample: list[journeys.Journey]) -> N
     doc = msgspec.json.decode(raw)
     assert {"v", "site", "sid", "pv", "id", "vid", "url", "e"} <= doc.keys()
     assert doc["e"][0]["t"] == "pageview"
-
-
-def test_every_batch_becomes_rows(sample: list[journeys.Journey]) -> None:
-    journey = sample[0]
-    client = client_of(journey.visitor.device.user_agent)
-    for batch in journey.batches:
-        last = max(e.ts for e in batch.events)
-        ctx = rows.Context(received_ms=last + 300, visitor_id=journey.visitor.id, client=client,
-                           retention_days=365)
-        produced = list(rows.rows_of(batch, ctx))
-        assert produced[0][0] == "pageviews" or any(t == "pageviews" for t, _ in produced)
-        assert all(r["time"] <= rows.timestamp(last) for _, r in produced)
 
 
 def test_ids_are_unique(sample: list[journeys.Journey]) -> None:

@@ -94,3 +94,12 @@ def test_close_seals_everything(tmp_path: Path) -> None:
     run(scenario())
     assert not list(tmp_path.glob("*" + OPEN))
     assert [Spool.read(p) for p in sorted(tmp_path.glob("*" + SEALED))] == [[b"a"]]
+
+
+def test_a_frame_of_unknown_kind_is_a_data_error() -> None:
+    from collector.ingest import frames
+    from collector.ingest.writer import is_data_error
+
+    with pytest.raises(frames.BadFrame) as caught:
+        frames.blocks([b"B{}", b"X{}"])
+    assert is_data_error(caught.value)
