@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import struct
+import threading
 import time
 import uuid
 import zlib
@@ -25,6 +26,7 @@ log = logging.getLogger("footfall.spool")
 
 FRAME = struct.Struct("<II")
 OPEN, SEALED = ".open", ".seg"
+COMMITS_IN_FLIGHT = 2
 
 
 class SpoolFull(Exception):
@@ -88,6 +90,9 @@ class Spool:
         self.sealed_event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._turns = 0  # commits started
+        self._written_turns = 0  # commits whose frames are in the file (or failed)
+        self._order = threading.Condition()
 
     # -- start and recovery ------------------------------------------------
     def recover(self) -> None:
@@ -156,7 +161,13 @@ class Spool:
 
     # -- the commit loop -------------------------------------------------------
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
+        """Start a commit whenever frames wait, with up to COMMITS_IN_FLIGHT at once.
+
+        A second commit may start while the first is in fdatasync: a request then waits for
+        about one fsync, not for the one in progress and then its own. Writes still reach the
+        file in the order the commits started (`_write_in_turn`).
+        """
+        in_flight: set[asyncio.Task[None]] = set()
         while True:
             segment = self._current
             timeout = None
@@ -169,6 +180,7 @@ class Spool:
             segment = self._current
             if segment is None:
                 if self._closing:
+                    await asyncio.gather(*in_flight)
                     return
                 continue
             if segment.waiters and self.fsync_interval > 0:
@@ -178,29 +190,63 @@ class Spool:
                 or segment.rows >= self.seal_rows
                 or time.monotonic() - segment.created >= self.seal_age
             )
-            waiters, segment.waiters = segment.waiters, []
-            pending, segment.pending = segment.pending, []
             if seal:
                 self._current = None
-            try:
-                await loop.run_in_executor(None, self._commit, segment, pending, seal)
-            except Exception as exc:
-                log.exception("spool: commit failed")
-                for w in waiters:
-                    if not w.done():
-                        w.set_exception(exc)
+                await asyncio.gather(*in_flight)  # nothing may touch the file once it is closed
+            elif len(in_flight) >= COMMITS_IN_FLIGHT:
+                await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            if not (segment.waiters or segment.pending or seal):
                 continue
+            task = asyncio.get_running_loop().create_task(self._commit_group(segment, seal))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+            if seal:
+                await task
+                if self._closing and self._current is None:
+                    await asyncio.gather(*in_flight)
+                    return
+            elif segment.waiters or segment.pending:
+                self._wake.set()  # frames arrived while this one was waiting for a slot
+
+    async def _commit_group(self, segment: Segment, seal: bool) -> None:
+        waiters, segment.waiters = segment.waiters, []
+        pending, segment.pending = segment.pending, []
+        turn = self._turns
+        self._turns += 1
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                None, self._commit, segment, pending, seal, turn)
+        except Exception as exc:
+            log.exception("spool: commit failed")
             for w in waiters:
                 if not w.done():
-                    w.set_result(None)
-            if seal:
-                self.sealed_event.set()
-            if self._closing and self._current is None:
-                return
+                    w.set_exception(exc)
+            return
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
+        if seal:
+            self.sealed_event.set()
 
-    def _commit(self, segment: Segment, pending: list[bytes], seal: bool) -> None:
-        if pending:
-            _write(segment.fd, b"".join(pending))
+    def _write_in_turn(self, segment: Segment, pending: list[bytes], turn: int) -> None:
+        """Append the frames after those of every earlier commit; cut them off again if the
+        write fails, so no later frame follows a torn one."""
+        with self._order:
+            self._order.wait_for(lambda: self._written_turns == turn)
+            try:
+                if pending:
+                    start = os.lseek(segment.fd, 0, os.SEEK_END)
+                    try:
+                        _write(segment.fd, b"".join(pending))
+                    except OSError:
+                        os.ftruncate(segment.fd, start)
+                        raise
+            finally:
+                self._written_turns += 1
+                self._order.notify_all()
+
+    def _commit(self, segment: Segment, pending: list[bytes], seal: bool, turn: int) -> None:
+        self._write_in_turn(segment, pending, turn)
         if self.fsync or seal:
             os.fdatasync(segment.fd)  # the data and the file size, which is all a reader needs
         if seal:

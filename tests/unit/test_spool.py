@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import zlib
 from pathlib import Path
 
@@ -103,3 +104,46 @@ def test_a_frame_of_unknown_kind_is_a_data_error() -> None:
     with pytest.raises(frames.BadFrame) as caught:
         frames.blocks([b"B{}", b"X{}"])
     assert is_data_error(caught.value)
+
+
+def test_concurrent_commits_keep_frames_in_append_order(tmp_path: Path) -> None:
+    """Two commits may be in flight at once; their writes must still land in order."""
+    async def scenario() -> list[bytes]:
+        spool = Spool(tmp_path, seal_rows=10_000, seal_age=60, fsync_interval=0)
+        spool.start()
+        appends = []
+        for i in range(600):
+            appends.append(asyncio.ensure_future(spool.append(f"{i:04d}".encode(), 1)))
+            if i % 7 == 0:
+                await asyncio.sleep(0)  # let commits start while more frames arrive
+        await asyncio.gather(*appends)
+        await spool.close()
+        return [f for p in spool.sealed() for f in Spool.read(p)]
+
+    assert run(scenario()) == [f"{i:04d}".encode() for i in range(600)]
+
+
+def test_a_failed_write_leaves_no_torn_frame_before_later_ones(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """A short write (disk full) is cut off again, so frames acknowledged after it survive recovery."""
+    from collector.ingest import spool as spool_module
+
+    real_write = os.write
+    failures = iter([True])
+
+    def flaky(fd: int, data: bytes) -> int:
+        if next(failures, False):
+            real_write(fd, data[: len(data) // 2])
+            return len(data) // 2
+        return real_write(fd, data)
+
+    async def scenario() -> list[bytes]:
+        spool = Spool(tmp_path, seal_rows=10_000, seal_age=60)
+        spool.start()
+        monkeypatch.setattr(spool_module.os, "write", flaky)
+        with pytest.raises(OSError):
+            await spool.append(b"lost-and-refused", 1)
+        await spool.append(b"kept", 1)
+        await spool.close()
+        return [f for p in spool.sealed() for f in Spool.read(p)]
+
+    assert run(scenario()) == [b"kept"]
