@@ -20,6 +20,8 @@ Ratio = Annotated[float, Meta(ge=0, le=1)]
 Size = Annotated[int, Meta(ge=0, le=100_000)]
 Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Count = Annotated[int, Meta(ge=0, le=100_000)]
+# Line and column numbers (minified bundles have columns in the hundreds of thousands) and byte counts.
+U32 = Annotated[int, Meta(ge=0, le=2**32 - 1)]
 PropValue = str | int | float | bool | None
 Props = Annotated[dict[str, PropValue], Meta(max_length=50)]
 
@@ -67,7 +69,7 @@ class NavigationTiming(Event, tag="nav"):
     dom: Ms = 0.0
     load: Ms = 0.0
     total: Ms = 0.0
-    transfer_size: Count = field(name="size", default=0)
+    transfer_size: U32 = field(name="size", default=0)
 
 
 class WebVital(Event, tag="vital"):
@@ -82,8 +84,8 @@ class JsError(Event, tag="error"):
     message: str = field(name="msg")
     stack: str = ""
     source: str = field(name="src", default="")
-    line: Count = 0
-    column: Count = field(name="col", default=0)
+    line: U32 = 0
+    column: U32 = field(name="col", default=0)
     kind: Annotated[str, Meta(pattern=r"^(error|rejection|console)$")] = "error"
 
 

@@ -221,3 +221,16 @@ def test_every_demo_batch_becomes_rows_no_later_than_its_last_event(store) -> No
     assert stored == sum(len(b.events) for b in journey.batches)
     last_event = max(e.ts for b in journey.batches for e in b.events)
     assert max(ms(r["time"]) for t in TABLES for r in site_rows(store, t, site)) <= last_event
+
+
+def test_campaign_fields_come_from_the_page_url_when_the_batch_has_none(store) -> None:  # noqa: ANN001
+    site = new_site()
+    url = "https://shop.test/landing?utm_source=news%20letter&utm_medium=email&utm_campaign=spring&x=1"
+    land(store,
+         (frames.BATCH, batch(site, [{"t": "pageview", "ts": NOW}], url=url, pv="from-url"), ctx()),
+         (frames.BATCH, batch(site, [{"t": "pageview", "ts": NOW + 1}], url=url, pv="sent",
+                              utm={"source": "partner"}), ctx()))
+    got = {r["pageview_id"]: (r["utm_source"], r["utm_medium"], r["utm_campaign"], r["url"])
+           for r in site_rows(store, "pageviews", site)}
+    assert got["from-url"] == ("news letter", "email", "spring", "https://shop.test/landing")
+    assert got["sent"][:2] == ("partner", "email")  # what the page sent wins, field by field

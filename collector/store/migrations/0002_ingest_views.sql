@@ -105,8 +105,13 @@ SELECT
     leftUTF8(page_path, 2048) AS path,
     leftUTF8(splitByChar('?', splitByChar('#', ref)[1])[1], 2048) AS referrer,
     lower(domain(ref)) AS referrer_host,
-    (leftUTF8(utm.source, 256), leftUTF8(utm.medium, 256), leftUTF8(utm.campaign, 256),
-     leftUTF8(utm.term, 256), leftUTF8(utm.content, 256)) AS campaign,
+    -- Campaign fields as the batch sent them, else from the page URL's utm_* parameters.
+    (leftUTF8(if(utm.source != '', utm.source, decodeURLComponent(extractURLParameter(url, 'utm_source'))), 256),
+     leftUTF8(if(utm.medium != '', utm.medium, decodeURLComponent(extractURLParameter(url, 'utm_medium'))), 256),
+     leftUTF8(if(utm.campaign != '', utm.campaign, decodeURLComponent(extractURLParameter(url, 'utm_campaign'))), 256),
+     leftUTF8(if(utm.term != '', utm.term, decodeURLComponent(extractURLParameter(url, 'utm_term'))), 256),
+     leftUTF8(if(utm.content != '', utm.content, decodeURLComponent(extractURLParameter(url, 'utm_content'))), 256))
+        AS campaign,
     multiIf(vw = 0, srv_device, vw <= 767, 'mobile', vw <= 1024, 'tablet', 'desktop') AS device,
     srv_browser AS browser,
     srv_browser_version AS browser_version,
