@@ -1,0 +1,29 @@
+// Builds the script tag's f.js (IIFE) and the ES module: esbuild bundles, terser minifies (about
+// 3% smaller than esbuild's own minifier here, which the 6 KB budget needs), and f.js is copied
+// where the collector serves it. The size test (tests/unit/test_snippet_size.py) enforces the budget.
+
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { minify } from 'terser';
+
+const TERSER = {
+  ecma: 2022,
+  toplevel: true,
+  compress: { passes: 3, unsafe: true, unsafe_arrows: true },
+  mangle: true,
+  format: { comments: false },
+};
+
+async function bundle(entry, format) {
+  const out = await build({ entryPoints: [entry], bundle: true, format, target: ['es2022'], write: false,
+    legalComments: 'none', logLevel: 'warning' });
+  return (await minify(out.outputFiles[0].text, { ...TERSER, module: format == 'esm' })).code;
+}
+
+mkdirSync('dist', { recursive: true });
+const snippet = await bundle('src/snippet.js', 'iife');
+writeFileSync('dist/f.js', snippet);
+writeFileSync('dist/footfall.esm.js', await bundle('src/index.js', 'esm'));
+copyFileSync('dist/f.js', '../collector/static/f.js');
+console.log(`f.js: ${snippet.length} bytes, ${gzipSync(snippet, { level: 9 }).length} gzipped (budget 6144)`);

@@ -1,0 +1,24 @@
+// JavaScript errors and unhandled promise rejections: de-duplicated (message, source, line)
+// and capped at 20 per page view.
+
+import { now, on } from './util.js';
+
+export function installErrors(t) {
+  let seen = {};
+  let count = 0;
+  const report = (kind, msg, stack, src, line, col) => {
+    msg += ''; // the collector cuts long messages
+    src ||= ''; // the collector drops its query string
+    const key = msg + src + line;
+    if (seen[key] || count > 19) return;
+    seen[key] = ++count;
+    const event = { t: 'error', ts: now(), kind, msg, stack: (stack || '').slice(0, 8192), src, line: line || 0,
+      col: col || 0 };
+    t.add(event);
+    t.signals.emit('error', { ...event });
+  };
+  on(t.win, 'error', (e) => report('error', e.message, e.error && e.error.stack, e.filename, e.lineno, e.colno));
+  on(t.win, 'unhandledrejection', ({ reason }) =>
+    report('rejection', (reason && reason.message) || reason, reason && reason.stack));
+  t.starts.push(() => (seen = {}, count = 0));
+}

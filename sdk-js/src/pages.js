@@ -1,0 +1,49 @@
+// Page views, including single-page-app navigations (pushState, popstate, hashchange, and
+// replaceState when the path changes), each with its own context and its own batches.
+
+import { bare, now, on, rid } from './util.js';
+
+/** The session id: shared by the site's tabs, new after 30 minutes without a batch. */
+export function sessionId(storage, time = now()) {
+  let s = storage('ff_s');
+  if (!(time - s?.at < 18e5)) s = { id: rid() };
+  s.at = time;
+  storage('ff_s', s);
+  return s.id;
+}
+
+export function installPages(t) {
+  const { win, doc } = t;
+  const loc = win.location;
+  const begin = (ref) => {
+    const url = loc.href;
+    const pv = rid();
+    t.page = {
+      url,
+      fields: () => ({ v: 1, site: t.site, sid: sessionId(t.store), pv, vid: t.vid || undefined, url, ref,
+        vw: win.innerWidth, vh: win.innerHeight, sw: screen.width, sh: screen.height }), // utm_*: from url, by the collector
+    };
+    t.add({ t: 'pageview', ts: now(), title: doc.title });
+  };
+  const changed = (replaced) => {
+    if (replaced ? bare(loc.href) == bare(t.page.url) : loc.href == t.page.url) return;
+    t.ends.forEach((end) => end());
+    begin(t.page.url);
+    t.starts.forEach((start) => start());
+  };
+  ['pushState', 'replaceState'].forEach((name, replaced) => {
+    const original = history[name];
+    history[name] = function () {
+      const result = original.apply(this, arguments);
+      try {
+        changed(replaced);
+      } catch (x) {
+        // the navigation happened; only its page view is lost
+      }
+      return result;
+    };
+  });
+  on(win, 'popstate', () => changed());
+  on(win, 'hashchange', () => changed());
+  begin(doc.referrer);
+}

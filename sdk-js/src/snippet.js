@@ -1,0 +1,30 @@
+// The script tag's entry: <script defer src=".../f.js" data-site="KEY">. Replays the calls the
+// queue stub collected, then takes its place. The only global it touches is `footfall`.
+
+import { start } from './tracker.js';
+
+(() => {
+  try {
+    const script = document.currentScript;
+    const site = script.getAttribute('data-site');
+    const stub = window.footfall;
+    if (!site || (stub && stub.api)) return;
+    const api = start(window, {
+      site,
+      host: new URL(script.src).origin,
+      respectDnt: script.getAttribute('data-respect-dnt') != 'false',
+    });
+    const footfall = (name, ...args) => {
+      try {
+        return api[name](...args);
+      } catch (x) {
+        // an unknown call or a bad argument must not reach the page
+      }
+    };
+    footfall.api = api;
+    window.footfall = footfall;
+    ((stub && stub.q) || []).forEach((args) => footfall(...args));
+  } catch (x) {
+    // never into the host page
+  }
+})();

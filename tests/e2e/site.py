@@ -1,0 +1,97 @@
+"""A site owner's pages on their own origin, next to a real Footfall server holding the site."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import Server, footfall, free_port, query_store
+
+PAGES = Path(__file__).with_name("pages")
+HERO = (b'<svg xmlns="http://www.w3.org/2000/svg" width="600" height="300">'
+        b'<rect width="600" height="300" fill="#369"/></svg>')
+
+
+class HostSite:
+    """Pages: /shop and /spa/next (shop.html), /plain, /slow (plain, HTML delayed by SLOW_S),
+    /strict (a Content-Security-Policy that allows only the collector), /consent; /hero.svg is
+    an image delayed by HERO_DELAY_S, so it is the page's slowest resource."""
+
+    SLOW_S = 0.4
+    HERO_DELAY_S = 0.25
+
+    def __init__(self, tmp_path: Path, key: str = "owner") -> None:
+        self.key = key
+        self.port = free_port()
+        self.origin = f"http://127.0.0.1:{self.port}"
+        self.data = tmp_path / "data"
+        footfall(self.data, "site", "create", "Owner", "--origin", self.origin, "--key", key)
+        self.server = Server(self.data, {"FOOTFALL_RATE_LIMIT": "0"})
+        self.token = footfall(self.data, "token", "create", "e2e")["token"]
+        self.collector = self.server.url
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return self.origin + path
+
+    def _page(self, name: str) -> bytes:
+        html = (PAGES / name).read_text()
+        return html.replace("{{collector}}", self.collector).replace("{{site}}", self.key).encode()
+
+    def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+        site = self
+        csp = (f"default-src 'none'; script-src {site.collector}; connect-src {site.collector}; "
+               "img-src 'self'; style-src 'self'")
+        routes: dict[str, tuple[str, float, dict[str, str]]] = {
+            "/shop": ("shop.html", 0, {}),
+            "/spa/next": ("shop.html", 0, {}),
+            "/plain": ("plain.html", 0, {}),
+            "/slow": ("plain.html", site.SLOW_S, {}),
+            "/strict": ("strict.html", 0, {"Content-Security-Policy": csp}),
+            "/consent": ("consent.html", 0, {}),
+        }
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802
+                path = self.path.split("?")[0]
+                if path == "/favicon.ico":
+                    return self._send(b"", "image/x-icon", {}, 204)
+                if path == "/hero.svg":
+                    time.sleep(site.HERO_DELAY_S)
+                    return self._send(HERO, "image/svg+xml", {})
+                if path not in routes:
+                    return self._send(b"not found", "text/plain", {}, 404)
+                name, delay, headers = routes[path]
+                time.sleep(delay)
+                self._send(site._page(name), "text/html; charset=utf-8", headers)
+
+            def _send(self, body: bytes, kind: str, headers: dict[str, str], status: int = 200) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def rows(self, sql: str) -> list[list[Any]]:
+        """Stops the server (its spool drains into the store), then reads the store."""
+        self.server.stop()
+        return query_store(self.data, sql)
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self.server.stop()
