@@ -11,6 +11,7 @@ from typing import Any
 from tests.conftest import Server, footfall, free_port, query_store
 
 PAGES = Path(__file__).with_name("pages")
+ESM = Path(__file__).resolve().parents[2] / "sdk-js" / "dist" / "footfall.esm.js"  # built by `make snippet`
 HERO = (b'<svg xmlns="http://www.w3.org/2000/svg" width="600" height="300">'
         b'<rect width="600" height="300" fill="#369"/></svg>')
 
@@ -53,6 +54,8 @@ class HostSite:
             "/slow": ("plain.html", site.SLOW_S, {}),
             "/strict": ("strict.html", 0, {"Content-Security-Policy": csp}),
             "/consent": ("consent.html", 0, {}),
+            "/override": ("plain.html", 0, {}),
+            "/esm": ("esm.html", 0, {}),
         }
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -62,6 +65,8 @@ class HostSite:
                 path = self.path.split("?")[0]
                 if path == "/favicon.ico":
                     return self._send(b"", "image/x-icon", {}, 204)
+                if path == "/footfall.esm.js":
+                    return self._send(ESM.read_bytes(), "text/javascript", {})
                 if path == "/hero.svg":
                     time.sleep(site.HERO_DELAY_S)
                     return self._send(HERO, "image/svg+xml", {})
@@ -69,7 +74,10 @@ class HostSite:
                     return self._send(b"not found", "text/plain", {}, 404)
                 name, delay, headers = routes[path]
                 time.sleep(delay)
-                self._send(site._page(name), "text/html; charset=utf-8", headers)
+                page = site._page(name)
+                if path == "/override":
+                    page = page.replace(b'data-site="', b'data-respect-dnt="false" data-site="')
+                self._send(page, "text/html; charset=utf-8", headers)
 
             def _send(self, body: bytes, kind: str, headers: dict[str, str], status: int = 200) -> None:
                 self.send_response(status)

@@ -56,6 +56,7 @@ def test_a_visit_arrives_with_every_kind_of_event(browser: Browser, host: HostSi
     page.mouse.move(100, 100)
     page.mouse.move(900, 600, steps=40)
     page.click("#boom")
+    page.click("#boom")  # the same error twice is stored once
     page.click("#reject")
     page.click("#email")
     page.wait_for_timeout(5500)  # focused without typing: hesitation
@@ -65,18 +66,26 @@ def test_a_visit_arrives_with_every_kind_of_event(browser: Browser, host: HostSi
     page.mouse.move(640, 400)
     page.mouse.wheel(0, 1500)
     page.wait_for_timeout(1200)
-    page.click("#next")  # a single-page-app navigation to /spa/next
+    page.click("#next")  # a single-page-app navigation to /spa/next (pushState)
+    page.wait_for_timeout(300)
+    page.evaluate("footfall('identify', 'user-42')")
+    page.evaluate("history.back()")  # popstate: back on /shop
+    page.wait_for_timeout(300)
+    page.evaluate("location.hash = '#/cart'")  # hashchange: a hash route
     page.wait_for_timeout(1500)
     signals = {name for name, _ in page.evaluate("window.seen")}
     leave(page)
 
     assert signals == {"rage-click", "dead-click", "error", "hesitation"}
-    views = as_dicts(host, "SELECT pageview_id, url, referrer, utm_source, utm_medium, title, device "
-                           "FROM pageviews ORDER BY time", ["pv", "url", "ref", "source", "medium", "title", "device"])
-    assert [v["url"] for v in views] == [host.url("/shop"), host.url("/spa/next")]
-    first, second = views
+    views = as_dicts(host, "SELECT pageview_id, url, path, referrer, utm_source, utm_medium, device, visitor_id "
+                           "FROM pageviews ORDER BY time",
+                     ["pv", "url", "path", "ref", "source", "medium", "device", "visitor"])
+    assert [v["path"] for v in views] == ["/shop", "/spa/next", "/shop", "/shop#/cart"]
+    first, second = views[:2]
+    assert first["url"] == host.url("/shop")
     assert (first["source"], first["medium"], first["device"]) == ("newsletter", "email", "desktop")
     assert second["ref"] == host.url("/shop")
+    assert views[-1]["visitor"] == "user-42" and first["visitor"] != "user-42"  # identify applies from then on
 
     clicks = as_dicts(host, "SELECT pageview_id, selector, x, y, rx, ry, viewport_width, text, dead, rage "
                             "FROM events WHERE type = 'click' ORDER BY time",
@@ -100,6 +109,8 @@ def test_a_visit_arrives_with_every_kind_of_event(browser: Browser, host: HostSi
                       f"WHERE type = 'scroll' AND pageview_id = '{first['pv']}'")[0]
     assert depth[0] >= 2000 and 0.5 < depth[1] <= 1 and depth[2] > 3000
 
+    assert host.rows("SELECT kind, count() FROM errors GROUP BY kind ORDER BY kind") == [["error", 1],
+                                                                                         ["rejection", 1]]
     errors = {row[0]: row[1:] for row in host.rows("SELECT kind, message, source, line FROM errors")}
     assert "Boom 42" in errors["error"][0] and errors["error"][1] == host.url("/shop") and errors["error"][2] > 0
     assert "Nope 7" in errors["rejection"][0]
@@ -108,6 +119,7 @@ def test_a_visit_arrives_with_every_kind_of_event(browser: Browser, host: HostSi
                       ["field", "first", "hesitation", "abandoned", "changes"])
     assert [f["field"] for f in fields] == ["#email"]  # the password field is never looked at
     assert fields[0]["hesitation"] == 1 and fields[0]["abandoned"] == 1 and fields[0]["first"] > 5000
+    assert fields[0]["changes"] == 1  # typed, then left the field
 
     vitals = {name for (name,) in host.rows(f"SELECT name FROM web_vitals WHERE pageview_id = '{first['pv']}'")}
     assert {"TTFB", "FCP", "LCP", "CLS", "INP"} <= vitals
@@ -153,6 +165,8 @@ def test_batches_refused_with_503_arrive_exactly_once(browser: Browser, host: Ho
     def overloaded(route: Any) -> None:
         import time
 
+        body = route.request.post_data_buffer or b""
+        refused["gzipped"] = refused.get("gzipped", 0) + body.startswith(b"\x1f\x8b")
         if time.monotonic() < refused["until"]:
             refused["count"] += 1
             route.fulfill(status=503, body='{"error": "saturated"}', headers={"Retry-After": "1"})
@@ -168,9 +182,10 @@ def test_batches_refused_with_503_arrive_exactly_once(browser: Browser, host: Ho
     for _ in range(5):
         page.click("#go")
         page.wait_for_timeout(250)
+    page.evaluate("footfall('event', 'padding', {note: 'x'.repeat(1500)})")  # a batch over 1 KB is gzipped
     page.wait_for_timeout(9000)  # past the refusal window and the backoff
     leave(page)
-    assert refused["count"] >= 1
+    assert refused["count"] >= 1 and refused["gzipped"] >= 1
     clicks = host.rows("SELECT count(), uniqExact(time) FROM events WHERE type = 'click'")[0]
     assert clicks == [5, 5]
     assert host.rows("SELECT count() FROM pageviews")[0][0] == 1
@@ -194,6 +209,29 @@ def test_unsent_batches_survive_a_reload(browser: Browser, host: HostSite) -> No
     leave(page)
     assert host.rows("SELECT count() FROM events WHERE type = 'click'")[0][0] == 3
     assert host.rows("SELECT count() FROM pageviews")[0][0] == 2  # the first visit and the reload
+
+
+def test_a_site_may_choose_to_measure_despite_do_not_track(browser: Browser, host: HostSite) -> None:
+    context = browser.new_context(viewport=VIEWPORT)
+    context.add_init_script("Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: () => '1'})")
+    page = context.new_page()
+    page.goto(host.url("/override"))  # the tag says data-respect-dnt="false"
+    page.wait_for_function("window.footfall && window.footfall.api")
+    page.click("#go")
+    page.wait_for_timeout(1500)
+    leave(page)
+    assert host.rows("SELECT count() FROM pageviews")[0][0] == 1
+
+
+def test_the_es_module_build_measures_too(browser: Browser, host: HostSite) -> None:
+    page = browser.new_context(viewport=VIEWPORT).new_page()
+    page.goto(host.url("/esm"))
+    page.wait_for_function("window.started === true")
+    page.click("#go")
+    page.wait_for_timeout(1500)
+    leave(page)
+    assert host.rows("SELECT count() FROM pageviews")[0][0] == 1
+    assert host.rows("SELECT selector FROM events WHERE type = 'click'") == [["#go"]]
 
 
 @pytest.mark.parametrize("refusal", ["consent", "dnt", "gpc"])
