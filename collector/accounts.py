@@ -62,3 +62,8 @@ def authenticate(store: Store, email: str, password: str) -> dict[str, str] | No
     if not found or not verify_password(password, found[0][0]):
         return None
     return {"email": email.strip().lower(), "role": found[0][1]}
+
+
+def list_all(store: Store) -> list[dict[str, str]]:
+    rows = store.rows("SELECT email, role FROM users FINAL WHERE deleted = 0 ORDER BY email")
+    return [{"email": email, "role": role} for email, role in rows]

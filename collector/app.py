@@ -1,4 +1,4 @@
-"""One Starlette app: ingestion, the read API, the snippet, and (as they land) the dashboard pages."""
+"""One Starlette app: ingestion, the read API, the snippet and the dashboard, behind dashboard/guards.py."""
 
 from __future__ import annotations
 
@@ -10,23 +10,43 @@ from importlib import resources
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from . import api
 from .admin import SOCKET_NAME, AdminServer
 from .auth import TokenCache
+from .dashboard import admin_pages, session, sites_pages
+from .dashboard.guards import CsrfGuard, RequireLogin, SecurityHeaders
 from .demo import shop
 from .ingest.routes import ASGIApp, IngestLane
-from .runtime import Runtime
+from .runtime import Runtime, secret_of
 from .settings import Config
+
+SESSION_HOURS = 12
 
 log = logging.getLogger("footfall")
 
 
 def snippet_bytes() -> bytes:
     return (resources.files("collector") / "static" / "f.js").read_bytes()
+
+
+def route_table(store: Any, token_cache: Any, counters: Any, snippet: Any) -> list[Route | Mount]:
+    """Every route of the app (tests enumerate it to prove that each one is guarded)."""
+    return [
+        *api.routes(store, token_cache, counters),
+        *session.routes(store),
+        *sites_pages.routes(store),
+        *admin_pages.routes(store, token_cache),
+        Route("/f.js", snippet),
+        Mount("/static", StaticFiles(packages=[("collector", "static")]), name="static"),
+        *shop.routes(),
+    ]
 
 
 def create_app(config: Config, runtime: Runtime | None = None, on_started: Any = None) -> ASGIApp:
@@ -41,10 +61,6 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
             media_type="application/javascript",
             headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
         )
-
-    async def home(request: Request) -> Response:
-        # Until the dashboard lands: say that Footfall runs and where to go next.
-        return HTMLResponse(HOME)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -68,21 +84,14 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
             await admin.stop()
             await runtime.stop()
 
-    routes = [
-        *api.routes(store, token_cache, runtime.ingestor.counters),
-        Route("/", home),
-        Route("/f.js", snippet),
-        *shop.routes(),
+    routes = route_table(store, token_cache, runtime.ingestor.counters, snippet)
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(SessionMiddleware, secret_key=secret_of(config), session_cookie="footfall_session",
+                   max_age=SESSION_HOURS * 3600, same_site="lax", https_only=config.secure_cookies),
+        Middleware(RequireLogin),
+        Middleware(CsrfGuard),
     ]
-    return IngestLane(Starlette(routes=routes, lifespan=lifespan), runtime.ingestor)
-
-
-HOME = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Footfall</title>
-<body style="font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem">
-<h1>Footfall is running</h1>
-<p>Visit the <a href="/demo/shop/">demo shop</a>: it carries the snippet, so your visit is recorded.</p>
-<p>Create a site with <code>footfall site create NAME --origin ORIGIN</code>, an API token with
-<code>footfall token create NAME</code>, and read counts from
-<code>/api/v1/sites/SITE/events/count</code> (<a href="/api/openapi.json">OpenAPI</a>).</p>
-</body></html>
-"""
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.runtime = runtime
+    return IngestLane(app, runtime.ingestor)

@@ -1,4 +1,4 @@
-"""Who is asking: API bearer tokens now, dashboard sessions later; every read route goes through here."""
+"""Who is asking: an API bearer token, or a user logged in to the dashboard; every read route goes through here."""
 
 from __future__ import annotations
 
@@ -32,9 +32,12 @@ class TokenCache:
 
 
 async def require_site_access(request: Request, cache: TokenCache, site: str) -> tokens.Grant:
-    """A valid token for `site`; an empty site asks for a token valid for every site."""
+    """A valid token for `site` (an empty site asks for one valid for every site), or a logged-in
+    dashboard user, who sees every site."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
+    if not header and "session" in request.scope and request.session.get("user"):
+        return tokens.Grant(f"user:{request.session['user']['email']}", "")
     if scheme.lower() != "bearer" or not token:
         raise Rejected(401, "authorization", "a bearer token is required")
     grant = await cache.grant(token.strip())

@@ -60,6 +60,7 @@ class Runtime:
         self.config = config
         self.lock_fd: int | None = None
         self.store: Store | None = None
+        self.demo_login: tuple[str, str] | None = None  # set by `footfall demo`
 
     def open_store(self) -> Store:
         """Lock (embedded only), connect and migrate: everything that may run before the event loop."""

@@ -61,6 +61,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("rate_burst", 200, "Token bucket size for the per IP and site rate limit."),
     Setting("retention_days", 365, "Retention of new sites, in days."),
     Setting("secret", "", "Signing secret for sessions; generated under <data> when empty."),
+    Setting("secure_cookies", False, "Send the session cookie over HTTPS only (set it when served over HTTPS)."),
     Setting("log_level", "info", "Server log level."),
 )
 

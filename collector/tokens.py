@@ -59,3 +59,9 @@ def revoke(store: Store, token_hash: str) -> None:
             ["token_hash", "name", "site", "created", "updated", "revoked"],
             [[token_hash, name, site, created, stamp, 1]],
         )
+
+
+def list_all(store: Store) -> list[dict[str, object]]:
+    rows = store.rows("SELECT token_hash, name, site, created, revoked FROM api_tokens FINAL ORDER BY created DESC")
+    return [{"token_hash": h, "name": n, "site": s, "created": c.strftime("%Y-%m-%d %H:%M"), "revoked": bool(r)}
+            for h, n, s, c, r in rows]

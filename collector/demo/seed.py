@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import Iterator
 
-from .. import sites
+from .. import accounts, sites
 from ..ingest import frames, rows
 from ..ingest.enrich import client_of
 from ..ingest.spool import Spool, SpoolFull
@@ -23,6 +23,9 @@ from .shop import SITE_KEY
 log = logging.getLogger("footfall.demo")
 
 RETENTION_DAYS = 365
+# The demo dashboard's login, shown on its login page (a local demo, not a real account).
+DEMO_EMAIL = "demo@footfall.local"
+DEMO_PASSWORD = "footfall-demo"
 CHUNK_SESSIONS = 50  # encoded off the event loop together; their appends share a group commit
 # The snippet sends a batch when the page is hidden, a moment after its last event.
 SEND_DELAY_MS = 300
@@ -57,6 +60,14 @@ def ensure_site(store: Store, origins: list[str]) -> sites.Site:
     if wanted != current.origins:
         return sites.save(store, dataclasses.replace(current, origins=wanted))
     return current
+
+
+def ensure_demo_user(store: Store) -> tuple[str, str]:
+    """The demo's administrator; its password is shown on the login page of the demo only."""
+    if not store.scalar("SELECT count() FROM users FINAL WHERE email = {e:String} AND deleted = 0",
+                        {"e": DEMO_EMAIL}):
+        accounts.create(store, DEMO_EMAIL, DEMO_PASSWORD, "admin")
+    return DEMO_EMAIL, DEMO_PASSWORD
 
 
 def has_pageviews(store: Store, site_key: str) -> bool:
@@ -148,6 +159,7 @@ def serve_demo(config: Config, sessions: int = 1500, days: int = 14) -> None:
     async def on_started(runtime: Runtime) -> None:
         store = runtime.store
         assert store is not None
+        runtime.demo_login = await store.run(ensure_demo_user, store)
         site = await store.run(ensure_site, store, demo_origins(config))
         runtime.sites.put(site)  # the shop's own snippet is accepted from the first page view
         seeding = seed_once(runtime, site.key, sessions, days, origin)

@@ -1,0 +1,1 @@
+"""The dashboard: server-rendered pages behind a login, and the guards every non-ingestion request passes."""

@@ -1,0 +1,47 @@
+// Footfall dashboard: progressive enhancements only; every page works without this file.
+(function () {
+  'use strict';
+
+  // Copy buttons: <button data-copy="ID"> copies the value of #ID.
+  document.addEventListener('click', function (e) {
+    var button = e.target.closest('[data-copy]');
+    if (!button) return;
+    var field = document.getElementById(button.getAttribute('data-copy'));
+    var done = function () {
+      var note = button.parentElement.querySelector('.copied');
+      if (note) note.textContent = 'Copied to the clipboard.';
+      button.textContent = 'Copied';
+    };
+    field.select();
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(field.value).then(done, function () {
+      document.execCommand('copy');
+      done();
+    });
+    else {
+      document.execCommand('copy');
+      done();
+    }
+  });
+
+  // A select that navigates when changed (the site switcher); its form works without JS too.
+  document.addEventListener('change', function (e) {
+    if (e.target.matches('select[data-autosubmit]')) e.target.form.submit();
+  });
+
+  // The install page's live state: polls until the first event arrives, then every 30 s.
+  var status = document.getElementById('install-status');
+  if (status) {
+    var poll = function () {
+      fetch(status.getAttribute('data-status-url'), { credentials: 'same-origin' })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (s) {
+          if (s) {
+            status.textContent = s.text;
+            status.setAttribute('data-state', s.state);
+          }
+          setTimeout(poll, s && s.state === 'installed' ? 30000 : 3000);
+        }, function () { setTimeout(poll, 10000); });
+    };
+    setTimeout(poll, 3000);
+  }
+})();

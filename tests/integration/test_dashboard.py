@@ -1,0 +1,233 @@
+"""The dashboard's guards against a real server: every route needs a login (or a bearer token for
+the API) except the public ones, sessions, CSRF, login rate limits, roles, headers, tokens."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.routing import Mount, Route
+
+from collector.app import route_table
+from collector.dashboard.guards import is_public
+from tests.conftest import Server, footfall
+from tests.integration.helpers import make_batch, post, wait_for_count
+
+ADMIN = ("admin@shop.test", "correct-horse-1")
+VIEWER = ("viewer@shop.test", "viewer-pass-2")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data = tmp_path_factory.mktemp("dashboard") / "data"
+    footfall(data, "site", "create", "Shop", "--origin", "http://shop.test", "--key", "shop")
+    footfall(data, "site", "create", "Blog", "--origin", "http://blog.test", "--key", "blog")
+    for (email, password), role in ((ADMIN, "admin"), (VIEWER, "viewer")):
+        footfall(data, "user", "create", email, "--role", role, "--password-stdin", stdin=password + "\n")
+    running = Server(data, {"FOOTFALL_RATE_LIMIT": "0"})
+    yield running
+    running.stop()
+
+
+OPEN: list[httpx.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def close_clients() -> Iterator[None]:
+    yield
+    while OPEN:
+        OPEN.pop().close()
+
+
+def new_client(server: Server) -> httpx.Client:
+    client = httpx.Client(base_url=server.url, follow_redirects=False, timeout=30)
+    OPEN.append(client)
+    return client
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def login(server: Server, who: tuple[str, str]) -> httpx.Client:
+    client = new_client(server)
+    token = csrf_of(client.get("/login").text)
+    answer = client.post("/login", data={"csrf": token, "email": who[0], "password": who[1], "next": "/sites"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/sites"
+    return client
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", lambda m: "shop" if m.group(0) in ("{site}", "{key}") else "x", path)
+
+
+def every_route() -> list[tuple[str, str]]:
+    async def placeholder(request: Any) -> None:
+        return None
+
+    table = route_table(object(), object(), object(), placeholder)
+    found = []
+    for route in table:
+        if isinstance(route, Mount):
+            found.append(("GET", route.path + "/dashboard.css"))
+            continue
+        assert isinstance(route, Route)
+        for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
+            found.append((method, concrete(route.path)))
+    return found
+
+
+@pytest.mark.parametrize(("method", "path"), every_route(), ids=lambda v: str(v))
+def test_every_route_needs_a_login_unless_public(server: Server, method: str, path: str) -> None:
+    answer = httpx.request(method, server.url + path, follow_redirects=False, timeout=30)
+    if is_public(path):
+        assert answer.status_code not in (401, 303) or path == "/login", (method, path, answer.status_code)
+        return
+    if path.startswith("/api/"):
+        assert answer.status_code == 401, (method, path, answer.status_code)
+    else:
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login?next="), (method, path)
+
+
+def test_the_public_routes_are_only_these(server: Server) -> None:
+    public = sorted({path for _, path in every_route() if is_public(path)})
+    assert public == ["/demo/shop", "/demo/shop/{page}", "/f.js", "/healthz", "/login", "/static/dashboard.css"] or \
+        all(p in ("/f.js", "/healthz", "/login", "/static/dashboard.css") or p.startswith("/demo/shop") for p in public)
+
+
+def test_login_logout_and_the_session_cookie(server: Server) -> None:
+    client = new_client(server)
+    page = client.get("/login")
+    assert page.status_code == 200 and 'autocomplete="current-password"' in page.text
+    wrong = client.post("/login", data={"csrf": csrf_of(page.text), "email": ADMIN[0], "password": "nope"})
+    assert wrong.status_code == 401 and "Wrong email or password" in wrong.text
+    answer = client.post("/login", data={"csrf": csrf_of(wrong.text), "email": ADMIN[0], "password": ADMIN[1]})
+    cookie = answer.headers["set-cookie"].lower()
+    assert cookie.startswith("footfall_session=") and "httponly" in cookie and "samesite=lax" in cookie
+    sites = client.get("/sites")
+    assert sites.status_code == 200 and "Shop" in sites.text and "Blog" in sites.text
+    client.post("/logout", data={"csrf": csrf_of(sites.text)})
+    assert client.get("/sites").status_code == 303
+
+
+def test_a_forged_session_cookie_is_not_a_login(server: Server) -> None:
+    client = new_client(server)
+    client.cookies.set("footfall_session", "eyJ1c2VyIjogeyJlbWFpbCI6ICJ4IiwgInJvbGUiOiAiYWRtaW4ifX0=.forged.sig")
+    assert client.get("/sites").status_code == 303
+
+
+def test_state_changing_requests_need_the_csrf_token(server: Server) -> None:
+    client = login(server, ADMIN)
+    for path, data in (("/sites/new", {"name": "Evil", "origins": "https://evil.test", "retention_days": "30",
+                                       "replay_sample": "0", "heatmap_sample": "0"}),
+                       ("/settings/users", {"email": "evil@evil.test", "password": "x" * 12, "role": "admin"}),
+                       ("/logout", {})):
+        refused = client.post(path, data=data)
+        assert refused.status_code == 403 and "did not come from Footfall" in refused.text, path
+        forged = client.post(path, data={**data, "csrf": "forged"})
+        assert forged.status_code == 403, path
+    assert "evil@evil.test" not in client.get("/settings/users").text
+    assert client.get("/sites").status_code == 200  # still logged in: the logout was refused too
+
+
+def test_login_attempts_are_rate_limited(server: Server) -> None:
+    client = new_client(server)
+    token = csrf_of(client.get("/login").text)
+    codes = [client.post("/login", data={"csrf": token, "email": "target@shop.test", "password": f"guess{i}"}
+                         ).status_code for i in range(7)]
+    assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]
+    assert "Too many attempts" in client.post("/login", data={"csrf": token, "email": "target@shop.test",
+                                                              "password": "x"}).text
+
+
+def test_dashboard_pages_send_the_security_headers(server: Server) -> None:
+    client = login(server, ADMIN)
+    for path in ("/sites", "/sites/shop/install", "/settings/tokens", "/login"):
+        headers = client.get(path).headers
+        csp = headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+        assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "same-origin"
+
+
+def test_viewers_read_but_do_not_change(server: Server) -> None:
+    client = login(server, VIEWER)
+    settings = client.get("/sites/shop/settings")
+    assert settings.status_code == 200 and "Only administrators can change these settings" in settings.text
+    token = csrf_of(settings.text)
+    changed = client.post("/sites/shop/settings", data={"csrf": token, "name": "Hacked", "origins": "http://shop.test",
+                                                         "retention_days": "30", "replay_sample": "0",
+                                                         "heatmap_sample": "0"})
+    assert changed.status_code == 403
+    assert client.get("/settings/tokens").status_code == 403
+    assert client.get("/settings/users").status_code == 403
+    assert client.get("/sites/new").status_code == 403
+    assert client.get("/api/v1/sites/shop/events/count").status_code == 200
+
+
+def test_tokens_limited_to_a_site_and_revoked_from_the_dashboard(server: Server) -> None:
+    client = login(server, ADMIN)
+    page = client.get("/settings/tokens")
+    made = client.post("/settings/tokens", data={"csrf": csrf_of(page.text), "name": "shop-only", "site": "shop"})
+    token = re.search(r'id="new-token" readonly value="([^"]+)"', made.text).group(1)
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(server.url + "/api/v1/sites/shop/events/count", headers=bearer).status_code == 200
+    assert httpx.get(server.url + "/api/v1/sites/blog/events/count", headers=bearer).status_code == 403
+    assert "shop-only" in made.text and token not in client.get("/settings/tokens").text  # shown once
+    token_hash = re.search(r'name="token_hash" value="([^"]+)"', made.text).group(1)
+    client.post("/settings/tokens/revoke", data={"csrf": csrf_of(made.text), "token_hash": token_hash})
+    assert httpx.get(server.url + "/api/v1/sites/shop/events/count", headers=bearer).status_code == 401
+
+
+def test_a_site_added_and_edited_in_the_dashboard_takes_effect(server: Server, tmp_path: Path) -> None:
+    client = login(server, ADMIN)
+    form = {"name": "Docs", "origins": "https://docs.test\nhttps://www.docs.test", "retention_days": "90",
+            "replay_sample": "50", "heatmap_sample": "10", "honour_dnt": "1"}
+    bad = client.post("/sites/new", data={**form, "csrf": csrf_of(client.get("/sites/new").text), "origins": "ftp://x"})
+    assert bad.status_code == 400 and "write origins as https://host" in bad.text
+    made = client.post("/sites/new", data={**form, "csrf": csrf_of(client.get("/sites/new").text)})
+    assert made.status_code == 303 and made.headers["location"].endswith("/install")
+    key = made.headers["location"].split("/")[2]
+    install = client.get(f"/sites/{key}/install").text
+    assert f'data-site=&#34;{key}&#34;' in install and "Waiting for the first page view" in install
+    assert client.get(f"/api/v1/sites/{key}/install-status").json()["state"] == "waiting"
+
+    batch = make_batch(site=key, url="https://docs.test/guide")
+    assert post(server.url, batch, {"Origin": "https://www.docs.test"})[0] == 202
+    for _ in range(100):
+        status = client.get(f"/api/v1/sites/{key}/install-status").json()
+        if status["state"] == "installed":
+            break
+        time.sleep(0.1)
+    assert status["first_url"] == "https://docs.test/guide" and "ago from https://docs.test/guide" in status["text"]
+
+    settings = client.get(f"/sites/{key}/settings")
+    edited = client.post(f"/sites/{key}/settings", data={**form, "csrf": csrf_of(settings.text),
+                                                         "origins": "https://docs.test", "retention_days": "30"})
+    assert edited.status_code == 303
+    assert post(server.url, make_batch(site=key), {"Origin": "https://www.docs.test"})[0] == 403  # origin removed
+    token = footfall(server.data, "token", "create", "check")["token"]
+    assert wait_for_count(server.url, token, "pageview", 1, site=key) == 1
+    page = client.get(f"/sites/{key}/settings").text
+    assert 'value="30"' in page and "https://www.docs.test" not in page
+    snippet = client.get(f"/sites/{key}/install").text
+    assert "data-respect-dnt" not in snippet
+    client.post(f"/sites/{key}/settings", data={**form, "csrf": csrf_of(page), "honour_dnt": ""})
+    assert "data-respect-dnt=&#34;false&#34;" in client.get(f"/sites/{key}/install").text
+
+
+def test_open_redirects_are_refused(server: Server) -> None:
+    client = new_client(server)
+    token = csrf_of(client.get("/login").text)
+    for target in ("https://evil.test/", "//evil.test/", "/\\evil.test"):
+        answer = client.post("/login", data={"csrf": token, "email": ADMIN[0], "password": ADMIN[1], "next": target})
+        assert answer.status_code == 303 and answer.headers["location"] == "/", target
+        client.post("/logout", data={"csrf": csrf_of(client.get("/sites").text)})
+        token = csrf_of(client.get("/login").text)
