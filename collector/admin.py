@@ -20,6 +20,11 @@ from .store import Store
 
 SOCKET_NAME = "admin.sock"
 MAX_REQUEST = 1 << 20
+# What a running server does for the CLI: the creating commands, and a visitor's erase and
+# export (a GDPR request must not wait for the server to stop).
+ACCEPTED = frozenset({"site.create", "user.create", "token.create", "visitor.erase", "visitor.export"})
+# Seconds to wait for the reply: erasing rewrites the table parts that held the visitor's rows.
+TIMEOUTS = {"visitor.erase": 600.0, "visitor.export": 600.0}
 
 
 class AdminError(Exception):
@@ -54,7 +59,7 @@ class AdminServer:
             line = await reader.readline()
             request = json.loads(line[:MAX_REQUEST])
             name = request["command"]
-            if name not in commands.COMMANDS:
+            if name not in ACCEPTED or name not in commands.COMMANDS:
                 raise ValueError(f"unknown command {name!r}")
             result = await self.store.run(commands.run, self.store, name, request.get("args", {}))
             if self.on_result:
@@ -68,18 +73,19 @@ class AdminServer:
         writer.close()
 
 
-def call(path: Path, name: str, args: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+def call(path: Path, name: str, args: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+    timeout = timeout or TIMEOUTS.get(name, 30.0)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         sock.connect(str(path))
         sock.sendall(json.dumps({"command": name, "args": args}).encode() + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = sock.recv(65536)
+        chunks: list[bytes] = []  # one JSON line: an export may run to megabytes
+        while not chunks or not chunks[-1].endswith(b"\n"):
+            chunk = sock.recv(1 << 20)
             if not chunk:
                 break
-            data += chunk
-    reply = json.loads(data)
+            chunks.append(chunk)
+    reply = json.loads(b"".join(chunks))
     if not reply.get("ok"):
         raise AdminError(reply.get("error", "admin request failed"))
     return reply["result"]

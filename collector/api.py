@@ -1,4 +1,4 @@
-"""The read API under /api/v1 (bearer tokens), its OpenAPI document, and the health check."""
+"""The API under /api/v1 (bearer tokens): reads, a visitor's erase and export; OpenAPI; the health check."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import visitors
 from .auth import TokenCache, require_site_access
 from .ingest.rejection import Counters, Rejected
 from .store import Store
@@ -89,6 +90,29 @@ def routes(store: Store, tokens: TokenCache, counters: Counters) -> list[Route]:
              "to": (end - timedelta(days=1)).date().isoformat(), "count": total}
         )
 
+    def visitor_of(request: Request) -> tuple[str, str]:
+        site, visitor = request.path_params["site"], request.path_params["visitor"]
+        try:
+            visitors.check(site, visitor)
+        except visitors.InvalidInput as exc:
+            raise Rejected(400, exc.field, str(exc)) from None
+        return site, visitor
+
+    async def visitor_erase(request: Request) -> Response:
+        """Delete every stored row of one visitor of the site (GDPR erasure)."""
+        site = request.path_params["site"]
+        await require_site_access(request, tokens, site)
+        site, visitor = visitor_of(request)
+        erased = await store.run(visitors.erase, store, site, visitor)
+        return JSONResponse({"site": site, "visitor": visitor, "erased": erased})
+
+    async def visitor_export(request: Request) -> Response:
+        """Every stored row of one visitor of the site, per table (GDPR access)."""
+        site = request.path_params["site"]
+        await require_site_access(request, tokens, site)
+        site, visitor = visitor_of(request)
+        return JSONResponse(await store.run(visitors.export, store, site, visitor))
+
     async def ingest_stats(request: Request) -> Response:
         """What this collector accepted, refused and dropped since it started, by reason."""
         await require_site_access(request, tokens, "")
@@ -101,11 +125,19 @@ def routes(store: Store, tokens: TokenCache, counters: Counters) -> list[Route]:
         Route("/healthz", healthz),
         Route("/api/openapi.json", openapi),
         Route("/api/v1/sites/{site}/events/count", guarded(events_count)),
+        Route("/api/v1/sites/{site}/visitors/{visitor}", guarded(visitor_erase), methods=["DELETE"]),
+        Route("/api/v1/sites/{site}/visitors/{visitor}/export", guarded(visitor_export)),
         Route("/api/v1/ingest/stats", guarded(ingest_stats)),
     ]
 
 
 _ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_VISITOR_PARAMS = [
+    {"name": "site", "in": "path", "required": True, "schema": {"type": "string", "maxLength": visitors.MAX_ID}},
+    {"name": "visitor", "in": "path", "required": True,
+     "description": "The visitor id: the one the site set with identify, or the collector's daily hash",
+     "schema": {"type": "string", "maxLength": visitors.MAX_ID}},
+]
 OPENAPI = {
     "openapi": "3.1.0",
     "info": {"title": "Footfall API", "version": "1"},
@@ -140,6 +172,47 @@ OPENAPI = {
                                 "from": {"type": "string"}, "to": {"type": "string"},
                                 "count": {"type": "integer"},
                             },
+                        }}},
+                    },
+                    "400": _ERROR, "401": _ERROR, "403": _ERROR,
+                },
+            }
+        },
+        "/api/v1/sites/{site}/visitors/{visitor}": {
+            "delete": {
+                "summary": "Erase every stored row of one visitor of the site, in every table",
+                "parameters": _VISITOR_PARAMS,
+                "responses": {
+                    "200": {
+                        "description": "Rows removed per table",
+                        "content": {"application/json": {"schema": {
+                            "type": "object",
+                            "properties": {
+                                "site": {"type": "string"}, "visitor": {"type": "string"},
+                                "erased": {"type": "object", "additionalProperties": {"type": "integer"}},
+                            },
+                            "required": ["site", "visitor", "erased"],
+                        }}},
+                    },
+                    "400": _ERROR, "401": _ERROR, "403": _ERROR,
+                },
+            }
+        },
+        "/api/v1/sites/{site}/visitors/{visitor}/export": {
+            "get": {
+                "summary": "Every stored row of one visitor of the site, per table",
+                "parameters": _VISITOR_PARAMS,
+                "responses": {
+                    "200": {
+                        "description": "The visitor's rows; times are ISO 8601 in UTC",
+                        "content": {"application/json": {"schema": {
+                            "type": "object",
+                            "properties": {
+                                "site": {"type": "string"}, "visitor": {"type": "string"},
+                                "tables": {"type": "object", "additionalProperties": {
+                                    "type": "array", "items": {"type": "object"}}},
+                            },
+                            "required": ["site", "visitor", "tables"],
                         }}},
                     },
                     "400": _ERROR, "401": _ERROR, "403": _ERROR,

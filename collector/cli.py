@@ -1,4 +1,4 @@
-"""`footfall`: serve, demo, and the commands that create sites, users and tokens."""
+"""`footfall`: serve, demo, the commands that create sites, users and tokens, and a visitor's erase and export."""
 
 from __future__ import annotations
 
@@ -69,6 +69,18 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.add_argument("--site", default="", help="limit the token to this site key")
     token_create.add_argument("--json", action="store_true")
     add_settings(token_create, STORE_SETTINGS)
+
+    erase = sub.add_parser("erase", help="delete every stored row of one visitor of a site")
+    erase.add_argument("--site", required=True, help="the site key")
+    erase.add_argument("--visitor", required=True, help="the visitor id (from identify, or the daily hash)")
+    erase.add_argument("--json", action="store_true")
+    add_settings(erase, STORE_SETTINGS)
+
+    export = sub.add_parser("export", help="print every stored row of one visitor of a site as JSON")
+    export.add_argument("--site", required=True, help="the site key")
+    export.add_argument("--visitor", required=True, help="the visitor id (from identify, or the daily hash)")
+    export.add_argument("--json", action="store_true", help="accepted for symmetry: the output is always JSON")
+    add_settings(export, STORE_SETTINGS)
     return parser
 
 
@@ -108,6 +120,13 @@ def print_result(ns: argparse.Namespace, result: dict[str, Any], human: str) -> 
     print(json.dumps(result) if ns.json else human)
 
 
+def erase_summary(result: dict[str, Any]) -> str:
+    erased = result["erased"]
+    total = sum(erased.values())
+    head = f"erased {total} row{'' if total == 1 else 's'} of visitor {result['visitor']} on site {result['site']}"
+    return head + "".join(f"\n  {table}: {n}" for table, n in erased.items() if n)
+
+
 def main(argv: list[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
     config = config_of(ns)
@@ -135,6 +154,12 @@ def main(argv: list[str] | None = None) -> int:
         elif ns.command == "token":
             result = execute(config, "token.create", {"name": ns.name, "site": ns.site})
             print_result(ns, result, result["token"])
+        elif ns.command == "erase":
+            result = execute(config, "visitor.erase", {"site": ns.site, "visitor": ns.visitor})
+            print_result(ns, result, erase_summary(result))
+        elif ns.command == "export":
+            result = execute(config, "visitor.export", {"site": ns.site, "visitor": ns.visitor})
+            print(json.dumps(result))
     except (ValueError, admin.AdminError) as exc:
         print(f"footfall: {exc}", file=sys.stderr)
         return 2

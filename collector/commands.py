@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import accounts, sites, tokens
+from . import accounts, sites, tokens, visitors
 from .store import Store
 
 
@@ -31,10 +31,21 @@ def token_create(store: Store, args: dict[str, Any]) -> dict[str, Any]:
     return {"token": tokens.create(store, args["name"], site), "name": args["name"], "site": site}
 
 
+def visitor_erase(store: Store, args: dict[str, Any]) -> dict[str, Any]:
+    erased = visitors.erase(store, args.get("site"), args.get("visitor"))
+    return {"site": args["site"], "visitor": args["visitor"], "erased": erased}
+
+
+def visitor_export(store: Store, args: dict[str, Any]) -> dict[str, Any]:
+    return visitors.export(store, args.get("site"), args.get("visitor"))
+
+
 COMMANDS: dict[str, Callable[[Store, dict[str, Any]], dict[str, Any]]] = {
     "site.create": site_create,
     "user.create": user_create,
     "token.create": token_create,
+    "visitor.erase": visitor_erase,
+    "visitor.export": visitor_export,
 }
 
 

@@ -33,7 +33,8 @@ def test_counts_by_type_and_date(shop_server) -> None:  # noqa: ANN001
 
 
 def test_openapi_lists_the_routes(shop_server) -> None:  # noqa: ANN001
-    status, doc = get(f"{shop_server[0].url}/api/openapi.json")
+    assert get(f"{shop_server[0].url}/api/openapi.json")[0] == 401  # like every API route: a token or a login
+    status, doc = get(f"{shop_server[0].url}/api/openapi.json", shop_server[1])
     assert status == 200 and "/api/v1/sites/{site}/events/count" in doc["paths"]
 
 
