@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from . import api
 from .admin import SOCKET_NAME, AdminServer
 from .auth import TokenCache
-from .dashboard import admin_pages, session, sites_pages
+from .dashboard import admin_pages, overview_page, session, sites_pages
 from .dashboard.guards import CsrfGuard, RequireLogin, SecurityHeaders
 from .demo import shop
 from .ingest.routes import ASGIApp, IngestLane
@@ -42,6 +42,7 @@ def route_table(store: Any, token_cache: Any, counters: Any, snippet: Any) -> li
         *api.routes(store, token_cache, counters),
         *session.routes(store),
         *sites_pages.routes(store),
+        *overview_page.routes(store),
         *admin_pages.routes(store, token_cache),
         Route("/f.js", snippet),
         Mount("/static", StaticFiles(packages=[("collector", "static")]), name="static"),

@@ -1,0 +1,56 @@
+"""The Overview page of a site: a date range, the totals against the previous period, charts, lists."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from analysis.overview import main_funnel_for, overview
+
+from ..store import Store
+from .charts import sparkline_points
+from .render import page
+from .sites_pages import site_or_404
+
+PRESETS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90))
+DEFAULT_DAYS = 30
+
+
+def chosen_range(request: Request) -> tuple[date, date, str | None]:
+    """`from`/`to` (inclusive ISO dates) or `days`; a bad value falls back to the default, with a note."""
+    today = datetime.now(UTC).date()
+    query = request.query_params
+    try:
+        if query.get("from") or query.get("to"):
+            first = date.fromisoformat(query.get("from") or str(today - timedelta(days=DEFAULT_DAYS - 1)))
+            last = date.fromisoformat(query.get("to") or str(today))
+            if last < first:
+                raise ValueError
+            return first, min(last, today), None
+        days = max(1, min(3650, int(query.get("days") or DEFAULT_DAYS)))
+    except ValueError:
+        note = "That date range could not be read; showing the last 30 days."
+        return today - timedelta(days=DEFAULT_DAYS - 1), today, note
+    return today - timedelta(days=days - 1), today, None
+
+
+def routes(store: Store) -> list[Route]:
+    async def overview_page(request: Request) -> Response:
+        site = site_or_404(request)
+        if isinstance(site, Response):
+            return site
+        first, last, note = chosen_range(request)
+        start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+        end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+        data: dict[str, Any] = await store.run(overview, store, site.key, start, end, main_funnel_for(site.key))
+        charts = {name: sparkline_points([point[name] for point in data["series"]])
+                  for name in ("visitors", "sessions", "pageviews")}
+        return page(request, "overview.html", site=site, data=data, charts=charts, first=first, last=last,
+                    note=note, presets=PRESETS, days=(last - first).days + 1,
+                    empty=data["totals"]["pageviews"]["value"] == 0 and data["totals"]["pageviews"]["previous"] == 0)
+
+    return [Route("/sites/{key}/overview", overview_page)]
