@@ -199,7 +199,7 @@ def test_a_site_added_and_edited_in_the_dashboard_takes_effect(server: Server, t
     assert f'data-site=&#34;{key}&#34;' in install and "Waiting for the first page view" in install
     assert client.get(f"/api/v1/sites/{key}/install-status").json()["state"] == "waiting"
 
-    batch = make_batch(site=key, url="https://docs.test/guide")
+    batch = make_batch(site=key, url="https://docs.test/guide", vid="reader-1")
     assert post(server.url, batch, {"Origin": "https://www.docs.test"})[0] == 202
     for _ in range(100):
         status = client.get(f"/api/v1/sites/{key}/install-status").json()
@@ -217,6 +217,12 @@ def test_a_site_added_and_edited_in_the_dashboard_takes_effect(server: Server, t
     assert wait_for_count(server.url, token, "pageview", 1, site=key) == 1
     page = client.get(f"/sites/{key}/settings").text
     assert 'value="30"' in page and "https://www.docs.test" not in page
+    for _ in range(100):  # the stored rows take the new retention too (a background mutation)
+        rows = client.get(f"/api/v1/sites/{key}/visitors/reader-1/export").json()["tables"]["pageviews"]
+        if rows and all(r["retention"] == 30 for r in rows):
+            break
+        time.sleep(0.1)
+    assert rows and all(r["retention"] == 30 for r in rows)
     snippet = client.get(f"/sites/{key}/install").text
     assert "data-respect-dnt" not in snippet
     client.post(f"/sites/{key}/settings", data={**form, "csrf": csrf_of(page), "honour_dnt": ""})
