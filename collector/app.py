@@ -32,11 +32,22 @@ SESSION_HOURS = 12
 log = logging.getLogger("footfall")
 
 
-def snippet_bytes() -> bytes:
-    return (resources.files("collector") / "static" / "f.js").read_bytes()
+def snippet_bytes(name: str = "f.js") -> bytes:
+    return (resources.files("collector") / "static" / name).read_bytes()
 
 
-def route_table(store: Any, token_cache: Any, counters: Any, snippet: Any) -> list[Route | Mount]:
+def script_route(path: str, name: str) -> Route:
+    """A script every site's pages load from this origin: cached briefly, usable cross-origin."""
+    body = snippet_bytes(name)
+
+    async def serve(request: Request) -> Response:
+        return Response(body, media_type="application/javascript",
+                        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
+
+    return Route(path, serve)
+
+
+def route_table(store: Any, token_cache: Any, counters: Any) -> list[Route | Mount]:
     """Every route of the app (tests enumerate it to prove that each one is guarded)."""
     return [
         *api.routes(store, token_cache, counters),
@@ -44,7 +55,8 @@ def route_table(store: Any, token_cache: Any, counters: Any, snippet: Any) -> li
         *sites_pages.routes(store),
         *overview_page.routes(store),
         *admin_pages.routes(store, token_cache),
-        Route("/f.js", snippet),
+        script_route("/f.js", "f.js"),
+        script_route("/replay.js", "replay.js"),
         Mount("/static", StaticFiles(packages=[("collector", "static")]), name="static"),
         *shop.routes(),
     ]
@@ -54,14 +66,6 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
     runtime = runtime or Runtime(config)
     store = runtime.store_or_open()
     token_cache = TokenCache(store)
-    script = snippet_bytes()
-
-    async def snippet(request: Request) -> Response:
-        return Response(
-            script,
-            media_type="application/javascript",
-            headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
-        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -85,7 +89,7 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
             await admin.stop()
             await runtime.stop()
 
-    routes = route_table(store, token_cache, runtime.ingestor.counters, snippet)
+    routes = route_table(store, token_cache, runtime.ingestor.counters)
     middleware = [
         Middleware(SecurityHeaders),
         Middleware(SessionMiddleware, secret_key=secret_of(config), session_cookie="footfall_session",

@@ -26,4 +26,9 @@ const snippet = await bundle('src/snippet.js', 'iife');
 writeFileSync('dist/f.js', snippet);
 writeFileSync('dist/footfall.esm.js', await bundle('src/index.js', 'esm'));
 copyFileSync('dist/f.js', '../collector/static/f.js');
-console.log(`f.js: ${snippet.length} bytes, ${gzipSync(snippet, { level: 9 }).length} gzipped (budget 6144)`);
+// The recorder, loaded by f.js only for sessions sampled in for replay.
+const recorder = await bundle('src/replay/recorder.js', 'iife');
+writeFileSync('dist/replay.js', recorder);
+copyFileSync('dist/replay.js', '../collector/static/replay.js');
+console.log(`f.js: ${snippet.length} bytes, ${gzipSync(snippet, { level: 9 }).length} gzipped (budget 6144); ` +
+  `replay.js: ${gzipSync(recorder, { level: 9 }).length} gzipped`);

@@ -25,9 +25,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# Open without a login: the login page, the health check, the snippet, the dashboard's own
+# Open without a login: the login page, the health check, the snippet and its recorder, the dashboard's own
 # static files, and the demo shop (a site being measured, not part of the dashboard).
-PUBLIC_EXACT = {"/login", "/healthz", "/f.js"}
+PUBLIC_EXACT = {"/login", "/healthz", "/f.js", "/replay.js"}
 PUBLIC_PREFIXES = ("/static/", "/demo/shop")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_FORM_BYTES = 1 << 20

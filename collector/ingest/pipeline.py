@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import zlib
 from collections.abc import Mapping
 
 from ..clock import now_ms
@@ -33,12 +34,20 @@ class Request:
 class Outcome:
     accepted: int = 0
     dropped: Drop | None = None
+    replay: bool = False  # the session is sampled in for replay: the snippet loads the recorder
 
     def body(self) -> dict[str, object]:
         out: dict[str, object] = {"accepted": self.accepted}
         if self.dropped:
             out["dropped"] = self.dropped.value
+        if self.replay:
+            out["replay"] = True
         return out
+
+
+def sampled(session_id: str, rate: float) -> bool:
+    """The same answer for every batch of a session, so a recording never starts half way."""
+    return rate >= 1 or zlib.crc32(session_id.encode()) < rate * 2**32
 
 
 class RecentIds:
@@ -141,7 +150,7 @@ class Ingestor:
             self.recent.add(f"{site.key}\x00{batch.batch_id}")
         self.counters.add("accepted.batches")
         self.counters.add("accepted.rows", count)
-        return Outcome(accepted=len(batch.events))
+        return Outcome(accepted=len(batch.events), replay=sampled(batch.session_id, site.replay_sample))
 
     async def replay(self, req: Request) -> Outcome:
         try:

@@ -1,7 +1,7 @@
-// Page views, including single-page-app navigations (pushState, popstate, hashchange, and
-// replaceState when the path changes), each with its own context and its own batches.
+// Page views, including single-page-app navigations (pushState, replaceState, popstate,
+// hashchange: whenever the URL changes), each with its own context and its own batches.
 
-import { bare, now, on, rid } from './util.js';
+import { now, on, rid } from './util.js';
 
 /** The session id: shared by the site's tabs, new after 30 minutes without a batch. */
 export function sessionId(storage, time = now()) {
@@ -25,18 +25,18 @@ export function installPages(t) {
     };
     t.add({ t: 'pageview', ts: now(), title: doc.title });
   };
-  const changed = (replaced) => {
-    if (replaced ? bare(loc.href) == bare(t.page.url) : loc.href == t.page.url) return;
+  const changed = () => {
+    if (loc.href == t.page.url) return;
     t.ends.forEach((end) => end());
     begin(t.page.url);
     t.starts.forEach((start) => start());
   };
-  ['pushState', 'replaceState'].forEach((name, replaced) => {
+  ['pushState', 'replaceState'].forEach((name) => {
     const original = history[name];
     history[name] = function () {
       const result = original.apply(this, arguments);
       try {
-        changed(replaced);
+        changed();
       } catch (x) {
         // the navigation happened; only its page view is lost
       }

@@ -24,7 +24,15 @@ export const cleanProps = (props) =>
 /** cfg: { site, host, respectDnt }. */
 export function start(win, { site, host, respectDnt }) {
   const endpoint = host + '/i/v1/batch';
-  const sender = createSender({ post: httpPost(endpoint), storage: store });
+  // A session the collector samples in for replay loads the recorder, once per page.
+  const replay = (answer) => {
+    if (answer.replay && !t.recorder) {
+      t.recorder = t.doc.createElement('script');
+      t.recorder.src = host + '/replay.js'; // it reads the site from f.js's tag
+      t.doc.head.append(t.recorder);
+    }
+  };
+  const sender = createSender({ post: httpPost(endpoint, replay), storage: store });
   const batcher = createBatcher({ deliver: sender.send, leave: beaconPost(endpoint, win.navigator) });
   const signals = createSignals();
   let enabled;

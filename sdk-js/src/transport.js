@@ -31,8 +31,9 @@ export function createSender({ post, storage, wait = setTimeout }) {
 
 const blob = (body) => new Blob([body], { type: 'text/plain' }); // a simple request: no CORS preflight
 
-/** POST one batch; resolves to the HTTP status, 0 when the network failed. */
-export const httpPost = (endpoint) => async (batch) => {
+/** POST one batch; resolves to the HTTP status, 0 when the network failed. The collector's
+ * answer goes to `onAnswer` (it says, for one, whether the session is recorded for replay). */
+export const httpPost = (endpoint, onAnswer) => async (batch) => {
   let body;
   try {
     body = JSON.stringify(batch);
@@ -40,7 +41,9 @@ export const httpPost = (endpoint) => async (batch) => {
       body = await new Response(new Blob([body]).stream().pipeThrough(new CompressionStream('gzip'))).blob();
     }
     body = blob(body);
-    return (await fetch(endpoint, { method: 'POST', body, keepalive: body.size < 6e4, credentials: 'omit' })).status;
+    const res = await fetch(endpoint, { method: 'POST', body, keepalive: body.size < 6e4 });
+    if (res.ok && onAnswer) res.json().then(onAnswer, () => 0);
+    return res.status;
   } catch (x) {
     return 0;
   }

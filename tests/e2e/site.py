@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.server
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import Any
 
 from tests.conftest import Server, footfall, free_port, query_store
 
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = Path(__file__).with_name("pages")
 ESM = Path(__file__).resolve().parents[2] / "sdk-js" / "dist" / "footfall.esm.js"  # built by `make snippet`
 HERO = (b'<svg xmlns="http://www.w3.org/2000/svg" width="600" height="300">'
@@ -56,6 +59,8 @@ class HostSite:
             "/consent": ("consent.html", 0, {}),
             "/override": ("plain.html", 0, {}),
             "/esm": ("esm.html", 0, {}),
+            "/form": ("form.html", 0, {}),
+            "/form2": ("form2.html", 0, {}),
         }
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -65,6 +70,8 @@ class HostSite:
                 path = self.path.split("?")[0]
                 if path == "/favicon.ico":
                     return self._send(b"", "image/x-icon", {}, 204)
+                if path == "/form.js":
+                    return self._send((PAGES / "form.js").read_bytes(), "text/javascript", {})
                 if path == "/footfall.esm.js":
                     return self._send(ESM.read_bytes(), "text/javascript", {})
                 if path == "/hero.svg":
@@ -93,6 +100,17 @@ class HostSite:
                 pass
 
         return Handler
+
+    def set_replay_rate(self, rate: float) -> None:
+        """Change the site's replay sample rate in its store (server stopped), then serve again."""
+        self.server.stop()
+        script = ("import dataclasses, sys\nfrom collector import sites\nfrom collector.store import Store\n"
+                  "s = Store(sys.argv[1])\nsite = sites.load_all(s)[sys.argv[2]]\n"
+                  "sites.save(s, dataclasses.replace(site, replay_sample=float(sys.argv[3])))\n")
+        subprocess.run([sys.executable, "-c", script, f"chdb://{self.data / 'clickhouse'}", self.key, str(rate)],
+                       check=True, timeout=120, cwd=ROOT)
+        self.server = Server(self.data, {"FOOTFALL_RATE_LIMIT": "0"})
+        self.collector = self.server.url
 
     def rows(self, sql: str) -> list[list[Any]]:
         """Stops the server (its spool drains into the store), then reads the store."""

@@ -1,0 +1,64 @@
+// replay.js: loaded by f.js only for sessions the collector sampled in (the site's replay rate).
+// Records the page with @rrweb/record, privacy first: every input masked, the text of
+// [data-footfall-mask] masked, [data-footfall-block] not recorded, no canvas, no fonts.
+
+import { record } from '@rrweb/record';
+import { createChunker } from './chunks.js';
+import { createMutationGuard } from './guard.js';
+
+const CHECKOUT_MS = 3 * 60 * 1000; // a new full snapshot every 3 minutes keeps seeking fast
+
+(() => {
+  try {
+    const script = document.currentScript;
+    const host = new URL(script.src).origin;
+    const endpoint = host + '/i/v1/replay';
+    const storage = (key, value) => {
+      try {
+        if (value === undefined) return JSON.parse(localStorage[key]);
+        localStorage[key] = JSON.stringify(value);
+      } catch (x) {
+        return null;
+      }
+    };
+    const session = storage('ff_s'); // f.js's session, which the collector sampled in
+    const tag = document.querySelector('script[data-site][src$="/f.js"]');
+    const site = tag && tag.getAttribute('data-site');
+    if (!session || !session.id || !site) return;
+    const post = (chunk, leaving) => {
+      if (storage('ff_consent') === false) return stopRecording && stopRecording(); // footfall('consent', false)
+      const body = new Blob([JSON.stringify(chunk)], { type: 'text/plain' });
+      if (leaving && navigator.sendBeacon(endpoint, body)) return;
+      fetch(endpoint, { method: 'POST', body, keepalive: body.size < 6e4, credentials: 'omit' }).catch(() => 0);
+    };
+    let stopRecording = null;
+    const chunker = createChunker({
+      site, sid: session.id, storage, send: post,
+      stop: () => stopRecording && stopRecording(),
+    });
+    const guard = createMutationGuard({ onStorm: () => stopRecording && stopRecording() });
+    stopRecording = record({
+      emit(event) {
+        const kept = guard(event);
+        if (kept) chunker.add(kept);
+      },
+      maskAllInputs: true,
+      maskInputOptions: { password: true },
+      maskTextSelector: '[data-footfall-mask]',
+      blockSelector: '[data-footfall-block]',
+      checkoutEveryNms: CHECKOUT_MS,
+      sampling: { mousemove: 100, scroll: 150, media: 800, input: 'last' },
+      slimDOMOptions: { script: true, comment: true, headFavicon: true, headWhitespace: true, headMetaSocial: true,
+        headMetaRobots: true, headMetaHttpEquiv: true, headMetaVerification: true, headMetaAuthorship: true },
+      recordCanvas: false,
+      collectFonts: false,
+      inlineImages: false,
+    });
+    setInterval(() => chunker.flush(), 5000);
+    const leave = () => chunker.leave();
+    addEventListener('pagehide', leave);
+    document.addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && leave());
+  } catch (x) {
+    // never into the host page
+  }
+})();
