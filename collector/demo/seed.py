@@ -17,7 +17,7 @@ from ..runtime import Runtime
 from ..server import serve
 from ..settings import Config
 from ..store import Store
-from . import journeys
+from . import journeys, recordings
 from .shop import SITE_KEY
 
 log = logging.getLogger("footfall.demo")
@@ -36,6 +36,7 @@ class Seeded:
     sessions: int = 0
     pageviews: int = 0
     rows: int = 0
+    recordings: int = 0  # real recorded sessions with their replays
     seconds: float = 0.0
 
 
@@ -128,8 +129,28 @@ async def seed(runtime: Runtime, site_key: str = SITE_KEY, sessions: int = 1500,
         if done.sessions * 5 // max(1, sessions) > reported:
             reported = done.sessions * 5 // max(1, sessions)
             log.info("demo: seeded %d of %d sessions", done.sessions, sessions)
+    done.recordings = await seed_recordings(runtime, site_key, retention, now_ms)
     done.seconds = time.monotonic() - started
     return done
+
+
+# When the saved recordings start, before now: recent enough to top the replays list.
+RECORDING_STARTS_AGO_MS = (2 * 3_600_000, 5 * 3_600_000, 26 * 3_600_000, 50 * 3_600_000)
+
+
+async def seed_recordings(runtime: Runtime, site_key: str, retention: int, now_ms: int | None = None) -> int:
+    """The real recorded sessions of the shop (collector/demo/recordings.py), as live traffic."""
+    saved = await asyncio.to_thread(recordings.load)
+    now_ms = now_ms or int(time.time() * 1000)
+    for i, recording in enumerate(saved):
+        if recording["requests"] and recording["requests"][0]["body"].get("site") != site_key:
+            for request in recording["requests"]:
+                request["body"]["site"] = site_key
+        start = now_ms - RECORDING_STARTS_AGO_MS[i % len(RECORDING_STARTS_AGO_MS)] - i * 60_000
+        payloads = await asyncio.to_thread(list, recordings.replay_recording(recording, start, retention))
+        for payload, n in payloads:
+            await append(runtime.spool, payload, n)
+    return len(saved)
 
 
 async def seed_once(runtime: Runtime, site_key: str, sessions: int, days: int, origin: str) -> None:
@@ -147,8 +168,8 @@ async def seed_once(runtime: Runtime, site_key: str, sessions: int, days: int, o
     except Exception:
         log.exception("demo: seeding failed")
         return
-    log.info("demo: seeded %d sessions, %d page views, %d rows in %.1fs",
-             done.sessions, done.pageviews, done.rows, done.seconds)
+    log.info("demo: seeded %d sessions, %d page views, %d rows and %d recorded sessions in %.1fs",
+             done.sessions, done.pageviews, done.rows, done.recordings, done.seconds)
 
 
 def serve_demo(config: Config, sessions: int = 1500, days: int = 14) -> None:

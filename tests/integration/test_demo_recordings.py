@@ -1,0 +1,51 @@
+"""The demo's real recorded sessions: replayed through the ingestion path with new ids and recent
+times, each replay arrives with its session's page views and events."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import time
+import uuid
+
+from collector.demo import recordings
+from collector.ingest import frames
+
+
+def test_the_saved_recordings_are_real_and_privacy_safe() -> None:
+    saved = recordings.load()
+    assert {r["name"] for r in saved} == {"buyer", "frustrated", "mobile", "abandoned"}
+    for recording in saved:
+        paths = {r["path"] for r in recording["requests"]}
+        assert paths == {"/i/v1/batch", "/i/v1/replay"}, recording["name"]
+        text = json.dumps(recording)
+        for typed in ("4242424242424242", "robin@example.org", "Robin Ash", "Sam Birch"):
+            assert typed not in text  # inputs were masked by the recorder, never sent by the snippet
+        chunks = [r["body"] for r in recording["requests"] if r["path"] == "/i/v1/replay"]
+        first = chunks[0]
+        raw = gzip.decompress(base64.b64decode(first["data"])) if first["enc"] == "gzip-base64" else first["data"]
+        assert [e["type"] for e in json.loads(raw)[:2]] == [4, 2]  # meta, then a full snapshot
+
+
+def test_a_recording_replays_as_a_recent_session_with_its_events(store) -> None:  # noqa: ANN001
+    site = f"demo-{uuid.uuid4().hex[:8]}"
+    recording = next(r for r in recordings.load() if r["name"] == "buyer")
+    for request in recording["requests"]:
+        request["body"]["site"] = site
+    start = int(time.time() * 1000) - 3_600_000
+    payloads = [p for p, _ in recordings.replay_recording(recording, start, 30)]
+    for table, lines in frames.blocks(payloads).items():
+        store.insert_json(table, lines, uuid.uuid4().hex)
+    [(sessions, views, first)] = store.rows(
+        "SELECT uniqExact(session_id), count(), min(time) FROM pageviews WHERE site = {s:String}", {"s": site})
+    assert sessions == 1 and views >= 5
+    assert abs(first.timestamp() * 1000 - start) < 60_000
+    [(chunk_sessions, chunks)] = store.rows(
+        "SELECT groupUniqArray(session_id), count() FROM replay_chunks WHERE site = {s:String}", {"s": site})
+    [pageview_session] = store.rows("SELECT DISTINCT session_id FROM pageviews WHERE site = {s:String}", {"s": site})
+    assert chunk_sessions == [pageview_session[0]] and chunks >= 3
+    clicks = store.scalar("SELECT count() FROM events WHERE site = {s:String} AND type = 'click'", {"s": site})
+    assert clicks >= 5
+    again = [p for p, _ in recordings.replay_recording(recording, start, 30)]
+    assert again[0] != payloads[0]  # a second replay is a different session
