@@ -119,7 +119,9 @@ def routes(store: Store, tokens: TokenCache, counters: Counters) -> list[Route]:
         return JSONResponse(counters.snapshot())
 
     async def openapi(request: Request) -> Response:
-        return JSONResponse(OPENAPI)
+        from . import sessions_api  # it builds on this module's helpers, so it is imported late
+
+        return JSONResponse({**OPENAPI, "paths": {**OPENAPI["paths"], **sessions_api.openapi_paths()}})
 
     return [
         Route("/healthz", healthz),

@@ -17,10 +17,10 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import api
+from . import api, sessions_api
 from .admin import SOCKET_NAME, AdminServer
 from .auth import TokenCache
-from .dashboard import admin_pages, overview_page, session, sites_pages
+from .dashboard import admin_pages, overview_page, replays_pages, session, sites_pages
 from .dashboard.guards import CsrfGuard, RequireLogin, SecurityHeaders
 from .demo import shop
 from .ingest.routes import ASGIApp, IngestLane
@@ -51,9 +51,11 @@ def route_table(store: Any, token_cache: Any, counters: Any) -> list[Route | Mou
     """Every route of the app (tests enumerate it to prove that each one is guarded)."""
     return [
         *api.routes(store, token_cache, counters),
+        *sessions_api.routes(store, token_cache),
         *session.routes(store),
         *sites_pages.routes(store),
         *overview_page.routes(store),
+        *replays_pages.routes(store),
         *admin_pages.routes(store, token_cache),
         script_route("/f.js", "f.js"),
         script_route("/replay.js", "replay.js"),

@@ -3,7 +3,7 @@
 // where the collector serves it. The size test (tests/unit/test_snippet_size.py) enforces the budget.
 
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { minify } from 'terser';
 
@@ -30,5 +30,15 @@ copyFileSync('dist/f.js', '../collector/static/f.js');
 const recorder = await bundle('src/replay/recorder.js', 'iife');
 writeFileSync('dist/replay.js', recorder);
 copyFileSync('dist/replay.js', '../collector/static/replay.js');
+// The dashboard's replay player (rrweb's Replayer), loaded only by the sandboxed replay frame: esbuild's
+// own minifier is enough here (no size budget), and leaves the large library as its authors wrote it.
+const player = await build({ entryPoints: ['src/player/frame.js'], bundle: true, format: 'iife', target: ['es2022'],
+  minify: true, write: false, legalComments: 'none', logLevel: 'warning' });
+writeFileSync('dist/player.js', player.outputFiles[0].text);
+copyFileSync('dist/player.js', '../collector/static/player.js');
+const rrwebCss = 'node_modules/@rrweb/replay/dist/style.css'; // the replayer's cursor and wrapper
+writeFileSync('../collector/static/player.css',
+  (existsSync(rrwebCss) ? readFileSync(rrwebCss, 'utf8') : '') + readFileSync('src/player/frame.css', 'utf8'));
 console.log(`f.js: ${snippet.length} bytes, ${gzipSync(snippet, { level: 9 }).length} gzipped (budget 6144); ` +
-  `replay.js: ${gzipSync(recorder, { level: 9 }).length} gzipped`);
+  `replay.js: ${gzipSync(recorder, { level: 9 }).length} gzipped; ` +
+  `player.js: ${gzipSync(player.outputFiles[0].text, { level: 9 }).length} gzipped`);

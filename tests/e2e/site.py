@@ -22,7 +22,8 @@ HERO = (b'<svg xmlns="http://www.w3.org/2000/svg" width="600" height="300">'
 class HostSite:
     """Pages: /shop and /spa/next (shop.html), /plain, /slow (plain, HTML delayed by SLOW_S),
     /strict (a Content-Security-Policy that allows only the collector), /consent; /hero.svg is
-    an image delayed by HERO_DELAY_S, so it is the page's slowest resource."""
+    an image delayed by HERO_DELAY_S, so it is the page's slowest resource. /replay-change and
+    /replay-hostile are pages to replay; /pwned logs its requests in `pwned`."""
 
     SLOW_S = 0.4
     HERO_DELAY_S = 0.25
@@ -32,6 +33,7 @@ class HostSite:
         self.port = free_port()
         self.origin = f"http://127.0.0.1:{self.port}"
         self.data = tmp_path / "data"
+        self.pwned: list[str] = []  # requests for /pwned (see replay_hostile.html)
         footfall(self.data, "site", "create", "Owner", "--origin", self.origin, "--key", key)
         self.server = Server(self.data, {"FOOTFALL_RATE_LIMIT": "0"})
         self.token = footfall(self.data, "token", "create", "e2e")["token"]
@@ -61,6 +63,9 @@ class HostSite:
             "/esm": ("esm.html", 0, {}),
             "/form": ("form.html", 0, {}),
             "/form2": ("form2.html", 0, {}),
+            "/long": ("long.html", 0, {}),
+            "/replay-change": ("replay_change.html", 0, {}),
+            "/replay-hostile": ("replay_hostile.html", 0, {}),
         }
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -70,10 +75,15 @@ class HostSite:
                 path = self.path.split("?")[0]
                 if path == "/favicon.ico":
                     return self._send(b"", "image/x-icon", {}, 204)
+                if path == "/long.js":
+                    return self._send((PAGES / "long.js").read_bytes(), "text/javascript", {})
                 if path == "/form.js":
                     return self._send((PAGES / "form.js").read_bytes(), "text/javascript", {})
                 if path == "/footfall.esm.js":
                     return self._send(ESM.read_bytes(), "text/javascript", {})
+                if path == "/pwned":  # what replay_hostile.html's markers request, should any run
+                    site.pwned.append(self.path)
+                    return self._send(b"", "image/gif", {}, 204)
                 if path == "/hero.svg":
                     time.sleep(site.HERO_DELAY_S)
                     return self._send(HERO, "image/svg+xml", {})
@@ -84,6 +94,8 @@ class HostSite:
                 page = site._page(name)
                 if path == "/override":
                     page = page.replace(b'data-site="', b'data-respect-dnt="false" data-site="')
+                if path == "/replay-hostile":
+                    page = page.replace(b"{{origin}}", site.origin.encode())
                 self._send(page, "text/html; charset=utf-8", headers)
 
             def _send(self, body: bytes, kind: str, headers: dict[str, str], status: int = 200) -> None:

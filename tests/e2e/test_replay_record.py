@@ -15,6 +15,7 @@ from playwright.sync_api import Browser
 
 from tests.e2e.site import HostSite
 from tests.e2e.test_snippet_capture import leave, open_page
+from tests.integration.helpers import get
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +34,25 @@ def host(tmp_path: Path) -> Iterator[HostSite]:
 def decode(encoding: str, data: str) -> list[dict[str, Any]]:
     raw = gzip.decompress(base64.b64decode(data)) if encoding == "gzip-base64" else data.encode()
     return json.loads(raw)
+
+
+def replay_from_api(host: HostSite) -> list[dict[str, Any]]:
+    """The recording as the player gets it: the sessions API, then the replay stream."""
+    import time
+    import urllib.request
+
+    for _ in range(100):
+        status, body = get(f"{host.collector}/api/v1/sites/{host.key}/sessions?has_replay=true", host.token)
+        if status == 200 and body["sessions"]:
+            break
+        time.sleep(0.2)
+    [session] = body["sessions"]
+    request = urllib.request.Request(
+        f"{host.collector}/api/v1/sites/{host.key}/sessions/{session['session_id']}/replay",
+        headers={"Authorization": f"Bearer {host.token}"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.headers["content-type"].startswith("application/x-ndjson")
+        return [json.loads(line) for line in answer.read().splitlines() if line.strip()]
 
 
 def test_a_session_across_two_pages_is_recorded_in_order_and_masked(browser: Browser, host: HostSite) -> None:
@@ -56,6 +76,9 @@ def test_a_session_across_two_pages_is_recorded_in_order_and_masked(browser: Bro
     page.wait_for_timeout(300)
     leave(page)
 
+    streamed = replay_from_api(host)
+    assert streamed[0]["type"] == META and streamed[1]["type"] == FULL_SNAPSHOT
+    assert [e["timestamp"] for e in streamed] == sorted(e["timestamp"] for e in streamed)
     chunks = host.rows("SELECT session_id, seq, encoding, data FROM replay_chunks FINAL ORDER BY seq")
     assert len({c[0] for c in chunks}) == 1 and len(chunks) >= 3
     assert [c[1] for c in chunks] == list(range(len(chunks)))  # one sequence across both page loads

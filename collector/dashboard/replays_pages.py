@@ -1,0 +1,218 @@
+"""Replays: the list of a site's sessions (filtered, sorted, paged) and the player of one session.
+
+The player page keeps the dashboard's strict policy; the recording plays in a frame of its own:
+
+    player page (dashboard policy)
+      iframe  /sites/{key}/replays/{sid}/frame   the frame shell: FRAME_CSP, no script of its own
+        iframe  data:text/html,...               the player: player.js, an opaque origin
+          iframe  (rrweb's, sandbox="allow-same-origin")   the recorded page: no script runs
+
+The player document is a `data:` URL, so its origin is opaque: it cannot read the dashboard's
+cookies, its DOM or its API, and the recorded page rebuilt inside it shares that opaque origin,
+not the dashboard's. It is not a `sandbox` without `allow-same-origin` because rrweb's Replayer
+must reach into its own iframe, and every frame below a sandbox without allow-same-origin gets an
+origin of its own (checked in Chromium: the Replayer then fails to start). The shell's policy
+(script only from this origin, inline styles and any image, font or media for the recorded page,
+no fetch at all, framed only by this origin) is inherited by the data: document and by the rebuilt
+page. The page hands the events to the player by postMessage; see docs/dashboard.md (Replays).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import html
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from analysis import sessions, signals
+
+from ..ingest.rejection import Rejected
+from ..sessions_api import SESSION_ID, decode_chunk, filters_of
+from ..store import Store
+from .overview_page import chosen_range
+from .render import env, page
+from .sites_pages import site_or_404
+
+PAGE_SIZE = 25
+SORTS = (("start", "Start"), ("duration", "Duration"), ("pageviews", "Page views"), ("errors", "Errors"),
+         ("signals", "Frustration signals"))
+SIGNAL_LABELS = {
+    "rage_click": "Rage click", "dead_click": "Dead click", "error_click": "Error click",
+    "quick_back": "Quick back", "excessive_scroll": "Excessive scroll", "navigation_loop": "Navigation loop",
+}
+FILTER_NAMES = ("url", "entry", "exit", "has_error", "signal", "min_duration", "max_duration", "device", "browser",
+                "visitor", "has_replay")
+SPEEDS = (1, 2, 4, 8)
+
+# The frame shell's policy, inherited by the player (data:) document and the rebuilt recorded page.
+FRAME_CSP = "; ".join([
+    "default-src 'none'",
+    "script-src 'self'",  # player.js, from this origin; never inline, never the recorded page's
+    "style-src 'self' 'unsafe-inline' * data: blob:",  # the recorded page's own styles
+    "img-src * data: blob:",
+    "font-src * data:",
+    "media-src * data: blob:",
+    "connect-src 'none'",  # the events come by postMessage; nothing in here fetches
+    "frame-src data:",  # the player document
+    "frame-ancestors 'self'",
+    "form-action 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+])
+
+
+def fmt_clock(seconds: float | None) -> str:
+    """m:ss (or h:mm:ss) for a number of seconds."""
+    if seconds is None:
+        return "–"
+    whole = max(0, int(seconds))
+    h, rest = divmod(whole, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
+
+
+def ms_of(iso: str) -> int:
+    return round(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def fmt_when(iso: str) -> str:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+HELPERS = {"clock": fmt_clock, "duration": fmt_duration, "when": fmt_when, "ms_of": ms_of}
+
+
+def form_values(request: Request) -> dict[str, str]:
+    """The list's controls as submitted (strings, for the form to show them again)."""
+    query = request.query_params
+    values = {name: query.get(name, "") for name in FILTER_NAMES}
+    if "has_replay" not in query:
+        values["has_replay"] = "true"  # the replays list: sessions with a recording, unless asked otherwise
+    values["sort"] = query.get("sort") if query.get("sort") in sessions.SORTS else "start"
+    values["order"] = "asc" if query.get("order") == "asc" else "desc"
+    return values
+
+
+def page_link(request: Request, **changes: Any) -> str:
+    params = {k: v for k, v in request.query_params.items() if k != "page"}
+    params.update({k: str(v) for k, v in changes.items()})
+    return request.url.path + "?" + urlencode(params)
+
+
+def player_document(origin: str) -> str:
+    """The player's own document, served as a data: URL by the frame shell."""
+    o = html.escape(origin, quote=True)
+    return ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Replay</title>'
+            f'<link rel="stylesheet" href="{o}/static/player.css"></head>'
+            f'<body><div id="stage" data-dashboard="{o}"></div>'
+            f'<script src="{o}/static/player.js"></script></body></html>')
+
+
+def clock_skew(store: Store, site: str, session_id: str) -> int:
+    """How far the collector moved the recording's clock (ms): the first chunk's stored time is its
+    first event's browser time plus the correction for a browser clock 2 s or more off, which the
+    session's other rows (pages, errors, signals) carry too; the events themselves do not."""
+    found = store.rows(
+        """SELECT toUnixTimestamp64Milli(time), encoding, data FROM replay_chunks FINAL
+           WHERE site = {site:String} AND session_id = {sid:String} ORDER BY seq LIMIT 1""",
+        {"site": site, "sid": session_id})
+    if not found:
+        return 0
+    stored, encoding, data = found[0]
+    try:
+        events = decode_chunk(encoding, data)
+    except ValueError:
+        return 0
+    first = events[0].get("timestamp") if events and isinstance(events[0], dict) else None
+    return int(stored - first) if isinstance(first, int | float) else 0
+
+
+def routes(store: Store) -> list[Route]:
+    async def replays_list(request: Request) -> Response:
+        site = site_or_404(request)
+        if isinstance(site, Response):
+            return site
+        first, last, note = chosen_range(request)
+        start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+        end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+        values = form_values(request)
+        error = None
+        try:
+            filters = filters_of(request)
+            if "has_replay" not in request.query_params:
+                filters = dataclasses.replace(filters, has_replay=True)
+        except Rejected as exc:
+            error, filters = exc.message, sessions.SessionFilters(has_replay=True)
+        try:
+            number = max(1, min(10**6, int(request.query_params.get("page") or 1)))
+        except ValueError:
+            number = 1
+        found: dict[str, Any] = await store.run(
+            sessions.list_sessions, store, site.key, start, end, filters, values["sort"], PAGE_SIZE,
+            (number - 1) * PAGE_SIZE, values["order"] == "desc")
+        filtered = any(request.query_params.get(name) for name in FILTER_NAMES if name != "has_replay")
+        pages = max(1, -(-found["total"] // PAGE_SIZE))
+        return page(request, "replays.html", site=site, found=found, values=values, first=first, last=last,
+                    note=note, error=error, filtered=filtered, number=number, pages=pages,
+                    prev_link=page_link(request, page=number - 1) if number > 1 else None,
+                    next_link=page_link(request, page=number + 1) if number < pages else None,
+                    sorts=SORTS, signal_labels=SIGNAL_LABELS, devices=sessions.DEVICES,
+                    replay_percent=round(site.replay_sample * 100, 3), **HELPERS)
+
+    def session_of(request: Request) -> str | None:
+        sid = request.path_params["sid"]
+        return sid if SESSION_ID.match(sid) else None
+
+    async def player(request: Request) -> Response:
+        site = site_or_404(request)
+        if isinstance(site, Response):
+            return site
+        sid = session_of(request)
+        detail = await store.run(sessions.session_detail, store, site.key, sid) if sid else None
+        if detail is None:
+            return page(request, "message.html", status=404, title="No such session",
+                        message="This session does not exist, or it is older than the site keeps data. "
+                                "Pick one from the list of replays.")
+        try:
+            t = float(request.query_params.get("t") or 0)  # seconds from the start of the recording
+        except ValueError:
+            t = 0.0
+        t = t if math.isfinite(t) and t > 0 else 0.0
+        skew = await store.run(clock_skew, store, site.key, sid) if detail["summary"]["has_replay"] else 0
+        moments = [(name, SIGNAL_LABELS[name], o) for name in signals.SIGNALS for o in detail["signals"][name]]
+        moments.sort(key=lambda m: m[2]["offset_s"])
+        return page(request, "player.html", site=site, sid=sid, detail=detail, s=detail["summary"], t=t,
+                    moments=moments, speeds=SPEEDS, signal_labels=SIGNAL_LABELS,
+                    start_ms=ms_of(detail["summary"]["start"]), skew_ms=skew, **HELPERS)
+
+    async def frame(request: Request) -> Response:
+        if request.path_params["key"] not in request.app.state.runtime.sites.sites or not session_of(request):
+            return Response("not found", status_code=404, media_type="text/plain",
+                            headers={"Content-Security-Policy": "default-src 'none'; frame-ancestors 'self'"})
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+        src = "data:text/html;base64," + base64.b64encode(player_document(origin).encode()).decode()
+        body = env.get_template("player_frame.html").render(src=src)
+        return HTMLResponse(body, headers={"Content-Security-Policy": FRAME_CSP, "Cache-Control": "no-store"})
+
+    return [
+        Route("/sites/{key}/replays", replays_list),
+        Route("/sites/{key}/replays/{sid}", player),
+        Route("/sites/{key}/replays/{sid}/frame", frame),
+    ]
