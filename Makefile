@@ -56,10 +56,12 @@ wrk:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
 	  echo "wrk not installed: the benchmark uses its Python load client" >&2
 
-# bench.snippet loads the demo shop in Chromium with and without the built snippet.
+# bench.snippet loads the demo shop in Chromium with and without the built snippet; bench.replay
+# records demo-shop visits, opens a 30-minute recording in the player and lists 100,000 sessions.
 bench: $(INSTALLED) wrk snippet chromium
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.snippet
+	$(BIN)/python -m bench.replay
 
 clean:
 	rm -rf $(VENV) .pytest_cache sdk-js/node_modules sdk-js/dist
