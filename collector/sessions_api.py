@@ -36,7 +36,7 @@ log = logging.getLogger("footfall.sessions")
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # as the wire format's ids
 MAX_TEXT = 2048  # longest url / entry / exit pattern, browser or visitor accepted
-CHUNKS_PER_READ = 4  # replay chunks fetched per query while streaming
+CHUNKS_PER_READ = 64  # replay chunks fetched per query while streaming (few queries: the first frame waits)
 MAX_CHUNK_BYTES = 64 * 1024 * 1024  # a chunk inflating to more than this is skipped (gzip bomb)
 NDJSON = "application/x-ndjson"
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")

@@ -50,6 +50,15 @@ def get(url: str, token: str | None = None) -> tuple[int, Any]:
         return err.code, json.loads(err.read() or b"null")
 
 
+def get_text(url: str, token: str) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
 def count(server_url: str, token: str, kind: str = "", site: str = "shop") -> int:
     status, body = get(f"{server_url}/api/v1/sites/{site}/events/count?type={kind}", token)
     assert status == 200, body

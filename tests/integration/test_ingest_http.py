@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import uuid
 
 import pytest
 
-from .helpers import ORIGIN, count, make_batch, post, wait_for_count
+from .helpers import ORIGIN, count, get_text, make_batch, post, wait_for_count
 
 
 @pytest.fixture
@@ -115,3 +116,24 @@ def test_rate_limit_answers_429(tmp_path) -> None:  # noqa: ANN001
         assert answers[4][2]["field"] == "rate"
     finally:
         srv.stop()
+
+
+def test_a_gzipped_replay_chunk_is_stored_as_its_json(shop_server) -> None:  # noqa: ANN001
+    """Column compression across chunks beats each chunk gzipped alone; the stored data is JSON."""
+    import base64
+
+    server, token = shop_server
+    events = [{"type": 4, "data": {"href": "http://shop.test/"}, "timestamp": 1},
+              {"type": 2, "data": {}, "timestamp": 2}]
+    packed = base64.b64encode(gzip.compress(json.dumps(events).encode())).decode()
+    sid = uuid.uuid4().hex
+    body = {"v": 1, "site": "shop", "sid": sid, "seq": 0, "data": packed, "enc": "gzip-base64"}
+    assert post(server.url, body, path="/i/v1/replay")[0] == 202
+    bad = {**body, "seq": 1, "data": "not base64 at all!"}
+    status, _, answer = post(server.url, bad, path="/i/v1/replay")
+    assert status == 400 and answer["field"] == "$.data"
+    bomb = {**body, "seq": 2, "data": base64.b64encode(gzip.compress(b"[" + b" " * 30_000_000 + b"]")).decode()}
+    assert post(server.url, bomb, path="/i/v1/replay")[0] == 413
+    assert wait_for_count(server.url, token, "replay", 1) >= 1
+    status, stream = get_text(f"{server.url}/api/v1/sites/shop/sessions/{sid}/replay", token)
+    assert status == 200 and [json.loads(line) for line in stream.splitlines()] == events
