@@ -250,8 +250,10 @@ def list_sessions(store: Store, site: str, start: datetime, end: datetime, filte
         params["max_ms"] = round(f.max_duration * 1000)
     if f.signals:
         where.append("(" + " OR ".join(f"length({name}) > 0" for name in dict.fromkeys(f.signals)) + ")")
-    base = summaries_sql(" AND ".join(having), " AND ".join(where))
     direction = "DESC" if descending else "ASC"
+    if where == ["1"] and sort == "start":
+        return _page_first(store, params, " AND ".join(having), direction, limit, offset)
+    base = summaries_sql(" AND ".join(having), " AND ".join(where))
     sql = f"""
         SELECT {SUMMARY_COLUMNS}, count() OVER () AS total
         FROM ({base})
@@ -265,6 +267,30 @@ def list_sessions(store: Store, site: str, start: datetime, end: datetime, filte
     else:
         total = 0
     return {"sessions": [summary_of(row[:-1]) for row in found], "total": int(total)}
+
+
+def _page_first(store: Store, params: dict[str, Any], having: str, direction: str, limit: int,
+                offset: int) -> dict[str, Any]:
+    """When nothing filters or sorts on a session's summary, pick the page of sessions from their
+    page views alone (cheap), then summarise only those: the signals, the costly part, are worked
+    out for `limit` sessions instead of every session in the range."""
+    picked = store.rows(f"""
+        SELECT session_id, count() OVER () AS total
+        FROM pageviews
+        WHERE site = {{site:String}} AND time >= {{lo:DateTime64(3)}} AND time < {{hi:DateTime64(3)}}
+        GROUP BY session_id
+        HAVING {having}
+        ORDER BY min(time) {direction}, session_id
+        LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}""", {**params, "limit": limit, "offset": offset})
+    if not picked:
+        total = store.scalar(f"""SELECT count() FROM (SELECT session_id FROM pageviews
+            WHERE site = {{site:String}} AND time >= {{lo:DateTime64(3)}} AND time < {{hi:DateTime64(3)}}
+            GROUP BY session_id HAVING {having})""", params) if offset else 0
+        return {"sessions": [], "total": int(total or 0)}
+    ids = [row[0] for row in picked]
+    base = summaries_sql(having, "1", "session_id IN {ids:Array(String)}")
+    found = {row[0]: row for row in store.rows(f"SELECT {SUMMARY_COLUMNS} FROM ({base})", {**params, "ids": ids})}
+    return {"sessions": [summary_of(found[i]) for i in ids if i in found], "total": int(picked[0][1])}
 
 
 # -- one session ----------------------------------------------------------------------------------
