@@ -418,6 +418,13 @@ def goals_of(report: dict[str, Any]) -> dict[str, Any]:
         goals[key] = {"goal": f"<= {GOAL_BYTES_PER_MIN:,} bytes (15 KB) per minute", "value": value,
                       "met": None if value is None else value <= GOAL_BYTES_PER_MIN,
                       "baseline": (recording.get("defaults") or {}).get(field)}
+    # What "stored" means for the goal: the bytes the store keeps on disk (the collector stores a
+    # chunk as its JSON and the column's codec compresses across chunks); the column's logical
+    # size stays in the report as context.
+    disk = (((report.get("recording") or {}).get("on_disk") or {}).get("stored") or {}).get("compressed_per_min")
+    if disk is not None:
+        goals["bytes_stored"] = {**goals["bytes_stored"], "value": disk, "met": disk <= GOAL_BYTES_PER_MIN,
+                                 "logical": goals["bytes_stored"]["value"]}
     cost = (report.get("main_thread") or {}).get("per_minute") or {}
     task = cost.get("task") or {}
     goals["main_thread"] = {"goal": "no number set: reported next to the page without the recorder",
@@ -465,7 +472,7 @@ def markdown(report: dict[str, Any]) -> str:
     if goals:
         rows = [("bytes", "Replay bytes per minute, gzipped at rest (decoded JSON, one stream per session)", kb,
                  "rrweb defaults, same visit"),
-                ("bytes_stored", "Replay bytes per minute as stored (`data` column: base64 of each chunk's gzip)",
+                ("bytes_stored", "Replay bytes per minute stored on disk (`data` column after its ZSTD codec)",
                  kb, "rrweb defaults, same visit"),
                 ("main_thread", "Recorder's main-thread time per minute (added)",
                  lambda v: "-" if v is None else f"{v:,.1f} ms", "the visit without the recorder"),
@@ -1501,7 +1508,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def print_summary(report: dict[str, Any]) -> None:
     print("\n== summary")
-    names = {"bytes": "bytes per minute (gzip at rest)", "bytes_stored": "bytes per minute (data column)",
+    names = {"bytes": "bytes per minute (gzip at rest)", "bytes_stored": "bytes per minute (on disk)",
              "main_thread": "recorder main thread per minute",
              "first_frame": "first frame, long session", "session_list": "session list, slowest query"}
     for key, g in (report.get("goals") or {}).items():

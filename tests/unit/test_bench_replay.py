@@ -229,7 +229,9 @@ def full_report() -> dict[str, Any]:
 def test_goals_judge_each_measure_against_its_target() -> None:
     goals = full_report()["goals"]
     assert (goals["bytes"]["value"], goals["bytes"]["met"], goals["bytes"]["baseline"]) == (12_000.0, True, 14_000.0)
-    assert (goals["bytes_stored"]["value"], goals["bytes_stored"]["met"]) == (20_000.0, False)
+    # stored bytes are judged on disk (the column after its codec); the logical size is kept as context
+    assert (goals["bytes_stored"]["value"], goals["bytes_stored"]["met"]) == (16_000.0, False)
+    assert goals["bytes_stored"]["logical"] == 20_000.0
     assert goals["main_thread"]["value"] == 150.0 and goals["main_thread"]["met"] is None
     assert (goals["first_frame"]["value"], goals["first_frame"]["met"], goals["first_frame"]["baseline"]) == (
         1400.0, False, 700.0)
