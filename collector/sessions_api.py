@@ -152,6 +152,29 @@ def decode_chunk(encoding: str, data: str) -> list[Any]:
     return events
 
 
+_raw_events = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def event_lines(encoding: str, data: str) -> list[bytes]:
+    """The chunk's events as NDJSON lines, without building Python objects for them: the first
+    frame of a long session waits for this stream. Raises ValueError as decode_chunk does."""
+    if encoding not in ("json", ""):
+        return [msgspec.json.encode(e) + b"\n" for e in decode_chunk(encoding, data) if isinstance(e, dict)]
+    if not data.lstrip().startswith("["):
+        raise ValueError("not a JSON array")
+    try:
+        events = _raw_events.decode(data.encode())
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"bad JSON: {exc}") from None
+    lines = []
+    for event in events:
+        text = bytes(event)
+        if text[:1] != b"{":
+            continue
+        lines.append((text if b"\n" not in text else msgspec.json.encode(msgspec.json.decode(text))) + b"\n")
+    return lines
+
+
 def read_replay(store: Store, site: str, session_id: str, after: int) -> tuple[int | None, list[bytes]]:
     """Up to CHUNKS_PER_READ chunks after seq `after` (-1: from the start), decoded to NDJSON lines,
     one per event object: (the last seq read, or None when there was none, the lines). A chunk that
@@ -164,11 +187,9 @@ def read_replay(store: Store, site: str, session_id: str, after: int) -> tuple[i
     lines: list[bytes] = []
     for seq, encoding, data in found:
         try:
-            events = decode_chunk(encoding, data)
+            lines.extend(event_lines(encoding, data))
         except ValueError as exc:
             log.warning("replay chunk skipped: site %s session %s seq %d: %s", site, session_id, seq, exc)
-            continue
-        lines.extend(msgspec.json.encode(event) + b"\n" for event in events if isinstance(event, dict))
     return (found[-1][0] if found else None), lines
 
 
