@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import urllib.error
 import urllib.request
@@ -13,7 +14,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from collector.demo import journeys, shop
+from collector.demo import journeys, recordings, shop
 from collector.ingest import wire
 from tests.conftest import Server, footfall
 
@@ -30,9 +31,12 @@ COUNTED = {"pageview": wire.PageView, "click": wire.Click, "error": wire.JsError
 
 
 def expected_counts() -> dict[str, int]:
-    """What the generator sends for these arguments (its content does not depend on the date)."""
+    """What the generator sends for these arguments (its content does not depend on the date),
+    plus the events of the saved real recordings, which the demo sends too."""
     batches = [b for j in journeys.generate("demo", SESSIONS, DAYS) for b in j.batches]
-    return {kind: sum(isinstance(e, cls) for b in batches for e in b.events)
+    recorded = [wire.batch_decoder.decode(json.dumps(r["body"]).encode()) for rec in recordings.load()
+                for r in rec["requests"] if r["path"] == "/i/v1/batch"]
+    return {kind: sum(isinstance(e, cls) for b in batches + recorded for e in b.events)
             for kind, cls in COUNTED.items()}
 
 
