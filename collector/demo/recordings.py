@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..ingest import frames, rows, wire
 from ..ingest.enrich import client_of
@@ -42,25 +43,34 @@ def load() -> list[dict[str, Any]]:
     return [json.loads(gzip.decompress(entry.read_bytes())) for entry in found]
 
 
-def _shift_chunk(body: dict[str, Any], delta: int) -> dict[str, Any]:
+def _shift_chunk(body: dict[str, Any], delta: int, swap: tuple[str, str] | None) -> dict[str, Any]:
+    """The chunk's events moved in time (and to `swap`'s origin), as the collector stores a chunk: JSON."""
     encoded = body["data"]
-    raw = gzip.decompress(base64.b64decode(encoded)) if body.get("enc") == "gzip-base64" else encoded.encode()
-    events = json.loads(raw)
+    raw = gzip.decompress(base64.b64decode(encoded)).decode() if body.get("enc") == "gzip-base64" else encoded
+    events = json.loads(raw.replace(*swap) if swap else raw)
     for event in events:
         event["timestamp"] += delta
-    text = json.dumps(events, separators=(",", ":"))
-    if body.get("enc") == "gzip-base64":
-        return {**body, "data": base64.b64encode(gzip.compress(text.encode(), 6)).decode()}
-    return {**body, "data": text}
+    return {**body, "data": json.dumps(events, separators=(",", ":")), "enc": "json"}
 
 
-def replay_recording(recording: dict[str, Any], start_ms: int, retention_days: int,
+def recorded_origin(recording: dict[str, Any]) -> str:
+    """The origin the shop was served from while recording (the capturing proxy's)."""
+    url = next(r["body"]["url"] for r in recording["requests"] if r["path"].endswith("/batch"))
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def replay_recording(recording: dict[str, Any], start_ms: int, retention_days: int, origin: str | None = None,
                      new_id: Callable[[], str] = lambda: uuid.uuid4().hex[:20]) -> Iterator[tuple[bytes, int]]:
     """Spool payloads for one saved journey, as if it had started at `start_ms`: new session,
-    visitor, page-view and batch ids, every time shifted, replay events included."""
+    visitor, page-view and batch ids, every time shifted, replay events included. With `origin`,
+    the shop's recorded address becomes that one, so replayed pictures load from this server."""
     requests = recording["requests"]
     if not requests:
         return
+    swap = (recorded_origin(recording), origin.rstrip("/")) if origin else None
+    if swap:
+        requests = json.loads(json.dumps(requests).replace(*swap))
     delta = start_ms - recording["started_ms"]
     sid, visitor = new_id(), new_id()
     page_views: dict[str, str] = {}
@@ -83,7 +93,7 @@ def replay_recording(recording: dict[str, Any], start_ms: int, retention_days: i
                 body["pv"] = page_views.setdefault(body["pv"], new_id())
             if body.get("ts") is not None:
                 body["ts"] += delta
-            chunk = wire.replay_decoder.decode(json.dumps(_shift_chunk(body, delta)).encode())
+            chunk = wire.replay_decoder.decode(json.dumps(_shift_chunk(body, delta, swap)).encode())
             yield frames.pack(frames.REPLAY, ctx, chunk), 1
 
 

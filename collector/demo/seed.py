@@ -129,7 +129,7 @@ async def seed(runtime: Runtime, site_key: str = SITE_KEY, sessions: int = 1500,
         if done.sessions * 5 // max(1, sessions) > reported:
             reported = done.sessions * 5 // max(1, sessions)
             log.info("demo: seeded %d of %d sessions", done.sessions, sessions)
-    done.recordings = await seed_recordings(runtime, site_key, retention, now_ms)
+    done.recordings = await seed_recordings(runtime, site_key, retention, now_ms, origin)
     done.seconds = time.monotonic() - started
     return done
 
@@ -138,7 +138,8 @@ async def seed(runtime: Runtime, site_key: str = SITE_KEY, sessions: int = 1500,
 RECORDING_STARTS_AGO_MS = (2 * 3_600_000, 5 * 3_600_000, 26 * 3_600_000, 50 * 3_600_000)
 
 
-async def seed_recordings(runtime: Runtime, site_key: str, retention: int, now_ms: int | None = None) -> int:
+async def seed_recordings(runtime: Runtime, site_key: str, retention: int, now_ms: int | None = None,
+                          origin: str | None = None) -> int:
     """The real recorded sessions of the shop (collector/demo/recordings.py), as live traffic."""
     saved = await asyncio.to_thread(recordings.load)
     now_ms = now_ms or int(time.time() * 1000)
@@ -147,7 +148,7 @@ async def seed_recordings(runtime: Runtime, site_key: str, retention: int, now_m
             for request in recording["requests"]:
                 request["body"]["site"] = site_key
         start = now_ms - RECORDING_STARTS_AGO_MS[i % len(RECORDING_STARTS_AGO_MS)] - i * 60_000
-        payloads = await asyncio.to_thread(list, recordings.replay_recording(recording, start, retention))
+        payloads = await asyncio.to_thread(list, recordings.replay_recording(recording, start, retention, origin))
         for payload, n in payloads:
             await append(runtime.spool, payload, n)
     return len(saved)

@@ -49,3 +49,15 @@ def test_a_recording_replays_as_a_recent_session_with_its_events(store) -> None:
     assert clicks >= 5
     again = [p for p, _ in recordings.replay_recording(recording, start, 30)]
     assert again[0] != payloads[0]  # a second replay is a different session
+
+
+def test_the_recorded_address_becomes_the_demo_servers() -> None:
+    recording = next(r for r in recordings.load() if r["name"] == "buyer")
+    recorded = recordings.recorded_origin(recording)
+    assert recorded.startswith("http://127.0.0.1:")
+    payloads = [p for p, _ in recordings.replay_recording(recording, 1_800_000_000_000, 30, "http://demo.test:8000")]
+    text = b"".join(payloads)
+    assert recorded.encode() not in text and b"http://demo.test:8000/demo/shop/" in text
+    chunks = [json.loads(p[1:]) for p in payloads if p[:1] == frames.REPLAY]
+    assert chunks and all(c["enc"] == "json" for c in chunks)  # readable: nothing hides in gzip
+    assert any("http://demo.test:8000/demo/shop/img/" in c["data"] for c in chunks)  # the pictures too
