@@ -38,14 +38,20 @@ def chosen_range(request: Request) -> tuple[date, date, str | None]:
     return today - timedelta(days=days - 1), today, None
 
 
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """Inclusive dates as the UTC instants the queries take: from the first day's start to the
+    end of the last."""
+    return (datetime(first.year, first.month, first.day, tzinfo=UTC),
+            datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1))
+
+
 def routes(store: Store) -> list[Route]:
     async def overview_page(request: Request) -> Response:
         site = site_or_404(request)
         if isinstance(site, Response):
             return site
         first, last, note = chosen_range(request)
-        start = datetime(first.year, first.month, first.day, tzinfo=UTC)
-        end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+        start, end = day_bounds(first, last)
         data: dict[str, Any] = await store.run(overview, store, site.key, start, end, main_funnel_for(site.key))
         charts = {name: sparkline_points([point[name] for point in data["series"]])
                   for name in ("visitors", "sessions", "pageviews")}

@@ -23,7 +23,7 @@ import base64
 import dataclasses
 import html
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,7 +36,7 @@ from analysis import sessions, signals
 from ..ingest.rejection import Rejected
 from ..sessions_api import SESSION_ID, decode_chunk, filters_of
 from ..store import Store
-from .overview_page import chosen_range
+from .overview_page import chosen_range, day_bounds
 from .render import env, page
 from .sites_pages import site_or_404
 
@@ -150,8 +150,7 @@ def routes(store: Store) -> list[Route]:
         if isinstance(site, Response):
             return site
         first, last, note = chosen_range(request)
-        start = datetime(first.year, first.month, first.day, tzinfo=UTC)
-        end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+        start, end = day_bounds(first, last)
         values = form_values(request)
         error = None
         try:
