@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bench import replay
+from bench import replay_data, replay_report
 
 MIN = 60_000
 
@@ -52,15 +52,15 @@ SOURCE = page(1_000_000) + page(1_020_000, "http://127.0.0.1:9000/demo/shop/cart
 # -- arithmetic --------------------------------------------------------------------------------------
 
 def test_per_minute() -> None:
-    assert replay.per_minute(30_000, 2 * MIN) == 15_000
-    assert replay.per_minute(1000, 90_000) == pytest.approx(666.667)
-    assert replay.per_minute(1000, 0) is None
-    assert replay.per_minute(None, MIN) is None
-    assert replay.per_minute(1000, -5) is None
+    assert replay_data.per_minute(30_000, 2 * MIN) == 15_000
+    assert replay_data.per_minute(1000, 90_000) == pytest.approx(666.667)
+    assert replay_data.per_minute(1000, 0) is None
+    assert replay_data.per_minute(None, MIN) is None
+    assert replay_data.per_minute(1000, -5) is None
 
 
 def test_thread_clock_adds_increments_and_restarts_after_a_navigation() -> None:
-    clock = replay.ThreadClock()
+    clock = replay_data.ThreadClock()
     clock.update({"TaskDuration": 0.010, "ScriptDuration": 0.002})  # the first sample is the zero point
     clock.update({"TaskDuration": 0.050, "ScriptDuration": 0.012})
     assert clock.ms() == {"task": 40.0, "script": 10.0}
@@ -74,25 +74,25 @@ def test_thread_clock_adds_increments_and_restarts_after_a_navigation() -> None:
 # -- what a recording is made of ---------------------------------------------------------------------
 
 def test_event_kinds() -> None:
-    assert replay.event_kind(meta(0)) == "meta"
-    assert replay.event_kind(snapshot(0)) == "full snapshot"
-    assert replay.event_kind(move(0)) == "incremental: mouse move"
-    assert replay.event_kind(click(0)) == "incremental: mouse interaction"
-    assert replay.event_kind({"type": 3, "timestamp": 0, "data": {"source": 99}}) == "incremental: source 99"
-    assert replay.event_kind({"type": 42, "timestamp": 0}) == "type 42"
+    assert replay_data.event_kind(meta(0)) == "meta"
+    assert replay_data.event_kind(snapshot(0)) == "full snapshot"
+    assert replay_data.event_kind(move(0)) == "incremental: mouse move"
+    assert replay_data.event_kind(click(0)) == "incremental: mouse interaction"
+    assert replay_data.event_kind({"type": 3, "timestamp": 0, "data": {"source": 99}}) == "incremental: source 99"
+    assert replay_data.event_kind({"type": 42, "timestamp": 0}) == "type 42"
 
 
 def test_css_texts_finds_inlined_stylesheets_and_style_text() -> None:
-    assert sorted(replay.css_texts(snapshot(0, "a{b:c}")["data"]["node"])) == ["a{b:c}", "p{color:red}"]
-    assert replay.css_texts(None) == []
+    assert sorted(replay_data.css_texts(snapshot(0, "a{b:c}")["data"]["node"])) == ["a{b:c}", "p{color:red}"]
+    assert replay_data.css_texts(None) == []
 
 
 def test_breakdown_by_kind() -> None:
     events = SOURCE
-    b = replay.breakdown(events)
+    b = replay_data.breakdown(events)
     assert set(b["kinds"]) == {"meta", "full snapshot", "incremental: mouse move", "incremental: mouse interaction"}
     assert b["kinds"]["full snapshot"]["events"] == 2 and b["full_snapshots"] == 2
-    assert sum(k["json_bytes"] for k in b["kinds"].values()) == sum(len(replay.compact(e)) + 1 for e in events)
+    assert sum(k["json_bytes"] for k in b["kinds"].values()) == sum(len(replay_data.compact(e)) + 1 for e in events)
     assert sum(k["json_share"] for k in b["kinds"].values()) == pytest.approx(1, abs=1e-3)
     assert list(b["kinds"])[0] == "full snapshot"  # sorted by gzip bytes, largest first
     css = b["full_snapshot_css"]
@@ -102,15 +102,16 @@ def test_breakdown_by_kind() -> None:
 
 def test_recording_bytes_of_stored_chunks() -> None:
     first, second = SOURCE[:3], SOURCE[3:]
-    packed = gzip.compress(replay.compact(first))
-    chunks = [(1, "json", replay.compact(second).decode()), (0, "gzip-base64", base64.b64encode(packed).decode())]
-    sizes, events = replay.recording_bytes(chunks)
+    packed = gzip.compress(replay_data.compact(first))
+    chunks = [(1, "json", replay_data.compact(second).decode()), (0, "gzip-base64", base64.b64encode(packed).decode())]
+    sizes, events = replay_data.recording_bytes(chunks)
     assert events == first + second  # in seq order, whatever order the rows came in
     assert sizes["chunks"] == 2 and sizes["encodings"] == {"gzip-base64": 1, "json": 1}
-    assert sizes["stored_bytes"] == len(base64.b64encode(packed)) + len(replay.compact(second))
-    assert sizes["json_bytes"] == len(replay.compact(first)) + len(replay.compact(second))
-    assert sizes["chunk_gzip_bytes"] == len(packed) + replay.gzip_size(replay.compact(second))
-    assert sizes["gzip_bytes"] == replay.gzip_size(replay.compact(first) + b"\n" + replay.compact(second))
+    assert sizes["stored_bytes"] == len(base64.b64encode(packed)) + len(replay_data.compact(second))
+    assert sizes["json_bytes"] == len(replay_data.compact(first)) + len(replay_data.compact(second))
+    assert sizes["chunk_gzip_bytes"] == len(packed) + replay_data.gzip_size(replay_data.compact(second))
+    stream = replay_data.compact(first) + b"\n" + replay_data.compact(second)
+    assert sizes["gzip_bytes"] == replay_data.gzip_size(stream)
     assert sizes["duration_ms"] == 30_000 and sizes["full_snapshots"] == 2
     assert sizes["per_minute"]["stored_bytes"] == pytest.approx(sizes["stored_bytes"] * 2, abs=0.01)
 
@@ -120,33 +121,33 @@ def test_recording_bytes_of_stored_chunks() -> None:
 def test_segments_start_at_a_meta_with_a_full_snapshot() -> None:
     stray = [move(999_000)]  # before any meta: dropped
     half = [meta(1_040_000)]  # a meta without a snapshot: dropped
-    found = replay.segments(stray + SOURCE + half)
+    found = replay_data.segments(stray + SOURCE + half)
     assert [len(s) for s in found] == [4, 4]
     assert [s[0]["data"]["href"] for s in found] == [SOURCE[0]["data"]["href"], SOURCE[4]["data"]["href"]]
 
 
 def test_long_recording_has_a_full_snapshot_every_block_and_repeats_each_page_s_activity() -> None:
     start = 5_000_000
-    long = replay.build_long_recording(SOURCE, minutes=30, start_ms=start)
+    long = replay_data.build_long_recording(SOURCE, minutes=30, start_ms=start)
     stamps = [e["timestamp"] for e in long]
     assert stamps == sorted(stamps) and stamps[0] == start and stamps[-1] < start + 30 * MIN
     assert stamps[-1] > start + 30 * MIN - 20_000  # filled to the end
     snapshots = [e["timestamp"] for e in long if e["type"] == 2]
-    assert snapshots == [start + i * replay.CHECKOUT_MS + 5 for i in range(10)]
+    assert snapshots == [start + i * replay_data.CHECKOUT_MS + 5 for i in range(10)]
     metas = [e for e in long if e["type"] == 4]
     assert [m["data"]["href"].endswith("/cart") for m in metas] == [i % 2 == 1 for i in range(10)]  # pages cycle
-    block = [e for e in long if start <= e["timestamp"] < start + replay.CHECKOUT_MS]
+    block = [e for e in long if start <= e["timestamp"] < start + replay_data.CHECKOUT_MS]
     # the page's activity (a move at +2 s, a click at +10 s) repeats every 9 s (its span plus a second)
     assert [e["timestamp"] - start for e in block if e["type"] == 3][:4] == [2000, 10_000, 11_000, 19_000]
     assert all(e["type"] in (2, 4) for e in block if e["timestamp"] - start < 2000)
     assert SOURCE[0]["timestamp"] == 1_000_000  # the source is not changed
     with pytest.raises(ValueError):
-        replay.build_long_recording([move(0)], 30, start)
+        replay_data.build_long_recording([move(0)], 30, start)
 
 
 def test_cycle_recording_repeats_the_whole_source() -> None:
     start = 5_000_000
-    long = replay.cycle_recording(SOURCE, minutes=5, start_ms=start)
+    long = replay_data.cycle_recording(SOURCE, minutes=5, start_ms=start)
     span = 30_000 + 1000  # the source's span plus a second
     assert long[0]["timestamp"] == start and long[-1]["timestamp"] < start + 5 * MIN
     assert sum(e["type"] == 2 for e in long) == 2 * -(-5 * MIN // span)
@@ -155,18 +156,18 @@ def test_cycle_recording_repeats_the_whole_source() -> None:
 
 def test_chunks_follow_the_recorder_s_interval_and_size_cap() -> None:
     events = [move(1_000_000 + i * 1000) for i in range(12)]  # one a second for 12 s
-    chunks = replay.chunks_of(events, interval_ms=5000)
+    chunks = replay_data.chunks_of(events, interval_ms=5000)
     assert [len(c) for c in chunks] == [5, 5, 2]
     assert [e for c in chunks for e in c] == events
-    capped = replay.chunks_of(events, interval_ms=60_000, max_chars=len(replay.compact(events[0])) * 3)
+    capped = replay_data.chunks_of(events, interval_ms=60_000, max_chars=len(replay_data.compact(events[0])) * 3)
     assert [len(c) for c in capped] == [3, 3, 3, 3]
 
 
 def test_rewrite_origin() -> None:
-    out = replay.rewrite_origin(SOURCE, "http://127.0.0.1:9000", "http://127.0.0.1:9001")
+    out = replay_data.rewrite_origin(SOURCE, "http://127.0.0.1:9000", "http://127.0.0.1:9001")
     assert out[0]["data"]["href"] == "http://127.0.0.1:9001/demo/shop/"
     assert SOURCE[0]["data"]["href"] == "http://127.0.0.1:9000/demo/shop/"
-    assert replay.rewrite_origin(SOURCE, "x", "x") is SOURCE
+    assert replay_data.rewrite_origin(SOURCE, "x", "x") is SOURCE
 
 
 # -- goals and report --------------------------------------------------------------------------------
@@ -179,18 +180,18 @@ def report(**parts: Any) -> dict[str, Any]:
 
 def test_goals_and_a_report_with_nothing_measured() -> None:
     r = report(first_frame={"measured": False, "reason": "the player is not there yet"})
-    r["goals"] = replay.goals_of(r)
+    r["goals"] = replay_data.goals_of(r)
     assert {g["met"] for g in r["goals"].values()} == {None}
-    md = replay.markdown(r)
+    md = replay_report.markdown(r)
     assert "Not measured: the player is not there yet" in md
     assert md.count("| not measured |") == 4
 
 
 def full_report() -> dict[str, Any]:
-    sizes, _ = replay.recording_bytes([(0, "json", replay.compact(SOURCE).decode())])
+    sizes, _ = replay_data.recording_bytes([(0, "json", replay_data.compact(SOURCE).decode())])
     per_min = {"gzip_per_min": 12_000.0, "stored_per_min": 20_000.0, "json_per_min": 60_000.0,
                "chunk_gzip_per_min": 15_000.0}
-    parts = replay.breakdown(SOURCE) | {"minutes": 0.5}
+    parts = replay_data.breakdown(SOURCE) | {"minutes": 0.5}
     visit = {"sid": "s1", "kind": "with", "wall_s": 118.0, "pages": [{}] * 6, "samples": 80,
              "main_thread_ms": {"task": 2000.0, "script": 300.0}, "replay_js": {"200": 6}, "beacons": 25,
              "replay_posts": 17}
@@ -208,7 +209,7 @@ def full_report() -> dict[str, Any]:
         main_thread={"with_runs": 3, "without_runs": 3, "defaults_per_minute": None, "visits": [visit],
                      "per_minute": {k: {"with": 1100.0, "without": 950.0, "added": 150.0, "ratio": 1.16,
                                         "with_range": [1000.0, 1200.0], "without_range": [900.0, 1000.0]}
-                                    for k in replay.METRICS}},
+                                    for k in replay_data.METRICS}},
         first_frame={"measured": True, "method": "How.", "variants": {"recorded": {**variant, "frame_ms": {
             **frame, "median": 700.0}}, "long": variant}, "reading": ["Fetching dominates."]},
         session_list={"measured": True, "sessions": 100_000, "days": 14, "seed": 1729, "block_sessions": 10_000,
@@ -222,7 +223,7 @@ def full_report() -> dict[str, Any]:
                                   "ms": {"median": 250.0, "min": 240.0, "max": 260.0}},
                           "first_page_today": {"title": "today", "kind": "list_small", "total": 5000,
                                                "ms": {"median": 100.0, "min": 90.0, "max": 110.0}}}})
-    r["goals"] = replay.goals_of(r)
+    r["goals"] = replay_data.goals_of(r)
     return r
 
 
@@ -242,33 +243,34 @@ def test_goals_judge_each_measure_against_its_target() -> None:
 
 def test_markdown_and_files(tmp_path: Path) -> None:
     r = full_report()
-    md = replay.markdown(r)
+    md = replay_report.markdown(r)
     assert md.startswith("# Replay benchmark, 2026-11-23T18:00:00+00:00")
     for text in ("| Replay bytes per minute, gzipped at rest", "11.7 KB", "| yes |", "| **no** |",
                  "### What the recorder stores, by rrweb event type", "| full snapshot | 2 |",
                  "**1,400** (1,300–1,500)", "Fetching dominates.", "| first page | 1,500.0 | 1,400.0–1,600.0 |",
                  "15.6 KB per minute** as stored", "| TaskDuration | 1,100.0 | 950.0 | 150.0 | 1.16 |"):
         assert text in md, text
-    md_path, json_path = replay.write_reports(r, tmp_path)
+    md_path, json_path = replay_report.write_reports(r, tmp_path)
     assert md_path.name == "replay-20261123T180000Z.md" and md_path.read_text() == md
     assert (tmp_path / "replay-latest.md").read_text() == md
     assert json.loads(json_path.read_text())["goals"]["bytes"]["met"] is True
 
 
 def test_advice_names_what_dominates_and_what_would_help() -> None:
-    parts = {"with": replay.breakdown(SOURCE) | {"minutes": 0.5}}
-    within = replay.advice_of({"with": {"gzip_per_min": 6000.0, "stored_per_min": 9000.0,
+    parts = {"with": replay_data.breakdown(SOURCE) | {"minutes": 0.5}}
+    within = replay_report.advice_of({"with": {"gzip_per_min": 6000.0, "stored_per_min": 9000.0,
                                         "chunk_gzip_per_min": 8000.0}}, parts, None)
     assert within[0].startswith("Largest parts (gzip, each type alone): full snapshot")
     assert "within the goal" in within[-1]
-    over = replay.advice_of({"with": {"gzip_per_min": 6000.0, "stored_per_min": 20_000.0,
+    over = replay_report.advice_of({"with": {"gzip_per_min": 6000.0, "stored_per_min": 20_000.0,
                                       "chunk_gzip_per_min": 15_000.0}}, parts,
                             {"stored": {"compressed_per_min": 15_500.0}, "json": {"compressed_per_min": 5000.0}})
     text = " ".join(over)
     assert "as stored (19.5 KB per minute)" in text and "on disk (15.1 KB per minute)" in text
     assert "would keep 4.9 KB" in text and "inlineStylesheet" in text
     assert "rrweb's defaults" not in text  # no baseline measured
-    both = parts | {"defaults": replay.breakdown(SOURCE + [move(1_001_000)]) | {"minutes": 0.5}}
-    compared = replay.advice_of({"with": {"gzip_per_min": 6000.0}, "defaults": {"gzip_per_min": 8000.0}}, both, None)
+    both = parts | {"defaults": replay_data.breakdown(SOURCE + [move(1_001_000)]) | {"minutes": 0.5}}
+    summary = {"with": {"gzip_per_min": 6000.0}, "defaults": {"gzip_per_min": 8000.0}}
+    compared = replay_report.advice_of(summary, both, None)
     assert "save 25% at rest" in compared[1]
-    assert replay.advice_of({}, parts, None) == []
+    assert replay_report.advice_of({}, parts, None) == []
