@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench import snippet
+from bench import snippet, snippet_report
 
 ORIGIN = "http://127.0.0.1:8123"
 
@@ -162,19 +162,19 @@ def report_of(summary: dict[str, Any] | None, gzip_bytes: int) -> dict[str, Any]
 
 def test_markdown_reports_the_budget_and_the_added_time(tmp_path: Path) -> None:
     summary = snippet.summarise([made_up_visit(True, 60.0, 5.0), made_up_visit(False, 50.0, 0.0)])
-    md = snippet.markdown(report_of(summary, 5000))
+    md = snippet_report.markdown(report_of(summary, 5000))
     assert "| `collector/static/f.js` (abc) | 18,325 | 5,000 | 6,144 | yes |" in md
     assert "| 100 clicks | TaskDuration | 60.00 | 50.00 | 10.00 | 1.20 | 60.0–60.0 / 50.0–50.0 |" in md
     assert "| evaluation of the script | 5.00 | 10.00 | 3 |" in md
     assert "| scroll session | 1.0 (1) | 0.0 (0) |" in md
     assert "Uncaught page errors: 1 with the snippet, 0 without (TypeError: x is undefined)." in md
-    over = snippet.markdown(report_of(None, 7826) | {"error": "server did not start"})
+    over = snippet_report.markdown(report_of(None, 7826) | {"error": "server did not start"})
     assert "| 7,826 | 6,144 | **no** |" in over and "**Benchmark failed:** server did not start" in over
     assert "## Main-thread time added" not in over and "Warning" not in over
-    changed = snippet.markdown(report_of(summary, 5000) | {"warning": "f.js changed during the run"})
+    changed = snippet_report.markdown(report_of(summary, 5000) | {"warning": "f.js changed during the run"})
     assert "**Warning:** f.js changed during the run." in changed
 
-    md_path, json_path = snippet.write_reports(report_of(summary, 5000), tmp_path)
+    md_path, json_path = snippet_report.write_reports(report_of(summary, 5000), tmp_path)
     assert md_path.name == "snippet-20261123T180000Z.md" and md_path.read_text() == md
     assert (tmp_path / "snippet-latest.md").read_text() == md
     assert json.loads(json_path.read_text())["size"]["gzip_bytes"] == 5000
