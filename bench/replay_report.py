@@ -214,7 +214,9 @@ def list_section(report: dict[str, Any]) -> list[str]:
     lines += [f"{fmt(listing['sessions'])} demo journeys over {listing['days']} days "
               f"(`collector/demo/journeys.py`, seed {listing['seed']}) made into spool frames and inserted "
               f"in blocks of {fmt(listing['block_sessions'])} sessions through the ingestion views "
-              f"({fmt(listing['generation_s'], 1)} s): {fmt(listing['rows']['pageviews'])} page views, "
+              f"({fmt(listing['generation_s'], 1)} s, of which {fmt(listing.get('indexing_s'), 1)} s "
+              f"refreshing the session index as the writer does after each segment): "
+              f"{fmt(listing['rows']['pageviews'])} page views, "
               f"{fmt(listing['rows']['events'])} events, {fmt(listing['rows']['errors'])} errors, in an "
               f"embedded store. Each query {listing['runs']} times after one warm-up, interleaved; "
               f"range: the last 30 days (the dashboard's default).", "",

@@ -9,6 +9,8 @@ import secrets
 import socket
 from pathlib import Path
 
+from analysis import session_index
+
 from .ingest.pipeline import Ingestor
 from .ingest.salts import DailySalt
 from .ingest.spool import Spool
@@ -70,7 +72,8 @@ class Runtime:
         if self.config.embedded:
             self.lock_fd = lock_data_dir(data)
         self.store = store = Store(self.config.store_url, self.config.cluster)
-        migrate(store)
+        if session_index.MIGRATION in migrate(store):
+            session_index.backfill(store)  # a store from before the index: index what it holds
         cfg = self.config
         self.sites = SiteCache(store)
         self.salt = DailySalt(store)

@@ -2,9 +2,11 @@
 
 The tables are discovered, not listed, so a table added later cannot be forgotten: every
 stored table of the database with a `site` and a `visitor_id` column holds rows of a visitor;
-one with `site` and `session_id` but no `visitor_id` (today `replay_chunks`) holds rows of the
-visitor's sessions, found first in the visitor's own rows. The inbox tables (`inbox_*`,
-`ingest_*`, engine Null) and the materialized views store nothing and are left out.
+one with `site` and `session_id` but no `visitor_id` (today `replay_chunks` and `session_index`)
+holds rows of the visitor's sessions, found first in the visitor's own rows. Index rows are then
+recomputed for those sessions, so one that another visitor id shared is listed without this
+visitor's part. The inbox tables (`inbox_*`, `ingest_*`, engine Null) and the materialized views
+store nothing and are left out.
 
 Deletion is `ALTER TABLE ... DELETE` with `mutations_sync = 2`: it returns once the parts that
 held the rows are rewritten without them (a lightweight `DELETE FROM` only masks rows until a
@@ -23,6 +25,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+
+from analysis import session_index
 
 from .store import Store
 
@@ -138,11 +142,14 @@ def erase(store: Store, site: str, visitor: str) -> dict[str, int]:
         if table.by_session and not params["sessions"]:
             removed[table.name] = 0
             continue
-        count = int(store.scalar(f"SELECT count() FROM {table.name} WHERE {table.where}", params) or 0)
+        final = " FINAL" if table.replacing else ""  # each key once, however many versions are stored
+        count = int(store.scalar(f"SELECT count() FROM {table.name}{final} WHERE {table.where}", params) or 0)
         removed[table.name] = count
         if count:
             store.client.command(delete_sql(table, store.cluster, store.client.database or "footfall"),
                                  parameters=params, settings=MUTATION_SETTINGS)
+    if params["sessions"]:  # a session another visitor id shared keeps its row, minus this visitor's part
+        session_index.rebuild(store, {site: params["sessions"]})
     return removed
 
 

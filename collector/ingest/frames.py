@@ -10,6 +10,8 @@ make the table rows (store/migrations/0002_ingest_views.sql).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import msgspec
 
 from .rows import Context
@@ -32,7 +34,16 @@ class Header(msgspec.Struct):
     srv_retention: int
 
 
+class Key(msgspec.Struct):
+    """The fields of any frame that name its session (the rest is skipped unread)."""
+
+    site: str
+    sid: str
+    srv_received: int
+
+
 _encode = msgspec.json.Encoder().encode
+_keys = msgspec.json.Decoder(Key).decode
 
 
 def pack(kind: bytes, ctx: Context, record: msgspec.Struct) -> bytes:
@@ -52,3 +63,9 @@ def blocks(payloads: list[bytes]) -> dict[str, bytes]:
             raise BadFrame(f"CANNOT_READ: spool frame of unknown kind {kind!r}")
         lines.setdefault(kind, []).append(payload[1:])
     return {INBOX[kind]: b"\n".join(found) + b"\n" for kind, found in lines.items()}
+
+
+def keys(payloads: list[bytes]) -> Iterator[Key]:
+    """The session of every frame, for the session index (analysis/session_index.py)."""
+    for payload in payloads:
+        yield _keys(payload[1:])

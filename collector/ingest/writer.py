@@ -1,9 +1,10 @@
 """Moves sealed spool segments into ClickHouse, oldest first, and deletes each only after success.
 
 Each segment is one insert per inbox table (see frames.py); ClickHouse's materialized views
-make the rows. At-least-once: a crash between insert and delete replays the segment on start,
-and the per-segment insert deduplication token, which ClickHouse carries into every view's
-target table, makes it store the rows once.
+make the rows, then the session index is refreshed for the sessions the segment touched.
+At-least-once: a crash between insert and delete replays the segment on start, and the
+per-segment insert deduplication token, which ClickHouse carries into every view's target
+table, makes it store the rows once (the index refresh is simply done again).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
+
+from analysis import session_index
 
 from ..store import Store
 from . import frames
@@ -32,6 +35,27 @@ def is_data_error(exc: BaseException) -> bool:
     return any(code in str(exc) for code in DATA_ERRORS)
 
 
+def land(store: Store, payloads: list[bytes], token: str) -> None:
+    """Store one segment's frames, then index the sessions they touched. Everything is safe to
+    repeat with the same token (a replayed segment)."""
+    insert_frames(store, payloads, token)
+    index_frames(store, payloads)
+
+
+def insert_frames(store: Store, payloads: list[bytes], token: str) -> None:
+    """One insert per inbox table; the materialized views make the rows."""
+    for table, lines in sorted(frames.blocks(payloads).items()):
+        store.insert_json(table, lines, f"{token}:{table}")
+
+
+def index_frames(store: Store, payloads: list[bytes]) -> int:
+    """Recompute the session index rows of every session the frames belong to; how many."""
+    touched = session_index.Touched()
+    for key in frames.keys(payloads):
+        touched.add(key.site, key.sid, key.srv_received)
+    return session_index.refresh(store, touched)
+
+
 class Writer:
     def __init__(self, spool: Spool, store: Store, collector_id: str) -> None:
         self.spool = spool
@@ -45,8 +69,7 @@ class Writer:
         self._stopping = False
 
     def insert_segment(self, path: Path) -> None:
-        for table, lines in sorted(frames.blocks(Spool.read(path)).items()):
-            self.store.insert_json(table, lines, f"{self.collector_id}:{path.stem}:{table}")
+        land(self.store, Spool.read(path), f"{self.collector_id}:{path.stem}")
 
     async def write_pending(self) -> None:
         """Write every sealed segment; raises on the first failure, keeping that segment."""

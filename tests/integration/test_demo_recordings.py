@@ -10,7 +10,7 @@ import time
 import uuid
 
 from collector.demo import recordings
-from collector.ingest import frames
+from collector.ingest import frames, writer
 
 
 def test_the_saved_recordings_are_real_and_privacy_safe() -> None:
@@ -35,8 +35,7 @@ def test_a_recording_replays_as_a_recent_session_with_its_events(store) -> None:
         request["body"]["site"] = site
     start = int(time.time() * 1000) - 3_600_000
     payloads = [p for p, _ in recordings.replay_recording(recording, start, 30)]
-    for table, lines in frames.blocks(payloads).items():
-        store.insert_json(table, lines, uuid.uuid4().hex)
+    writer.land(store, payloads, uuid.uuid4().hex)
     [(sessions, views, first)] = store.rows(
         "SELECT uniqExact(session_id), count(), min(time) FROM pageviews WHERE site = {s:String}", {"s": site})
     assert sessions == 1 and views >= 5

@@ -19,7 +19,7 @@ import pytest
 
 from analysis.overview import main_funnel_for, overview, step_regex
 from collector.demo import journeys
-from collector.ingest import frames, rows, wire
+from collector.ingest import frames, rows, wire, writer
 from collector.ingest.enrich import Client, client_of
 
 ORIGIN = "https://shop.test"
@@ -40,8 +40,7 @@ def ms(value: datetime) -> int:
 def land(store, records: list[tuple[wire.Batch, rows.Context]]) -> None:  # noqa: ANN001
     """What the writer does with one spool segment holding these batches."""
     payloads = [frames.pack(frames.BATCH, ctx, batch) for batch, ctx in records]
-    for table, lines in frames.blocks(payloads).items():
-        store.insert_json(table, lines, uuid.uuid4().hex)
+    writer.land(store, payloads, uuid.uuid4().hex)
 
 
 class Visit:

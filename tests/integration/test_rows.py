@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from collector.demo import journeys
-from collector.ingest import frames, rows, wire
+from collector.ingest import frames, rows, wire, writer
 from collector.ingest.enrich import Client, client_of
 
 CHROME = Client("Chrome", "120", "Linux", False, "mobile")
@@ -32,8 +32,7 @@ def ctx(received: int = NOW, client: Client = CHROME) -> rows.Context:
 def land(store, *records: tuple[bytes, wire.Batch | wire.ReplayChunk, rows.Context], token: str = "") -> None:  # noqa: ANN001
     """What the writer does with one segment holding these frames."""
     payloads = [frames.pack(kind, c, record) for kind, record, c in records]
-    for table, lines in frames.blocks(payloads).items():
-        store.insert_json(table, lines, token or uuid.uuid4().hex)
+    writer.land(store, payloads, token or uuid.uuid4().hex)
 
 
 def site_rows(store, table: str, site: str) -> list[dict[str, Any]]:  # noqa: ANN001

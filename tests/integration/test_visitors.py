@@ -15,7 +15,7 @@ import msgspec
 import pytest
 
 from collector import visitors
-from collector.ingest import frames, rows, wire
+from collector.ingest import frames, rows, wire, writer
 from collector.ingest.enrich import Client
 from tests.conftest import FOOTFALL, ROOT, footfall, start_site_server
 
@@ -27,7 +27,7 @@ CHROME = Client("Chrome", "120", "Linux", False, "desktop")
 PER_PAGE = {"pageviews": 1, "events": 4, "page_timings": 1, "web_vitals": 1, "errors": 1, "resources": 1,
             "form_fields": 1}
 REPLAY_PER_SESSION = 2
-TABLES = {*PER_PAGE, "replay_chunks"}
+TABLES = {*PER_PAGE, "replay_chunks", "session_index"}  # the last two by session
 
 
 def journey(ts: int) -> list[dict[str, Any]]:
@@ -62,13 +62,13 @@ def seed(store, site: str, visitor: str, sessions: list[str], identified: bool) 
         for seq in range(REPLAY_PER_SESSION):
             chunk = {"v": 1, "site": site, "sid": sid, "seq": seq, "data": f"[{seq}]", "ts": NOW - 1000}
             payloads.append(frames.pack(frames.REPLAY, ctx, wire.replay_decoder.decode(msgspec.json.encode(chunk))))
-    for table, lines in frames.blocks(payloads).items():
-        store.insert_json(table, lines, uuid.uuid4().hex)
+    writer.land(store, payloads, uuid.uuid4().hex)
 
 
 def expected_counts(sessions: int) -> dict[str, int]:
     counts = {table: n * 2 * sessions for table, n in PER_PAGE.items()}
     counts["replay_chunks"] = REPLAY_PER_SESSION * sessions
+    counts["session_index"] = sessions
     return counts
 
 
@@ -121,7 +121,8 @@ def test_export_then_erase_one_visitor_leaves_no_trace_and_the_other_intact(stor
     tables = exported["tables"]
     assert {t: len(r) for t, r in tables.items()} == expected_counts(2)
     assert {r["type"] for r in tables["events"]} == {"click", "move", "scroll", "custom"}
-    assert all(r["visitor_id"] == gone for t, found in tables.items() if t != "replay_chunks" for r in found)
+    assert all(r["visitor_id"] == gone for t, found in tables.items() if t in PER_PAGE for r in found)
+    assert [r["visitors"] for r in tables["session_index"]] == [[gone], [gone]]
     assert sorted({r["session_id"] for r in tables["replay_chunks"]}) == sorted(gone_sessions)
     assert tables["pageviews"][0]["time"].endswith("+00:00")
     assert any(r["points"] == [[1, 2], [3, 4]] for r in tables["events"])
@@ -193,7 +194,8 @@ def test_cli_and_api_erase_and_export_while_the_server_runs(tmp_path: Path) -> N
         exported = json.loads(out.stdout)
         assert (exported["site"], exported["visitor"]) == ("shop", ann)
         counts = {table: len(found) for table, found in exported["tables"].items()}
-        assert counts == {**dict.fromkeys(TABLES, 0), "pageviews": 2, "events": 4, "replay_chunks": 1}
+        assert counts == {**dict.fromkeys(TABLES, 0), "pageviews": 2, "events": 4, "replay_chunks": 1,
+                          "session_index": 2}
 
         url = f"{server.url}/api/v1/sites/shop/visitors/{ann}"
         blog = footfall(data, "site", "create", "Blog", "--origin", "https://blog.test")["key"]
@@ -216,7 +218,8 @@ def test_cli_and_api_erase_and_export_while_the_server_runs(tmp_path: Path) -> N
 
         out = cli(data, "erase", "--site", "shop", "--visitor", bob)
         assert out.returncode == 0, out.stderr
-        assert out.stdout.splitlines()[0] == f"erased 3 rows of visitor {bob} on site shop"
+        # bob's page view, two clicks and his session's index row
+        assert out.stdout.splitlines()[0] == f"erased 4 rows of visitor {bob} on site shop"
         assert count(server.url, token) == 0
         bad = cli(data, "erase", "--site", "shop", "--visitor", "")
         assert bad.returncode == 2 and "visitor must be a non-empty string" in bad.stderr

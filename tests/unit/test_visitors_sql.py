@@ -10,6 +10,7 @@ from collector import visitors
 from collector.store import migrations
 
 EVENT_TABLES = {"pageviews", "events", "page_timings", "web_vitals", "errors", "resources", "form_fields"}
+BY_SESSION = {"replay_chunks", "session_index"}
 
 
 def schema(cluster: str) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -31,11 +32,12 @@ def schema(cluster: str) -> tuple[dict[str, str], dict[str, list[str]]]:
     return engines, columns
 
 
-def test_one_node_finds_every_event_table_and_replay_chunks_by_session() -> None:
+def test_one_node_finds_every_event_table_and_the_session_tables_by_session() -> None:
     found = visitors.select_tables(*schema(""))
-    assert {t.name for t in found} == EVENT_TABLES | {"replay_chunks"}
-    assert found[0].name == "replay_chunks" and found[0].by_session and found[0].replacing  # erased first
-    assert not any(t.by_session for t in found[1:])
+    assert {t.name for t in found} == EVENT_TABLES | BY_SESSION
+    assert {t.name for t in found[:2]} == BY_SESSION  # erased first
+    assert all(t.by_session and t.replacing for t in found[:2])
+    assert not any(t.by_session for t in found[2:])
     by_name = {t.name: t for t in found}
     assert visitors.delete_sql(by_name["pageviews"]) == (
         "ALTER TABLE pageviews DELETE WHERE site = {site:String} AND visitor_id = {visitor:String}")
@@ -48,7 +50,7 @@ def test_cluster_deletes_go_on_cluster_to_the_local_tables() -> None:
     assert engines["pageviews"] == "Distributed" and engines["pageviews_local"] == "ReplicatedMergeTree"
     found = visitors.select_tables(engines, columns, "analytics")
     # Reads use the Distributed tables; the _local tables and the inboxes are not listed themselves.
-    assert {t.name for t in found} == EVENT_TABLES | {"replay_chunks"}
+    assert {t.name for t in found} == EVENT_TABLES | BY_SESSION
     by_name = {t.name: t for t in found}
     assert by_name["replay_chunks"].replacing and not by_name["events"].replacing
     assert visitors.delete_sql(by_name["events"], "analytics", "footfall") == (

@@ -1,0 +1,98 @@
+"""The stored session index: one row per session in `session_index`, recomputed as rows arrive.
+
+Why stored: the list filters and sorts by duration, errors and frustration signals, and those
+come from every event of a session (bursts of clicks, page cycles). Computed at query time they
+cost about a second per 100,000 sessions in range; read from one row per session they cost tens
+of milliseconds (bench/README.md, Replay). The writer calls `refresh` after each spool segment
+with the sessions that segment touched, before the segment is deleted, so a crash replays the
+segment and its refresh together; the newest computation of a session wins (ReplacingMergeTree
+on `indexed`). The summary is the one the player's detail shows (analysis/session_summary.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+
+from collector.store import Store
+
+from . import signals
+from .session_summary import SESSION_SPAN, summaries_sql
+
+INDEX_TABLE = "session_index"
+MIGRATION = 3  # collector/store/migrations/0003_session_index.sql
+_STORED = ("site, session_id, start, end, active_ms, pages, pageviews, clicks, errors, visitor, visitors, "
+           "device, browser, has_replay, " + ", ".join(signals.SIGNALS) + ", signal_total, retention")
+_COMPUTED = ("{site:String}, session_id, fromUnixTimestamp64Milli(start_t, 'UTC'), "
+             "fromUnixTimestamp64Milli(end_t, 'UTC'), active_ms, pages, pageviews, clicks, errors, visitor_id, "
+             "visitors, device, browser, has_replay, " + ", ".join(f"length({name})" for name in signals.SIGNALS)
+             + ", signal_total, retention")
+
+# What the list reads, in analysis.session_summary.SUMMARY_COLUMNS order (summary_of takes either).
+LISTED_COLUMNS = ("session_id, visitor, toUnixTimestamp64Milli(start) AS start_t, "
+                  "toUnixTimestamp64Milli(end) AS end_t, active_ms, pages, pageviews, clicks, errors, device, browser, "
+                  "has_replay, "
+                  + ", ".join(signals.SIGNALS))
+
+
+# The sessions with a page view on one day (`{day}`, its midnight, UTC).
+_OF_DAY = "toDate(time) = toDate({day:DateTime64(3)})"
+
+
+class Touched:
+    """The sessions a spool segment holds rows of, per site, and the span of its receive times."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, set[str]] = {}
+        self.first_ms: dict[str, int] = {}
+        self.last_ms: dict[str, int] = {}
+
+    def add(self, site: str, session_id: str, received_ms: int) -> None:
+        self.sessions.setdefault(site, set()).add(session_id)
+        self.first_ms[site] = min(self.first_ms.get(site, received_ms), received_ms)
+        self.last_ms[site] = max(self.last_ms.get(site, received_ms), received_ms)
+
+    def __bool__(self) -> bool:
+        return bool(self.sessions)
+
+
+def refresh(store: Store, touched: Touched) -> int:
+    """Recompute the index rows of the touched sessions; returns how many sessions were looked at.
+
+    A session's rows are read from SESSION_SPAN before the segment's first receive time (its
+    first page view cannot be older) to SESSION_SPAN after its last."""
+    for site, ids in touched.sessions.items():
+        lo = datetime.fromtimestamp(touched.first_ms[site] / 1000, UTC) - SESSION_SPAN
+        hi = datetime.fromtimestamp(touched.last_ms[site] / 1000, UTC) + SESSION_SPAN
+        recompute(store, site, sorted(ids), lo, hi)
+    return sum(len(ids) for ids in touched.sessions.values())
+
+
+def recompute(store: Store, site: str, ids: Iterable[str], lo: datetime, hi: datetime) -> None:
+    """Index rows for these sessions of `site` from their rows in [lo, hi); a session without a page
+    view there gets none (an erasure deletes its row first, collector/visitors.py)."""
+    ids = list(ids)
+    if not ids:
+        return
+    store.command(
+        f"INSERT INTO {INDEX_TABLE} ({_STORED}) SELECT {_COMPUTED} "
+        f"FROM ({summaries_sql('session_id IN {ids:Array(String)}')})",
+        {"site": site, "ids": ids, "lo": lo, "hi": hi})
+
+
+def rebuild(store: Store, sites: Mapping[str, Iterable[str]]) -> None:
+    """Recompute these sessions from all their rows, whenever stored (after an erasure)."""
+    for site, ids in sites.items():
+        recompute(store, site, ids, datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
+
+
+def backfill(store: Store) -> int:
+    """Index every stored session, a day of page views at a time (a store from before the index
+    existed); returns the days indexed. A session over two days is computed twice, the same both times."""
+    days = store.rows("SELECT site, toDate(time) AS day FROM pageviews GROUP BY site, day ORDER BY site, day")
+    for site, day in days:
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        store.command(
+            f"INSERT INTO {INDEX_TABLE} ({_STORED}) SELECT {_COMPUTED} FROM ({summaries_sql(_OF_DAY)})",
+            {"site": site, "day": start, "lo": start - SESSION_SPAN, "hi": start + timedelta(days=1) + SESSION_SPAN})
+    return len(days)
