@@ -6,7 +6,7 @@ cost about a second per 100,000 sessions in range; read from one row per session
 of milliseconds (bench/README.md, Replay). The writer calls `refresh` after each spool segment
 with the sessions that segment touched, before the segment is deleted, so a crash replays the
 segment and its refresh together; the newest computation of a session wins (ReplacingMergeTree
-on `indexed`). The summary is the one the player's detail shows (analysis/session_summary.py).
+on `indexed`). The player's detail reads the same row, with every signal occurrence kept as JSON.
 """
 
 from __future__ import annotations
@@ -22,13 +22,15 @@ from .session_summary import SESSION_SPAN, summaries_sql
 INDEX_TABLE = "session_index"
 MIGRATION = 3  # collector/store/migrations/0003_session_index.sql
 _STORED = ("site, session_id, start, end, active_ms, pages, pageviews, clicks, errors, visitor, visitors, "
-           "device, browser, has_replay, " + ", ".join(signals.SIGNALS) + ", signal_total, retention")
+           "device, browser, has_replay, " + ", ".join(signals.SIGNALS) + ", signal_total, retention, occurrences")
 _COMPUTED = ("{site:String}, session_id, fromUnixTimestamp64Milli(start_t, 'UTC'), "
              "fromUnixTimestamp64Milli(end_t, 'UTC'), active_ms, pages, pageviews, clicks, errors, visitor_id, "
              "visitors, device, browser, has_replay, " + ", ".join(f"length({name})" for name in signals.SIGNALS)
-             + ", signal_total, retention")
+             + f", signal_total, retention, toJSONString(({', '.join(signals.SIGNALS)}))")
+# JSON numbers, not strings, for the occurrences' 64-bit times and counts.
+_SETTINGS = " SETTINGS output_format_json_quote_64bit_integers = 0"
 
-# What the list reads, in analysis.session_summary.SUMMARY_COLUMNS order (summary_of takes either).
+# What the list and the detail read, in the order analysis.session_summary.summary_of takes.
 LISTED_COLUMNS = ("session_id, visitor, toUnixTimestamp64Milli(start) AS start_t, "
                   "toUnixTimestamp64Milli(end) AS end_t, active_ms, pages, pageviews, clicks, errors, device, browser, "
                   "has_replay, "
@@ -76,7 +78,7 @@ def recompute(store: Store, site: str, ids: Iterable[str], lo: datetime, hi: dat
         return
     store.command(
         f"INSERT INTO {INDEX_TABLE} ({_STORED}) SELECT {_COMPUTED} "
-        f"FROM ({summaries_sql('session_id IN {ids:Array(String)}')})",
+        f"FROM ({summaries_sql('session_id IN {ids:Array(String)}')}){_SETTINGS}",
         {"site": site, "ids": ids, "lo": lo, "hi": hi})
 
 
@@ -93,6 +95,6 @@ def backfill(store: Store) -> int:
     for site, day in days:
         start = datetime(day.year, day.month, day.day, tzinfo=UTC)
         store.command(
-            f"INSERT INTO {INDEX_TABLE} ({_STORED}) SELECT {_COMPUTED} FROM ({summaries_sql(_OF_DAY)})",
+            f"INSERT INTO {INDEX_TABLE} ({_STORED}) SELECT {_COMPUTED} FROM ({summaries_sql(_OF_DAY)}){_SETTINGS}",
             {"site": site, "day": start, "lo": start - SESSION_SPAN, "hi": start + timedelta(days=1) + SESSION_SPAN})
     return len(days)

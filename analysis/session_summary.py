@@ -1,8 +1,8 @@
 """One summary per session, computed by ClickHouse from the stored rows.
 
-The same SQL fills the stored session index (analysis/session_index.py, refreshed as rows
-arrive) and answers the player's detail of one session (analysis/sessions.py), so a session
-reads the same in the list and in the player. Definitions are in docs/signals.md; in short:
+This SQL fills the stored session index (analysis/session_index.py, refreshed as rows arrive),
+which the list and the player's detail of one session both read (analysis/sessions.py), so a
+session reads the same in both. Definitions are in docs/signals.md; in short:
 
 - A session is a `session_id` with page views in the window `[lo, hi)`; its summary covers its
   rows in that window.
@@ -121,13 +121,8 @@ def summaries_sql(chosen_where: str) -> str:
         SELECT * FROM summaries"""
 
 
-# The columns summary_of reads, in its order: the index stores the same (analysis/session_index.py).
-SUMMARY_COLUMNS = ("session_id, visitor_id, start_t, end_t, active_ms, pages, pageviews, clicks, errors, "
-                   "device, browser, has_replay, " + ", ".join(f"length({name})" for name in signals.SIGNALS))
-
-
 def summary_of(row: tuple[Any, ...]) -> dict[str, Any]:
-    """A row of SUMMARY_COLUMNS as the API shows it."""
+    """A row of session_index.LISTED_COLUMNS as the API shows it."""
     (session_id, visitor_id, start_t, end_t, active_ms, pages, pageviews, clicks, errors, device, browser,
      has_replay, *counts) = row
     return {

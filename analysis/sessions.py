@@ -12,6 +12,7 @@ A session is listed when its first page view falls in `[start, end)`.
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from collector.store import Store
 from . import signals
 from .overview import step_regex, utc
 from .session_index import INDEX_TABLE, LISTED_COLUMNS
-from .session_summary import SESSION_SPAN, SUMMARY_COLUMNS, iso_ms, summaries_sql, summary_of
+from .session_summary import SESSION_SPAN, iso_ms, summary_of
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -126,28 +127,22 @@ def indexed_summary(store: Store, site: str, session_id: str) -> dict[str, Any] 
 
 
 def session_detail(store: Store, site: str, session_id: str) -> dict[str, Any] | None:
-    """One session of `site` (None when it has no page view): its summary, its pages with times,
-    its errors with their stacks, its Web Vitals and every signal occurrence, for the player.
+    """One session of `site` (None when the index has no such session): its summary, its pages with
+    times, its errors with their stacks, its Web Vitals and every signal occurrence, for the player.
+    The summary and occurrences come from the session's index row, the rest from its rows.
 
     Times are ISO 8601 in UTC, each with `offset_s`, seconds since the session's start."""
-    bounds = store.rows(
-        """SELECT toUnixTimestamp64Milli(min(time)), toUnixTimestamp64Milli(max(time)), count()
-           FROM pageviews WHERE site = {site:String} AND session_id = {sid:String}""",
-        {"site": site, "sid": session_id})
-    if not bounds or not bounds[0][2]:
-        return None
-    first, last = (datetime.fromtimestamp(ms / 1000, UTC) for ms in bounds[0][:2])
-    params = {"site": site, "sid": session_id, "lo": first - SESSION_SPAN, "hi": last + SESSION_SPAN}
-    base = summaries_sql("session_id = {sid:String}")
-    sql = f"SELECT {SUMMARY_COLUMNS}, {', '.join(signals.SIGNALS)} FROM ({base})"
-    found = store.rows(sql, params)
+    found = store.rows(f"""SELECT {LISTED_COLUMNS}, occurrences FROM {INDEX_TABLE} FINAL
+                           WHERE site = {{site:String}} AND session_id = {{sid:String}}""",
+                       {"site": site, "sid": session_id})
     if not found:
         return None
     row = found[0]
-    count_end = 12 + len(signals.SIGNALS)
-    summary = summary_of(row[:count_end])
+    summary = summary_of(row[:-1])
     start_ms = row[2]
-    occurrences = dict(zip(signals.SIGNALS, row[count_end:], strict=True))
+    occurrences = dict(zip(signals.SIGNALS, json.loads(row[-1]), strict=True))
+    params = {"site": site, "sid": session_id, "lo": datetime.fromtimestamp(start_ms / 1000, UTC) - SESSION_SPAN,
+              "hi": datetime.fromtimestamp(row[3] / 1000, UTC) + SESSION_SPAN}
     window = ("site = {site:String} AND session_id = {sid:String} "
               "AND time >= {lo:DateTime64(3)} AND time < {hi:DateTime64(3)}")
 

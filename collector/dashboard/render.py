@@ -21,9 +21,12 @@ def user_of(request: Request) -> dict[str, str] | None:
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(render(request, template, **context), status_code=status)
+
+
+def render(request: Request, template: str, **context: Any) -> str:
     runtime = request.app.state.runtime
     sites = sorted(runtime.sites.sites.values(), key=lambda s: s.name.lower())
-    html = env.get_template(template).render(
+    return env.get_template(template).render(
         request=request, user=user_of(request), csrf=csrf_token(request.session), sites=sites,
         site_nav=SITE_NAV, path=request.url.path, **context)
-    return HTMLResponse(html, status_code=status)

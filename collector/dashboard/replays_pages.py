@@ -22,13 +22,16 @@ from __future__ import annotations
 import base64
 import dataclasses
 import html
+import logging
 import math
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from analysis import sessions, signals
@@ -37,10 +40,13 @@ from ..ingest.rejection import Rejected
 from ..sessions_api import SESSION_ID, decode_chunk, filters_of
 from ..store import Store
 from .overview_page import chosen_range, day_bounds
-from .render import env, page
+from .render import env, page, render
 from .sites_pages import site_or_404
 
+log = logging.getLogger("footfall.dashboard")
+
 PAGE_SIZE = 25
+SIDEBAR = "<!--footfall:sidebar-->"  # where the streamed player page's sidebar goes
 SORTS = (("start", "Start"), ("duration", "Duration"), ("pageviews", "Page views"), ("errors", "Errors"),
          ("signals", "Frustration signals"))
 SIGNAL_LABELS = {
@@ -180,12 +186,15 @@ def routes(store: Store) -> list[Route]:
         return sid if SESSION_ID.match(sid) else None
 
     async def player(request: Request) -> Response:
+        """Streamed in two parts so the recording starts loading at once: the page down to the
+        player from the session's index row (milliseconds), then the sidebar, which needs the
+        session's rows (pages, errors with stacks, vitals, every signal occurrence)."""
         site = site_or_404(request)
         if isinstance(site, Response):
             return site
         sid = session_of(request)
-        detail = await store.run(sessions.session_detail, store, site.key, sid) if sid else None
-        if detail is None:
+        summary = await store.run(sessions.indexed_summary, store, site.key, sid) if sid else None
+        if summary is None or sid is None:
             return page(request, "message.html", status=404, title="No such session",
                         message="This session does not exist, or it is older than the site keeps data. "
                                 "Pick one from the list of replays.")
@@ -194,12 +203,31 @@ def routes(store: Store) -> list[Route]:
         except ValueError:
             t = 0.0
         t = t if math.isfinite(t) and t > 0 else 0.0
-        skew = await store.run(clock_skew, store, site.key, sid) if detail["summary"]["has_replay"] else 0
+        top, bottom = render(request, "player.html", site=site, sid=sid, s=summary, t=t, speeds=SPEEDS,
+                             start_ms=ms_of(summary["start"]), sidebar=Markup(SIDEBAR), **HELPERS).split(SIDEBAR)
+        key, has_replay = site.key, summary["has_replay"]
+
+        async def body() -> AsyncIterator[str]:
+            yield top
+            yield await sidebar(key, sid, has_replay)
+            yield bottom
+
+        return StreamingResponse(body(), media_type="text/html; charset=utf-8")
+
+    async def sidebar(key: str, sid: str, has_replay: bool) -> str:
+        try:
+            detail = await store.run(sessions.session_detail, store, key, sid)
+            skew = await store.run(clock_skew, store, key, sid) if has_replay else 0
+        except Exception:  # the top of the page is sent: say so in the page instead of cutting it
+            log.exception("player sidebar of session %s", sid)
+            detail = None
+        if detail is None:
+            return ('<aside class="player-side" aria-label="The session"><p class="hint">The session\'s pages, '
+                    'errors and signals could not be read. Reload the page to try again.</p></aside>')
         moments = [(name, SIGNAL_LABELS[name], o) for name in signals.SIGNALS for o in detail["signals"][name]]
         moments.sort(key=lambda m: m[2]["offset_s"])
-        return page(request, "player.html", site=site, sid=sid, detail=detail, s=detail["summary"], t=t,
-                    moments=moments, speeds=SPEEDS, signal_labels=SIGNAL_LABELS,
-                    start_ms=ms_of(detail["summary"]["start"]), skew_ms=skew, **HELPERS)
+        return env.get_template("player_sidebar.html").render(detail=detail, moments=moments, skew_ms=skew,
+                                                             **HELPERS)
 
     async def frame(request: Request) -> Response:
         if request.path_params["key"] not in request.app.state.runtime.sites.sites or not session_of(request):

@@ -89,10 +89,11 @@
 
   // -- markers --------------------------------------------------------------------------------------
   // Times on the page (pages, errors, signals) are the collector's: when a browser's clock was 2 s or
-  // more off, the collector moved them, and the page says by how much (data-skew-ms); the recorded
+  // more off, the collector moved them, and the sidebar says by how much (data-skew-ms); the recorded
   // events keep the browser's clock.
   function drawMarkers(first, total) {
-    var skew = Number(root.getAttribute('data-skew-ms')) || 0;
+    var side = document.querySelector('[data-skew-ms]');
+    var skew = (side && Number(side.getAttribute('data-skew-ms'))) || 0;
     var list = [];
     events.forEach(function (e) {
       if (e.type === 3 && e.data && e.data.source === 2 && e.data.type === CLICK) list.push({ at: e.timestamp - first, kind: 'click' });

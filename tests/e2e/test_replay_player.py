@@ -288,9 +288,19 @@ def test_the_frame_has_its_own_policy_and_only_this_origin_may_frame_it(browser:
     assert "unsafe-eval" not in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
     player_page = page.request.get(f"{host.collector}/sites/owner/replays/{sid}")
     assert "frame-ancestors 'none'" in player_page.headers["content-security-policy"]  # the dashboard's own
+    # Streamed: the recording is named for preloading before the sidebar, which comes later in the same page.
+    html = player_page.text()
+    replay_url = f"/api/v1/sites/owner/sessions/{sid}/replay"
+    preload = f'<link rel="preload" as="fetch" crossorigin href="{replay_url}">'
+    assert preload in html and html.index(preload) < html.index('id="player"') < html.index('class="player-side"')
+    assert 'id="pages-title"' in html and html.rstrip().endswith("</html>")
 
     # The player runs in an opaque origin: it reads nothing of the dashboard.
     open_player(page, f"{host.collector}/sites/owner/replays/{sid}")
+    # The preloaded recording is the one the page uses: fetched once.
+    fetched = page.evaluate("url => performance.getEntriesByType('resource').filter(e => e.name.endsWith(url)).length",
+                            replay_url)
+    assert fetched == 1, fetched
     inside = player_frame(page).evaluate("""() => {
         let parentDom = 'readable', cookies = 'readable';
         try { parent.parent.document.title; } catch (x) { parentDom = 'blocked'; }

@@ -1,6 +1,7 @@
 -- The session index: one summary row per session, the session list's only source. Rows are
 -- recomputed from the stored rows by the writer after every spool segment for the sessions that
 -- segment touched (analysis/session_index.py); the newest computation of a session wins.
+-- `occurrences` keeps every signal occurrence (JSON) for the player's sidebar and timeline.
 -- Visitor ids are `visitor` (the last) and `visitors` (all), not `visitor_id`: a session's row
 -- is erased with the visitor's sessions, then recomputed from whatever other visitors left.
 
@@ -27,6 +28,7 @@ CREATE TABLE IF NOT EXISTS session_index
     excessive_scroll UInt32,
     navigation_loop UInt32,
     signal_total UInt32,
+    occurrences String CODEC(ZSTD(3)),
     retention UInt16,
     indexed DateTime64(6, 'UTC') DEFAULT now64(6)
 )
