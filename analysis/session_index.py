@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from collector.store import Store
 
@@ -54,9 +55,6 @@ class Touched:
         self.first_ms[site] = min(self.first_ms.get(site, received_ms), received_ms)
         self.last_ms[site] = max(self.last_ms.get(site, received_ms), received_ms)
 
-    def __bool__(self) -> bool:
-        return bool(self.sessions)
-
 
 def refresh(store: Store, touched: Touched) -> int:
     """Recompute the index rows of the touched sessions; returns how many sessions were looked at.
@@ -74,12 +72,8 @@ def recompute(store: Store, site: str, ids: Iterable[str], lo: datetime, hi: dat
     """Index rows for these sessions of `site` from their rows in [lo, hi); a session without a page
     view there gets none (an erasure deletes its row first, collector/visitors.py)."""
     ids = list(ids)
-    if not ids:
-        return
-    store.command(
-        f"INSERT INTO {INDEX_TABLE} ({_STORED}) SELECT {_COMPUTED} "
-        f"FROM ({summaries_sql('session_id IN {ids:Array(String)}')}){_SETTINGS}",
-        {"site": site, "ids": ids, "lo": lo, "hi": hi})
+    if ids:
+        _insert(store, "session_id IN {ids:Array(String)}", {"site": site, "ids": ids, "lo": lo, "hi": hi})
 
 
 def rebuild(store: Store, sites: Mapping[str, Iterable[str]]) -> None:
@@ -94,7 +88,12 @@ def backfill(store: Store) -> int:
     days = store.rows("SELECT site, toDate(time) AS day FROM pageviews GROUP BY site, day ORDER BY site, day")
     for site, day in days:
         start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        store.command(
-            f"INSERT INTO {INDEX_TABLE} ({_STORED}) SELECT {_COMPUTED} FROM ({summaries_sql(_OF_DAY)}){_SETTINGS}",
-            {"site": site, "day": start, "lo": start - SESSION_SPAN, "hi": start + timedelta(days=1) + SESSION_SPAN})
+        window = {"lo": start - SESSION_SPAN, "hi": start + timedelta(days=1) + SESSION_SPAN}
+        _insert(store, _OF_DAY, {"site": site, "day": start, **window})
     return len(days)
+
+
+def _insert(store: Store, chosen_where: str, params: dict[str, Any]) -> None:
+    """Index rows for the sessions of `{site}` whose page views in [{lo}, {hi}) pass `chosen_where`."""
+    store.command(f"INSERT INTO {INDEX_TABLE} ({_STORED}) SELECT {_COMPUTED} "
+                  f"FROM ({summaries_sql(chosen_where)}){_SETTINGS}", params)

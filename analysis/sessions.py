@@ -3,8 +3,8 @@
 `list_sessions(store, site, start, end, filters, sort, limit, offset)` lists the sessions that began
 in a range (filtered, sorted, one page of them) from the stored session index
 (analysis/session_index.py); `session_detail(store, site, session_id)` gives one session for the
-player's timeline and sidebar, computed from its rows with the same summary SQL
-(analysis/session_summary.py). Definitions are in docs/signals.md.
+player's timeline and sidebar: its index row (summary and signal occurrences) and its page views,
+errors and Web Vitals. Definitions are in docs/signals.md.
 
 A session is listed when its first page view falls in `[start, end)`.
 """
@@ -118,12 +118,17 @@ def list_sessions(store: Store, site: str, start: datetime, end: datetime, filte
 
 # -- one session ----------------------------------------------------------------------------------
 def indexed_summary(store: Store, site: str, session_id: str) -> dict[str, Any] | None:
-    """One session's summary as the list shows it (one index row: milliseconds, where the detail
-    below computes for a good part of a second); None when the index has no such session."""
-    found = store.rows(f"""SELECT {LISTED_COLUMNS} FROM {INDEX_TABLE} FINAL
+    """One session's summary as the list shows it, from its index row alone (the player page sends
+    its top from this before the detail's queries); None when the index has no such session."""
+    row = _index_row(store, site, session_id)
+    return summary_of(row) if row else None
+
+
+def _index_row(store: Store, site: str, session_id: str, extra: str = "") -> tuple[Any, ...] | None:
+    found = store.rows(f"""SELECT {LISTED_COLUMNS}{extra} FROM {INDEX_TABLE} FINAL
                            WHERE site = {{site:String}} AND session_id = {{sid:String}}""",
                        {"site": site, "sid": session_id})
-    return summary_of(found[0]) if found else None
+    return found[0] if found else None
 
 
 def session_detail(store: Store, site: str, session_id: str) -> dict[str, Any] | None:
@@ -132,12 +137,9 @@ def session_detail(store: Store, site: str, session_id: str) -> dict[str, Any] |
     The summary and occurrences come from the session's index row, the rest from its rows.
 
     Times are ISO 8601 in UTC, each with `offset_s`, seconds since the session's start."""
-    found = store.rows(f"""SELECT {LISTED_COLUMNS}, occurrences FROM {INDEX_TABLE} FINAL
-                           WHERE site = {{site:String}} AND session_id = {{sid:String}}""",
-                       {"site": site, "sid": session_id})
-    if not found:
+    row = _index_row(store, site, session_id, ", occurrences")
+    if row is None:
         return None
-    row = found[0]
     summary = summary_of(row[:-1])
     start_ms = row[2]
     occurrences = dict(zip(signals.SIGNALS, json.loads(row[-1]), strict=True))
