@@ -91,6 +91,9 @@ class RecentIds:
         if len(self.ids) > self.size:
             self.ids.popitem(last=False)
 
+    def discard(self, key: str) -> None:
+        self.ids.pop(key, None)
+
 
 class Ingestor:
     def __init__(self, config: Config, sites: SiteCache, salt: DailySalt, spool: Spool) -> None:
@@ -165,12 +168,20 @@ class Ingestor:
         if dropped:
             self.counters.add(f"dropped.{dropped.value}")
             return Outcome(dropped=dropped)
-        ctx = await self.context(req, site)
+        # Claimed before the first await: a retry arriving while this one is being made durable
+        # (a keepalive fetch outliving its page, resent by the next page) is then a duplicate.
+        claim = f"{site.key}\x00{batch.batch_id}" if batch.batch_id else None
+        if claim:
+            self.recent.add(claim)
         count = len(batch.events)
-        if count:
-            await self.spool_payload(frames.pack(frames.BATCH, ctx, batch), count)
-        if batch.batch_id:
-            self.recent.add(f"{site.key}\x00{batch.batch_id}")
+        try:
+            ctx = await self.context(req, site)
+            if count:
+                await self.spool_payload(frames.pack(frames.BATCH, ctx, batch), count)
+        except BaseException:
+            if claim:
+                self.recent.discard(claim)  # not stored: the sender's retry must be let in
+            raise
         self.counters.add("accepted.batches")
         self.counters.add("accepted.rows", count)
         return Outcome(accepted=len(batch.events), replay=sampled(batch.session_id, site.replay_sample))

@@ -98,6 +98,22 @@ def test_replayed_batch_is_stored_once(server) -> None:  # noqa: ANN001
     assert wait_for_count(srv.url, token, "pageview", before + 2, timeout=1.5) == before + 1
 
 
+def test_a_batch_sent_twice_at_once_is_stored_once(server) -> None:  # noqa: ANN001
+    """A retry can arrive while the first copy is still being written (a keepalive fetch that
+    outlived its page, and the next page resending its outbox)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    srv, token = server
+    before = count(srv.url, token, "pageview")
+    batch = make_batch()
+    with ThreadPoolExecutor(8) as pool:
+        answers = [a[2] for a in pool.map(lambda _: post(srv.url, batch), range(8))]
+    assert sorted(answers, key=str) == sorted(
+        [{"accepted": 3, "replay": True}] + [{"accepted": 0, "dropped": "duplicate"}] * 7, key=str)
+    assert wait_for_count(srv.url, token, "pageview", before + 1) == before + 1
+    assert wait_for_count(srv.url, token, "pageview", before + 2, timeout=1.5) == before + 1
+
+
 def test_replay_chunk_endpoint(server) -> None:  # noqa: ANN001
     srv, token = server
     chunk = {"v": 1, "site": "shop", "sid": "replay-session", "seq": 0, "data": "[]"}
