@@ -274,7 +274,7 @@ def first_frame(ns: argparse.Namespace, data: Path, source: dict[str, Any], repo
 def player_reading(variants: dict[str, Any]) -> list[str]:
     """Where the time to the first frame goes, from the medians of each step."""
     try:
-        from collector.sessions_api import CHUNKS_PER_READ as per_read
+        from analysis.recordings import CHUNKS_PER_READ as per_read
     except ImportError:
         per_read = None
 

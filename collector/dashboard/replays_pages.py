@@ -35,9 +35,10 @@ from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from analysis import sessions, signals
+from analysis.recordings import decode_chunk
 
 from ..ingest.rejection import Rejected
-from ..sessions_api import SESSION_ID, decode_chunk, filters_of
+from ..sessions_api import SESSION_ID, filters_of
 from ..store import Store
 from .overview_page import chosen_range, day_bounds
 from .render import env, page, render

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.applications import Starlette
 
+from analysis import recordings
 from analysis.sessions import session_detail
 from collector import sessions_api, tokens
 from collector.auth import TokenCache
@@ -123,14 +124,14 @@ def test_api_detail(store, made, api) -> None:  # noqa: ANN001
 def test_api_replay_streams_the_events_in_order(made, api, caplog) -> None:  # noqa: ANN001
     client, auth = api
     base = f"/api/v1/sites/{made.site}/sessions"
-    with caplog.at_level(logging.WARNING, logger="footfall.sessions"):
+    with caplog.at_level(logging.WARNING, logger="footfall.recordings"):
         with client.stream("GET", f"{base}/{made.sid('summary')}/replay", headers=auth) as response:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("application/x-ndjson")
             lines = list(response.iter_lines())
     # seq 0 (json), 1 (gzip, sent twice, once here), 2 (gzip), 3 skipped (not gzip), 4 (json), 5 skipped
     assert [json.loads(line) for line in lines] == made.replay
-    skipped = [r.getMessage() for r in caplog.records if r.name == "footfall.sessions"]
+    skipped = [r.getMessage() for r in caplog.records if r.name == "footfall.recordings"]
     assert len(skipped) == 2
     assert "seq 3: bad gzip" in skipped[0] and "seq 5: not a JSON array" in skipped[1]
     none = client.get(f"{base}/{made.sid('rage')}/replay", headers=auth)
@@ -144,23 +145,23 @@ def test_replay_chunks_of_any_size_stream_in_pages(store, made, api, monkeypatch
     events = [rrweb(3, ms(DAY) + i, source=1, i=i) for i in range(30)]
     land(store, [chunk(made.site, sid, seq, events[seq * 3:seq * 3 + 3], "gzip-base64" if seq % 2 else "json")
                  for seq in reversed(range(10))])
-    monkeypatch.setattr(sessions_api, "CHUNKS_PER_READ", 3)
+    monkeypatch.setattr(recordings, "CHUNKS_PER_READ", 3)
     response = client.get(f"/api/v1/sites/{made.site}/sessions/{sid}/replay", headers=auth)
     assert response.status_code == 200
     assert [json.loads(line) for line in response.text.splitlines()] == events
 
 
 def test_decode_chunk_refuses_what_is_not_a_recording() -> None:
-    assert sessions_api.decode_chunk("json", '[{"type": 4}]') == [{"type": 4}]
-    assert sessions_api.decode_chunk("", "[]") == []
+    assert recordings.decode_chunk("json", '[{"type": 4}]') == [{"type": 4}]
+    assert recordings.decode_chunk("", "[]") == []
     packed = base64.b64encode(gzip.compress(b'[{"type": 2}]')).decode()
-    assert sessions_api.decode_chunk("gzip-base64", packed) == [{"type": 2}]
-    bomb = base64.b64encode(gzip.compress(b"[" + b" " * (sessions_api.MAX_CHUNK_BYTES + 10) + b"]")).decode()
+    assert recordings.decode_chunk("gzip-base64", packed) == [{"type": 2}]
+    bomb = base64.b64encode(gzip.compress(b"[" + b" " * (recordings.MAX_CHUNK_BYTES + 10) + b"]")).decode()
     for encoding, data in [("json", "{not json"), ("json", '{"type": 4}'), ("gzip-base64", "!!!"),
                            ("gzip-base64", "bm90IGd6aXA="), ("gzip-base64", packed[:20]), ("gzip-base64", bomb),
                            ("brotli", "[]")]:
         with pytest.raises(ValueError):
-            sessions_api.decode_chunk(encoding, data)
+            recordings.decode_chunk(encoding, data)
 
 
 def test_openapi_paths() -> None:

@@ -1,1 +1,0 @@
-"""Session replay: recording reads, the session index, frustration signals, the player."""
