@@ -1,0 +1,258 @@
+"""What the heatmaps count, read from ClickHouse: clicks and pointer samples binned into cells,
+clicks binned inside the elements they hit, scroll reach per depth, and the clicked elements ranked.
+
+A map covers the page views of one page (a path, or a pattern where `*` stands for whole path
+segments) on one device class in a date range. Cells are CELL page pixels square. Clicks carry
+both their page position and the offset inside the clicked element (shares of its width and
+height); the viewer measures where each element sits in the page snapshot it shows and sends
+that layout, and clicks on an element found there are placed by their offset inside it, so the
+map follows the element through layout shifts and other widths (docs/heatmaps.md). Clicks on
+elements not found keep their page position.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from collector.store import Store
+
+from .overview import step_regex, utc
+from .signals import ERROR_CLICK_MS
+
+CELL = 8  # page pixels per cell side
+MAX_WIDTH = 4096  # page pixels mapped; beyond is dropped (a stray coordinate must not blow up a grid)
+MAX_HEIGHT = 40_000
+ELEMENT_STEPS = 20  # an offset inside an element is binned to 1/20 of its width and height
+MAX_LAYOUT = 2000  # element boxes a viewer may send
+MAX_URL = 2048
+DEVICES = ("desktop", "tablet", "mobile")
+# The viewer frame's size per device class (CSS pixels): a common viewport of each class.
+VIEWPORTS = {"desktop": (1280, 800), "tablet": (820, 1180), "mobile": (390, 844)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """The page views one map covers."""
+
+    site: str
+    start: datetime
+    end: datetime
+    url: str
+    device: str = "desktop"
+
+    def __post_init__(self) -> None:
+        if self.device not in DEVICES:
+            raise ValueError(f"device must be one of {', '.join(DEVICES)}")
+        if not self.url or len(self.url) > MAX_URL:
+            raise ValueError(f"url must be a path of 1 to {MAX_URL} characters")
+        if utc(self.end) <= utc(self.start):
+            raise ValueError("end must be after start")
+
+
+def page_path(url: str) -> str:
+    """A page as the store keeps it: the path alone, without origin, query string or fragment."""
+    url = url.strip()
+    path = urlsplit(url).path if "://" in url else url.split("?", 1)[0].split("#", 1)[0]
+    return path if path.startswith("/") else "/" + path
+
+
+def where(scope: Scope, kind: str) -> tuple[str, dict[str, Any]]:
+    """The condition on `events` for one map, and its parameters. An exact path uses the table's
+    primary key (site, type, path, time); a pattern is a regular expression over the path."""
+    path = page_path(scope.url)
+    params: dict[str, Any] = {"site": scope.site, "type": kind, "device": scope.device,
+                              "start": utc(scope.start), "end": utc(scope.end)}
+    if "*" in path:
+        params["path"] = step_regex(path)
+        on_path = "match(path, {path:String})"
+    else:
+        params["path"] = path
+        on_path = "path = {path:String}"
+    condition = (f"site = {{site:String}} AND type = {{type:String}} AND {on_path} AND device = {{device:String}}"
+                 " AND time >= {start:DateTime64(3)} AND time < {end:DateTime64(3)}")
+    return condition, params
+
+
+def cells(found: list[tuple[Any, ...]] | list[list[Any]]) -> np.ndarray:
+    return np.asarray(found, dtype=np.int64).reshape(-1, 3)
+
+
+# -- clicks and moves -----------------------------------------------------------------------------
+def click_cells(store: Store, scope: Scope, placed_elsewhere: list[str] | None = None) -> np.ndarray:
+    """(column, row, clicks) per cell by page position, leaving out clicks on `placed_elsewhere`."""
+    condition, params = where(scope, "click")
+    if placed_elsewhere:
+        condition += " AND selector NOT IN {placed:Array(String)}"
+        params["placed"] = placed_elsewhere
+    return cells(store.rows(f"""
+        SELECT intDiv(x, {CELL}) AS column, intDiv(y, {CELL}) AS row, count()
+        FROM events WHERE {condition}
+          AND x >= 0 AND y >= 0 AND x < {MAX_WIDTH} AND y < {MAX_HEIGHT}
+        GROUP BY column, row""", params))
+
+
+def move_cells(store: Store, scope: Scope) -> np.ndarray:
+    """(column, row, pointer samples) per cell; samples are on a 4 px grid, page coordinates."""
+    condition, params = where(scope, "move")
+    return cells(store.rows(f"""
+        SELECT intDiv(point.1, {CELL}) AS column, intDiv(point.2, {CELL}) AS row, count()
+        FROM events ARRAY JOIN points AS point WHERE {condition}
+          AND point.1 >= 0 AND point.2 >= 0 AND point.1 < {MAX_WIDTH} AND point.2 < {MAX_HEIGHT}
+        GROUP BY column, row""", params))
+
+
+def element_offsets(store: Store, scope: Scope, selectors: list[str]) -> list[tuple[str, int, int, int]]:
+    """(selector, column step, row step, clicks) for clicks on `selectors`, the offset inside the
+    element binned to 1/ELEMENT_STEPS of its size."""
+    if not selectors:
+        return []
+    condition, params = where(scope, "click")
+    params["selectors"] = selectors
+    last = ELEMENT_STEPS - 1
+    return store.rows(f"""
+        SELECT selector, least(toUInt8(floor(rx * {ELEMENT_STEPS})), {last}) AS column,
+               least(toUInt8(floor(ry * {ELEMENT_STEPS})), {last}) AS row, count()
+        FROM events WHERE {condition} AND selector IN {{selectors:Array(String)}}
+        GROUP BY selector, column, row""", params)
+
+
+def place(offsets: list[tuple[str, int, int, int]], layout: dict[str, list[float]]) -> np.ndarray:
+    """Cells for element-relative clicks, each at its offset inside the element's box
+    [left, top, width, height] (page pixels) as the viewer measured it."""
+    placed = []
+    for selector, column, row, count in offsets:
+        left, top, width, height = layout[selector][:4]
+        x = left + (column + 0.5) / ELEMENT_STEPS * width
+        y = top + (row + 0.5) / ELEMENT_STEPS * height
+        placed.append((math.floor(x / CELL), math.floor(y / CELL), count))
+    return cells(placed)
+
+
+def valid_layout(raw: Any) -> dict[str, list[float]]:
+    """The viewer's element boxes, checked: {selector: [left, top, width, height]}."""
+    if not isinstance(raw, dict) or len(raw) > MAX_LAYOUT:
+        raise ValueError(f"layout must map at most {MAX_LAYOUT} selectors to boxes")
+    layout = {}
+    for selector, box in raw.items():
+        if (not isinstance(selector, str) or not isinstance(box, list) or len(box) != 4
+                or not all(isinstance(v, int | float) and math.isfinite(v) for v in box)
+                or box[2] < 0 or box[3] < 0):
+            raise ValueError("each layout entry is a selector and [left, top, width, height] in pixels")
+        layout[selector] = [float(v) for v in box]
+    return layout
+
+
+def click_map(store: Store, scope: Scope, layout: dict[str, list[float]] | None = None) -> np.ndarray:
+    """Every click of the scope as cells: placed by element where `layout` has the element."""
+    if not layout:
+        return click_cells(store, scope)
+    selectors = list(layout)
+    by_page = click_cells(store, scope, placed_elsewhere=selectors)
+    by_element = place(element_offsets(store, scope, selectors), layout)
+    return np.concatenate([by_page, by_element])
+
+
+def extent(found: np.ndarray, width_px: int | None, height_px: int | None) -> tuple[int, int]:
+    """The grid's size in cells: as asked (page pixels), else just past the furthest cell."""
+    far_column = int(found[:, 0].max()) + 1 if len(found) else 1
+    far_row = int(found[:, 1].max()) + 1 if len(found) else 1
+    width = math.ceil(min(width_px, MAX_WIDTH) / CELL) if width_px else far_column
+    height = math.ceil(min(height_px, MAX_HEIGHT) / CELL) if height_px else far_row
+    return max(1, width), max(1, height)
+
+
+def as_json(found: np.ndarray, width: int, height: int) -> dict[str, Any]:
+    """Cells summed (element-placed clicks may share a cell with page-placed ones), in page pixels."""
+    merged: dict[tuple[int, int], int] = {}
+    for column, row, count in found.tolist():
+        merged[(column, row)] = merged.get((column, row), 0) + count
+    bins = sorted([column * CELL, row * CELL, count] for (column, row), count in merged.items())
+    return {"cell": CELL, "width": width * CELL, "height": height * CELL, "total": int(found[:, 2].sum()),
+            "max": max(merged.values(), default=0), "bins": bins}
+
+
+# -- scroll ---------------------------------------------------------------------------------------
+def scroll_reach(store: Store, scope: Scope) -> dict[str, Any]:
+    """Per depth percent 0..100, the share of page views whose deepest point seen (the viewport's
+    bottom edge) reached it; and the average fold (the first sample: what showed before any
+    scroll), in pixels and as a share of the page."""
+    condition, params = where(scope, "scroll")
+    found = store.rows(f"""
+        SELECT least(100, toUInt8(floor(deepest * 100 + 1e-6))) AS percent, count(), avg(fold), avg(fold_share),
+               avg(height)
+        FROM (
+            SELECT pageview_id, max(depth_share) AS deepest, argMin(y, time) AS fold,
+                   argMin(depth_share, time) AS fold_share, max(page_height) AS height
+            FROM events WHERE {condition} GROUP BY pageview_id)
+        GROUP BY percent ORDER BY percent""", params)
+    views = sum(row[1] for row in found)
+    at_least = np.zeros(101)
+    for percent, count, *_ in found:
+        at_least[: int(percent) + 1] += count
+    weighted = [(row[1], row[2], row[3], row[4]) for row in found]
+
+    def mean(i: int) -> float | None:
+        return sum(w[0] * w[i] for w in weighted) / views if views else None
+
+    fold_px, fold_share, height = mean(1), mean(2), mean(3)
+    return {"views": views, "reach": [round(v / views, 4) if views else 0.0 for v in at_least],
+            "fold_px": round(fold_px) if fold_px is not None else None,
+            "fold_share": round(fold_share, 4) if fold_share is not None else None,
+            "page_height": round(height) if height is not None else None}
+
+
+# -- elements -------------------------------------------------------------------------------------
+def elements(store: Store, scope: Scope, limit: int = 100) -> dict[str, Any]:
+    """The clicked elements, most clicked first: clicks, unique visitors, share of the page's
+    clicks, dead clicks and their rate, rage clicks, error clicks (a JS error within
+    ERROR_CLICK_MS in the same page view, as the error_click signal), and the visible text."""
+    condition, params = where(scope, "click")
+    params["limit"] = limit
+    total = int(store.scalar(f"SELECT count() FROM events WHERE {condition}", params) or 0)
+    error_condition = condition.replace("type = {type:String} AND ", "")
+    found = store.rows(f"""
+        WITH clicks AS (
+            SELECT selector, visitor_id, pageview_id, time, dead, rage, text
+            FROM events WHERE {condition}),
+        ranked AS (
+            SELECT selector, count() AS n, uniqExact(visitor_id) AS visitors, countIf(dead = 1) AS dead,
+                   countIf(rage = 1) AS rage, anyIf(text, text != '') AS label
+            FROM clicks GROUP BY selector ORDER BY n DESC, selector LIMIT {{limit:UInt32}}),
+        failed AS (
+            SELECT c.selector AS selector, count() AS failed FROM (
+                SELECT DISTINCT c.selector, c.pageview_id, c.time
+                FROM (SELECT * FROM clicks WHERE selector IN (SELECT selector FROM ranked)) AS c
+                INNER JOIN (SELECT pageview_id, time FROM errors
+                            WHERE {error_condition} AND kind != 'console') AS e ON e.pageview_id = c.pageview_id
+                WHERE e.time >= c.time AND e.time <= c.time + toIntervalMillisecond({ERROR_CLICK_MS})) AS c
+            GROUP BY selector)
+        SELECT r.selector, r.n, r.visitors, r.dead, r.rage, r.label, f.failed
+        FROM ranked AS r LEFT JOIN failed AS f ON f.selector = r.selector
+        ORDER BY r.n DESC, r.selector""", params)
+    ranked = []
+    for selector, clicks, visitors, dead, rage, text, failed in found:
+        ranked.append({"selector": selector, "text": text, "clicks": clicks, "visitors": visitors,
+                       "share": round(clicks / total, 4) if total else 0.0, "dead": dead,
+                       "dead_rate": round(dead / clicks, 4), "rage": rage, "error_clicks": failed})
+    return {"total": total, "elements": ranked}
+
+
+def top_pages(store: Store, site: str, start: datetime, end: datetime, device: str | None = None,
+              limit: int = 50) -> list[dict[str, Any]]:
+    """The most viewed paths in the range, for the page picker."""
+    params: dict[str, Any] = {"site": site, "start": utc(start), "end": utc(end), "limit": limit}
+    on_device = ""
+    if device:
+        on_device = " AND device = {device:String}"
+        params["device"] = device
+    found = store.rows(f"""
+        SELECT path, count() AS views FROM pageviews
+        WHERE site = {{site:String}} AND time >= {{start:DateTime64(3)}} AND time < {{end:DateTime64(3)}}{on_device}
+        GROUP BY path ORDER BY views DESC, path LIMIT {{limit:UInt32}}""", params)
+    return [{"path": path, "views": views} for path, views in found]
