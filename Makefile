@@ -44,10 +44,10 @@ chromium:
 	fi
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check collector replay analysis tests bench
+	$(BIN)/ruff check collector analysis tests bench
 
 test: $(INSTALLED) snippet chromium test-js
-	$(BIN)/ruff check collector replay analysis tests bench
+	$(BIN)/ruff check collector analysis tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # wrk drives the load (a Python client stands in when it cannot be installed).
