@@ -119,9 +119,10 @@ def routes(store: Store, tokens: TokenCache, counters: Counters) -> list[Route]:
         return JSONResponse(counters.snapshot())
 
     async def openapi(request: Request) -> Response:
-        from . import sessions_api  # it builds on this module's helpers, so it is imported late
+        from . import heatmaps_api, sessions_api  # they build on this module's helpers: imported late
 
-        return JSONResponse({**OPENAPI, "paths": {**OPENAPI["paths"], **sessions_api.openapi_paths()}})
+        return JSONResponse({**OPENAPI, "paths": {**OPENAPI["paths"], **sessions_api.openapi_paths(),
+                                                   **heatmaps_api.openapi_paths()}})
 
     return [
         Route("/healthz", healthz),

@@ -1,0 +1,182 @@
+"""The heatmaps API under /api/v1 (bearer tokens or a dashboard login).
+
+- `GET heatmaps/{click|move|scroll}?url=&device=&format=json|png`: the map of one page
+  (analysis/heatmaps.py); clicks and moves by page position, scroll as reach per depth percent.
+- `POST heatmaps/click` with `{"layout": {selector: [left, top, width, height]}}`: the click map
+  with clicks on those elements placed inside them (the dashboard's viewer sends the boxes it
+  measured in the page snapshot).
+- `GET heatmaps/snapshot?url=&device=`: the page snapshot to draw over (analysis/snapshots.py).
+- `GET elements?url=&device=`: the clicked elements ranked.
+
+`routes(store, token_cache)` gives the routes; `openapi_paths()` their OpenAPI path entries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from analysis import heatmap_image, heatmaps, snapshots
+
+from .api import date_range, guarded
+from .auth import TokenCache, require_site_access
+from .ingest.rejection import Rejected
+from .store import Store
+
+KINDS = ("click", "move", "scroll")
+MAX_LAYOUT_BYTES = 512 * 1024
+PNG = "image/png"
+
+
+def scope_of(request: Request) -> heatmaps.Scope:
+    start, end = date_range(request)
+    url = request.query_params.get("url", "")
+    if not url:
+        raise Rejected(400, "url", "url is required: a path, or a pattern where * stands for path segments")
+    device = request.query_params.get("device") or "desktop"
+    if device not in heatmaps.DEVICES:
+        raise Rejected(400, "device", f"device must be one of {', '.join(heatmaps.DEVICES)}")
+    try:
+        return heatmaps.Scope(request.path_params["site"], start, end, url, device)
+    except ValueError as exc:
+        raise Rejected(400, "url", str(exc)) from None
+
+
+def format_of(request: Request) -> str:
+    chosen = request.query_params.get("format") or "json"
+    if chosen not in ("json", "png"):
+        raise Rejected(400, "format", "format must be json or png")
+    return chosen
+
+
+def pixels(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        raise Rejected(400, name, f"{name} must be a whole number of pixels, 1 to 100000")
+    return int(raw)
+
+
+def cell_map(found: Any, request: Request, fmt: str) -> Response:
+    width, height = heatmaps.extent(found, pixels(request, "width"), pixels(request, "height"))
+    if fmt == "png":
+        return Response(heatmap_image.heat_png(found, width, height), media_type=PNG,
+                        headers={"X-Heatmap-Cell": str(heatmaps.CELL), "Cache-Control": "private, max-age=60"})
+    return JSONResponse(heatmaps.as_json(found, width, height))
+
+
+async def layout_of(request: Request) -> dict[str, list[float]]:
+    body = await request.body()
+    if len(body) > MAX_LAYOUT_BYTES:
+        raise Rejected(413, "layout", f"the layout is over {MAX_LAYOUT_BYTES // 1024} KB")
+    try:
+        raw = msgspec.json.decode(body or b"{}")
+        return heatmaps.valid_layout(raw.get("layout", {}) if isinstance(raw, dict) else None)
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise Rejected(400, "layout", str(exc)) from None
+
+
+def routes(store: Store, token_cache: TokenCache) -> list[Route]:
+    async def heatmap(request: Request) -> Response:
+        await require_site_access(request, token_cache, request.path_params["site"])
+        kind = request.path_params["kind"]
+        if kind not in KINDS:
+            raise Rejected(404, "kind", f"heatmaps are {', '.join(KINDS)}")
+        scope, fmt = scope_of(request), format_of(request)
+        if kind == "scroll":
+            reach = await store.run(heatmaps.scroll_reach, store, scope)
+            if fmt == "png":
+                return Response(heatmap_image.band_png(reach["reach"]), media_type=PNG)
+            return JSONResponse(reach)
+        if request.method == "POST":
+            if kind != "click":
+                raise Rejected(405, "kind", "only the click map takes a layout")
+            layout = await layout_of(request)
+            return cell_map(await store.run(heatmaps.click_map, store, scope, layout), request, fmt)
+        cells_of = heatmaps.click_cells if kind == "click" else heatmaps.move_cells
+        return cell_map(await store.run(cells_of, store, scope), request, fmt)
+
+    async def snapshot(request: Request) -> Response:
+        await require_site_access(request, token_cache, request.path_params["site"])
+        found = await store.run(snapshots.latest_snapshot, store, scope_of(request))
+        if found is None:
+            raise Rejected(404, "url", "no recorded snapshot of this page on this device class")
+        return JSONResponse(found)
+
+    async def elements(request: Request) -> Response:
+        await require_site_access(request, token_cache, request.path_params["site"])
+        raw = request.query_params.get("limit") or "100"
+        if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+            raise Rejected(400, "limit", "limit must be 1 to 1000")
+        return JSONResponse(await store.run(heatmaps.elements, store, scope_of(request), int(raw)))
+
+    return [
+        Route("/api/v1/sites/{site}/heatmaps/snapshot", guarded(snapshot)),
+        Route("/api/v1/sites/{site}/heatmaps/{kind}", guarded(heatmap), methods=["GET", "POST"]),
+        Route("/api/v1/sites/{site}/elements", guarded(elements)),
+    ]
+
+
+# -- OpenAPI --------------------------------------------------------------------------------------
+def _param(name: str, schema: dict[str, Any], description: str = "", where: str = "query",
+           required: bool = False) -> dict[str, Any]:
+    param: dict[str, Any] = {"name": name, "in": where, "schema": schema, "required": required or where == "path"}
+    if description:
+        param["description"] = description
+    return param
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The OpenAPI 3.1 path entries of these routes (merged into collector/api.py's document)."""
+    page = [
+        _param("site", {"type": "string"}, where="path"),
+        _param("url", {"type": "string"}, "A path, or a pattern where * stands for one or more whole path segments",
+               required=True),
+        _param("device", {"type": "string", "enum": list(heatmaps.DEVICES), "default": "desktop"}),
+        _param("from", {"type": "string", "format": "date"}, "First day (UTC), inclusive; default 29 days ago"),
+        _param("to", {"type": "string", "format": "date"}, "Last day (UTC), inclusive; default today"),
+    ]
+    grid = [*page, _param("format", {"type": "string", "enum": ["json", "png"], "default": "json"}),
+            _param("width", {"type": "integer", "minimum": 1}, "Page width in pixels the grid covers"),
+            _param("height", {"type": "integer", "minimum": 1}, "Page height in pixels the grid covers")]
+    cells = {"type": "object", "properties": {
+        "cell": {"type": "integer"}, "width": {"type": "integer"}, "height": {"type": "integer"},
+        "total": {"type": "integer"}, "max": {"type": "integer"},
+        "bins": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}, "minItems": 3,
+                                            "maxItems": 3},
+                 "description": "[left, top, count] of each cell with counts, in page pixels"}}}
+    as_map = {"200": {"description": "JSON cells, or a transparent PNG with one pixel per cell",
+                      "content": {"application/json": {"schema": cells}, PNG: {}}},
+              "400": {"description": "A bad parameter, named in the body"}}
+    layout = {"type": "object", "properties": {"layout": {
+        "type": "object", "additionalProperties": {"type": "array", "items": {"type": "number"}, "minItems": 4,
+                                                   "maxItems": 4},
+        "description": "selector -> [left, top, width, height] in page pixels of the snapshot shown"}}}
+    return {
+        "/api/v1/sites/{site}/heatmaps/{kind}": {
+            "get": {"summary": "A page's click, move or scroll map",
+                    "parameters": [_param("kind", {"type": "string", "enum": list(KINDS)}, where="path"), *grid],
+                    "responses": as_map},
+            "post": {"summary": "The click map with clicks placed inside the elements of a measured layout",
+                     "parameters": [_param("kind", {"type": "string", "enum": ["click"]}, where="path"), *grid],
+                     "requestBody": {"content": {"application/json": {"schema": layout}}},
+                     "responses": as_map},
+        },
+        "/api/v1/sites/{site}/heatmaps/snapshot": {
+            "get": {"summary": "The newest recorded DOM snapshot of a page on a device class (rrweb events)",
+                    "parameters": page,
+                    "responses": {"200": {"description": "Meta and FullSnapshot events, and where they come from"},
+                                  "404": {"description": "No recording of this page on this device class"}}},
+        },
+        "/api/v1/sites/{site}/elements": {
+            "get": {"summary": "A page's clicked elements ranked, with dead, rage and error clicks",
+                    "parameters": [*page, _param("limit", {"type": "integer", "minimum": 1, "maximum": 1000,
+                                                           "default": 100})],
+                    "responses": {"200": {"description": "The page's clicks and its elements, most clicked first"}}},
+        },
+    }
