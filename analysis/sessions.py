@@ -54,6 +54,7 @@ class SessionFilters:
     browser: str | None = None
     visitor: str | None = None
     has_replay: bool | None = None
+    clicked: str | None = None  # a selector clicked in the session (the heatmap's element list links here)
 
 
 # -- the list -------------------------------------------------------------------------------------
@@ -99,6 +100,10 @@ def list_sessions(store: Store, site: str, start: datetime, end: datetime, filte
             params[name] = value
     if f.has_error is not None:
         where.append("errors > 0" if f.has_error else "errors = 0")
+    if f.clicked is not None:
+        where.append("""session_id IN (SELECT session_id FROM events WHERE site = {site:String} AND type = 'click'
+                         AND selector = {clicked:String} AND time >= {start:DateTime64(3)})""")
+        params["clicked"] = f.clicked
     if f.has_replay is not None:
         where.append("has_replay = 1" if f.has_replay else "has_replay = 0")
     if f.signals:

@@ -5,11 +5,14 @@ viewport) and a FullSnapshot; the heatmap viewer rebuilds that pair in a sandbox
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from typing import Any
 
 from collector.store import Store
 
-from .heatmaps import Scope, where
+from .heatmaps import Scope, page_path, where
+from .overview import step_regex
 from .recordings import decode_chunk
 
 log = logging.getLogger("footfall.snapshots")
@@ -20,28 +23,43 @@ CHUNKS_READ = 8  # a page view's first chunks: its snapshot is at the start
 
 
 def latest_snapshot(store: Store, scope: Scope) -> dict[str, Any] | None:
-    """{"events": [meta, full snapshot], "session_id", "pageview_id", "time"} of the newest recorded
-    page view of the scope that holds a snapshot, or None."""
+    """{"events": [meta, full snapshot], "session_id", "time"} from the newest recorded page view of
+    the scope that holds a snapshot of that page, or None.
+
+    A page view's recording starts with the page view, in the same session: its chunks from then on
+    are read in order until a Meta event for the page's path is followed by a FullSnapshot."""
     condition, params = where(scope, "pageview")
     condition = condition.replace(" AND type = {type:String}", "")
     views = store.rows(f"""
-        SELECT pageview_id, any(session_id), max(time) AS at FROM replay_chunks
-        WHERE site = {{site:String}} AND pageview_id IN (SELECT pageview_id FROM pageviews WHERE {condition})
-        GROUP BY pageview_id ORDER BY at DESC LIMIT {PAGE_VIEWS_TRIED}""", params)
-    for pageview_id, session_id, at in views:
+        SELECT session_id, time FROM pageviews
+        WHERE {condition} AND session_id IN (
+            SELECT DISTINCT session_id FROM replay_chunks
+            WHERE site = {{site:String}} AND time >= {{start:DateTime64(3)}} - INTERVAL 1 DAY)
+        ORDER BY time DESC LIMIT {PAGE_VIEWS_TRIED}""", params)
+    on_page = page_matcher(scope.url)
+    for session_id, at in views:
         chunks = store.rows(f"""
             SELECT seq, encoding, data FROM replay_chunks FINAL
-            WHERE site = {{site:String}} AND session_id = {{sid:String}} AND pageview_id = {{pv:String}}
-            ORDER BY seq LIMIT {CHUNKS_READ}""", {"site": scope.site, "sid": session_id, "pv": pageview_id})
-        found = snapshot_in(chunks)
+            WHERE site = {{site:String}} AND session_id = {{sid:String}}
+              AND time >= {{at:DateTime64(3)}} - INTERVAL 2 SECOND
+            ORDER BY seq LIMIT {CHUNKS_READ}""", {"site": scope.site, "sid": session_id, "at": at})
+        found = snapshot_in(chunks, on_page)
         if found:
-            return {"events": found, "session_id": session_id, "pageview_id": pageview_id,
-                    "time": at.isoformat().replace("+00:00", "Z")}
+            return {"events": found, "session_id": session_id, "time": at.isoformat().replace("+00:00", "Z")}
     return None
 
 
-def snapshot_in(chunks: list[tuple[Any, ...]]) -> list[dict[str, Any]] | None:
-    """The first Meta event and the FullSnapshot after it, with the Meta's size kept."""
+def page_matcher(url: str) -> Callable[[str], bool]:
+    """Whether a recorded page address is the scope's page (its path, or a path the pattern takes)."""
+    path = page_path(url)
+    if "*" in path:
+        pattern = re.compile(step_regex(path))
+        return lambda href: bool(pattern.match(page_path(href)))
+    return lambda href: page_path(href) == path
+
+
+def snapshot_in(chunks: list[tuple[Any, ...]], on_page: Callable[[str], bool]) -> list[dict[str, Any]] | None:
+    """The first Meta event for the page and the FullSnapshot after it."""
     meta = None
     for seq, encoding, data in chunks:
         try:
@@ -53,7 +71,8 @@ def snapshot_in(chunks: list[tuple[Any, ...]]) -> list[dict[str, Any]] | None:
             if not isinstance(event, dict):
                 continue
             if event.get("type") == META:
-                meta = event
+                href = (event.get("data") or {}).get("href")
+                meta = event if isinstance(href, str) and on_page(href) else None
             elif event.get("type") == FULL_SNAPSHOT and meta is not None:
                 return [meta, event]
     return None

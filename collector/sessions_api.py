@@ -102,6 +102,7 @@ def filters_of(request: Request) -> sessions.SessionFilters:
         has_error=bool_param(request, "has_error"), signals=signal_param(request),
         min_duration=low, max_duration=high, device=device, browser=text_param(request, "browser"),
         visitor=text_param(request, "visitor"), has_replay=bool_param(request, "has_replay"),
+        clicked=text_param(request, "clicked"),
     )
 
 
@@ -220,6 +221,7 @@ def openapi_paths() -> dict[str, Any]:
         _query("browser", {"type": "string"}),
         _query("visitor", {"type": "string"}, "A visitor id seen on any of the session's page views"),
         _query("has_replay", {"type": "boolean"}),
+        _query("clicked", {"type": "string"}, "A CSS selector of an element clicked in the session"),
         _query("sort", {"type": "string", "enum": list(sessions.SORTS), "default": "start"}),
         _query("order", {"type": "string", "enum": ["desc", "asc"], "default": "desc"}),
         _query("limit", {"type": "integer", "minimum": 1, "maximum": sessions.MAX_LIMIT,

@@ -36,6 +36,11 @@ const player = await build({ entryPoints: ['src/player/frame.js'], bundle: true,
   minify: true, write: false, legalComments: 'none', logLevel: 'warning' });
 writeFileSync('dist/player.js', player.outputFiles[0].text);
 copyFileSync('dist/player.js', '../collector/static/player.js');
+// The dashboard's heatmap viewer: the same Replayer rebuilds the page snapshot the map is drawn over.
+const viewer = await build({ entryPoints: ['src/heatmap/frame.js'], bundle: true, format: 'iife', target: ['es2022'],
+  minify: true, write: false, legalComments: 'none', logLevel: 'warning' });
+writeFileSync('dist/heatmap.js', viewer.outputFiles[0].text);
+copyFileSync('dist/heatmap.js', '../collector/static/heatmap.js');
 const rrwebCss = 'node_modules/@rrweb/replay/dist/style.css'; // the replayer's cursor and wrapper
 writeFileSync('../collector/static/player.css',
   (existsSync(rrwebCss) ? readFileSync(rrwebCss, 'utf8') : '') + readFileSync('src/player/frame.css', 'utf8'));

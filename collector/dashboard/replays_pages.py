@@ -55,7 +55,7 @@ SIGNAL_LABELS = {
     "quick_back": "Quick back", "excessive_scroll": "Excessive scroll", "navigation_loop": "Navigation loop",
 }
 FILTER_NAMES = ("url", "entry", "exit", "has_error", "signal", "min_duration", "max_duration", "device", "browser",
-                "visitor", "has_replay")
+                "visitor", "has_replay", "clicked")
 SPEEDS = (1, 2, 4, 8)
 
 # The frame shell's policy, inherited by the player (data:) document and the rebuilt recorded page.

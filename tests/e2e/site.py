@@ -23,7 +23,8 @@ class HostSite:
     """Pages: /shop and /spa/next (shop.html), /plain, /slow (plain, HTML delayed by SLOW_S),
     /strict (a Content-Security-Policy that allows only the collector), /consent; /hero.svg is
     an image delayed by HERO_DELAY_S, so it is the page's slowest resource. /replay-change and
-    /replay-hostile are pages to replay; /pwned logs its requests in `pwned`."""
+    /replay-hostile are pages to replay; /heatmap is a 100vh hero with two buttons, stacked on
+    narrow screens, over 2200 px more; /pwned logs its requests in `pwned`."""
 
     SLOW_S = 0.4
     HERO_DELAY_S = 0.25
@@ -64,6 +65,7 @@ class HostSite:
             "/form": ("form.html", 0, {}),
             "/form2": ("form2.html", 0, {}),
             "/long": ("long.html", 0, {}),
+            "/heatmap": ("heatmap.html", 0, {}),
             "/replay-change": ("replay_change.html", 0, {}),
             "/replay-hostile": ("replay_hostile.html", 0, {}),
         }

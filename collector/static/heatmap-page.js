@@ -1,0 +1,124 @@
+// The heatmaps page (/sites/{key}/heatmaps): fetches the page snapshot and the map with the user's
+// session, hands them to the viewer (heatmap.js, in an opaque-origin frame two levels down, which reads
+// nothing of this page) by postMessage. The viewer answers with where the clicked elements are in the
+// snapshot; the click map is then asked for with that layout, so clicks land on their elements.
+// No build step; plain ES2017.
+(function () {
+  'use strict';
+
+  var root = document.getElementById('heatmap');
+  if (!root) return;
+  var frame = document.getElementById('heatmap-frame');
+  var status = document.getElementById('heatmap-status');
+  var opacity = document.getElementById('h-opacity');
+  var picker = document.getElementById('h-top');
+  var api = root.getAttribute('data-api');
+  var query = root.getAttribute('data-query');
+  var kind = root.getAttribute('data-kind');
+  var width = +root.getAttribute('data-width');
+  var height = +root.getAttribute('data-height');
+  var selectors = JSON.parse(root.getAttribute('data-selectors') || '[]');
+  var snapshot = null;
+  var shown = false;
+  var ready = false;
+  var blank = false;
+  root.style.width = width + 'px'; // the device's viewport (set here: the dashboard allows no inline style)
+  root.style.height = height + 'px';
+
+  function say(text) {
+    status.textContent = text;
+  }
+
+  function viewer() {
+    return frame.contentWindow && frame.contentWindow.frames[0];
+  }
+
+  function send(message) {
+    var target = viewer();
+    message.ff = 'dashboard';
+    // The viewer's origin is opaque: '*' is the only target origin that reaches it, and the target is
+    // always this page's own frame's frame (the shell may only be framed by this origin).
+    if (target) target.postMessage(message, '*');
+  }
+
+  /** A page with nothing in it, for a page never recorded: the map shows by page position. */
+  function blankPage() {
+    var t = Date.now();
+    return [
+      { type: 4, timestamp: t, data: { href: 'about:blank', width: width, height: height } },
+      { type: 2, timestamp: t, data: { initialOffset: { left: 0, top: 0 }, node: { type: 0, id: 1, childNodes: [
+        { type: 2, id: 2, tagName: 'html', attributes: {}, childNodes: [
+          { type: 2, id: 3, tagName: 'head', attributes: {}, childNodes: [] },
+          { type: 2, id: 4, tagName: 'body', attributes: { style: 'margin:0;background:#fff' }, childNodes: [] }] }] } } },
+    ];
+  }
+
+  function show() {
+    if (!snapshot || !ready || shown) return;
+    shown = true;
+    send({ type: 'show', events: snapshot, width: width, height: height, selectors: kind === 'click' ? selectors : [] });
+  }
+
+  function fetchSnapshot() {
+    fetch(api + '/heatmaps/snapshot?' + query, { credentials: 'same-origin' })
+      .then(function (r) {
+        if (r.status === 404) return null;
+        if (!r.ok) throw new Error('The page snapshot could not be loaded (' + r.status + ').');
+        return r.json();
+      })
+      .then(function (found) {
+        blank = !found;
+        snapshot = found ? found.events : blankPage();
+        say(blank ? 'This page was not recorded on this device class yet: the map is drawn by page position.'
+          : 'Drawing the map…');
+        show();
+      })
+      .catch(function (x) { say(x.message); });
+  }
+
+  function fetchMap(page, layout) {
+    var w = Math.max(page.width, width);
+    var h = Math.max(page.height, height);
+    var url = api + '/heatmaps/' + kind + '?' + query + '&format=png&width=' + w + '&height=' + h;
+    var request = kind === 'click'
+      ? fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': root.getAttribute('data-csrf') },
+        body: JSON.stringify({ layout: layout }) })
+      : fetch(url, { credentials: 'same-origin' });
+    request
+      .then(function (r) {
+        if (!r.ok) throw new Error('The map could not be drawn (' + r.status + ').');
+        var cell = +(r.headers.get('X-Heatmap-Cell') || 0);
+        return r.blob().then(function (image) { return { image: image, cell: cell }; });
+      })
+      .then(function (drawn) {
+        // Cell maps cover whole cells; the scroll band is stretched over the page's height.
+        var cell = drawn.cell;
+        send({ type: 'draw', kind: kind, image: drawn.image, opacity: +opacity.value,
+          width: cell ? Math.ceil(w / cell) * cell : page.width, height: cell ? Math.ceil(h / cell) * cell : page.height });
+      })
+      .catch(function (x) { say(x.message); });
+  }
+
+  addEventListener('message', function (e) {
+    if (e.source !== viewer() || !e.data || e.data.ff !== 'heatmap') return;
+    var m = e.data;
+    if (m.type === 'ready') {
+      ready = true;
+      show();
+    }
+    else if (m.type === 'layout') fetchMap(m.page, m.layout);
+    else if (m.type === 'drawn') {
+      root.setAttribute('data-state', 'drawn');
+      if (!blank) say('The map is drawn over the newest recorded snapshot of this page. Scroll inside it to see more.');
+    } else if (m.type === 'error') say('The viewer failed: ' + m.message);
+  });
+
+  opacity.addEventListener('input', function () { send({ type: 'opacity', opacity: +opacity.value }); });
+  if (picker) picker.addEventListener('change', function () {
+    if (!picker.value) return;
+    document.getElementById(picker.getAttribute('data-fills')).value = picker.value;
+    picker.form.submit();
+  });
+  frame.addEventListener('load', function () { send({ type: 'hello' }); });
+  fetchSnapshot();
+})();
