@@ -62,6 +62,7 @@ bench: $(INSTALLED) wrk snippet chromium
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.snippet
 	$(BIN)/python -m bench.replay
+	$(BIN)/python -m bench.heatmap
 
 clean:
 	rm -rf $(VENV) .pytest_cache sdk-js/node_modules sdk-js/dist

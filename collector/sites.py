@@ -27,6 +27,7 @@ class Site:
     replay_sample: float = 1.0
     heatmap_sample: float = 0.1
     honour_dnt: bool = True
+    url_patterns: tuple[str, ...] = ()  # paths like /product/* taken as one page (heatmaps, page lists)
 
     def allows(self, origin: str) -> bool:
         return "*" in self.origins or request_origin(origin) in self.origins
@@ -55,19 +56,27 @@ def normalise_origin(origin: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
+def url_pattern(text: str) -> str:
+    """A page pattern as stored: a path starting with /, `*` for one or more whole segments."""
+    pattern = text.strip().split("?", 1)[0].split("#", 1)[0]
+    if not pattern.startswith("/") or len(pattern) > 512 or any(c.isspace() for c in pattern):
+        raise ValueError(f"not a page pattern: {text.strip()!r} (write paths such as /product/*)")
+    return pattern
+
+
 def new_key() -> str:
     return "".join(secrets.choice(KEY_ALPHABET) for _ in range(12))
 
 
 SELECT = """
-SELECT key, name, origins, retention_days, replay_sample, heatmap_sample, honour_dnt
+SELECT key, name, origins, retention_days, replay_sample, heatmap_sample, honour_dnt, url_patterns
 FROM sites FINAL WHERE deleted = 0
 """
 
 
 def _site(row: tuple) -> Site:
-    key, name, origins, retention, replay, heatmap, dnt = row
-    return Site(key, name, tuple(origins), int(retention), float(replay), float(heatmap), bool(dnt))
+    key, name, origins, retention, replay, heatmap, dnt, patterns = row
+    return Site(key, name, tuple(origins), int(retention), float(replay), float(heatmap), bool(dnt), tuple(patterns))
 
 
 def save(store: Store, site: Site) -> Site:
@@ -77,9 +86,9 @@ def save(store: Store, site: Site) -> Site:
     store.insert_rows(
         "sites",
         ["key", "name", "origins", "retention_days", "replay_sample", "heatmap_sample",
-         "honour_dnt", "created", "updated", "deleted"],
+         "honour_dnt", "url_patterns", "created", "updated", "deleted"],
         [[site.key, site.name, list(site.origins), site.retention_days, site.replay_sample,
-          site.heatmap_sample, int(site.honour_dnt), stamp, stamp, 0]],
+          site.heatmap_sample, int(site.honour_dnt), list(site.url_patterns), stamp, stamp, 0]],
     )
     return site
 

@@ -64,7 +64,7 @@ def routes(store: Store) -> list[Route]:
             opacity = min(1.0, max(0.1, float(request.query_params.get("opacity") or 0.7)))
         except ValueError:
             opacity = 0.7
-        pages = await store.run(heatmaps.top_pages, store, site.key, start, end, device)
+        pages = await store.run(heatmaps.top_pages, store, site.key, start, end, device, site.url_patterns)
         url = heatmaps.page_path(request.query_params.get("url") or (pages[0]["path"] if pages else "/"))
         scope = heatmaps.Scope(site.key, start, end, url, device)
         ranked: dict[str, Any] = await store.run(heatmaps.elements, store, scope, ELEMENTS_LISTED)

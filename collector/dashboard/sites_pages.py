@@ -39,7 +39,7 @@ def site_or_404(request: Request) -> sites.Site | Response:
 def form_of(site: sites.Site) -> dict[str, Any]:
     return {"name": site.name, "origins": "\n".join(site.origins), "retention_days": site.retention_days,
             "replay_sample": round(site.replay_sample * 100, 3), "heatmap_sample": round(site.heatmap_sample * 100, 3),
-            "honour_dnt": site.honour_dnt}
+            "honour_dnt": site.honour_dnt, "url_patterns": "\n".join(site.url_patterns)}
 
 
 def parse_form(form: Any, base: sites.Site) -> sites.Site:
@@ -64,8 +64,13 @@ def parse_form(form: Any, base: sites.Site) -> sites.Site:
         raise ValueError("Keep data between 1 and 3650 days.")
     if not (0 <= replay <= 1 and 0 <= heatmap <= 1):
         raise ValueError("Sample rates are percentages between 0 and 100.")
+    lines = [line for line in str(form.get("url_patterns", "")).splitlines() if line.strip()]
+    if len(lines) > 100:
+        raise ValueError("At most 100 page patterns.")
+    patterns = tuple(dict.fromkeys(sites.url_pattern(line) for line in lines))
     return dataclasses.replace(base, name=name[:200], origins=normalised, retention_days=retention,
-                               replay_sample=replay, heatmap_sample=heatmap, honour_dnt=bool(form.get("honour_dnt")))
+                               replay_sample=replay, heatmap_sample=heatmap, honour_dnt=bool(form.get("honour_dnt")),
+                               url_patterns=patterns)
 
 
 def apply_retention(store: Store, key: str, days: int) -> None:

@@ -48,6 +48,9 @@ def demo_origins(config: Config) -> list[str]:
     return [f"http://{host}:{port}" for host in hosts]
 
 
+URL_PATTERNS = ("/demo/shop/product/*", "/demo/shop/category/*")
+
+
 def ensure_site(store: Store, origins: list[str]) -> sites.Site:
     """The demo site, created once; origins of a new port are added to the ones it had."""
     current = sites.load_all(store).get(SITE_KEY)
@@ -57,7 +60,7 @@ def ensure_site(store: Store, origins: list[str]) -> sites.Site:
         created = sites.create(store, "Demo shop", list(wanted), key=SITE_KEY,
                                retention_days=RETENTION_DAYS)
         # The demo shop's visitor is its operator: a browser sending GPC should still see itself.
-        return sites.save(store, dataclasses.replace(created, honour_dnt=False))
+        return sites.save(store, dataclasses.replace(created, honour_dnt=False, url_patterns=URL_PATTERNS))
     if wanted != current.origins:
         return sites.save(store, dataclasses.replace(current, origins=wanted))
     return current

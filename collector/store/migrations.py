@@ -26,6 +26,7 @@ _CREATE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
 _VIEW = re.compile(r"CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+)")
 _SOURCE = re.compile(r"\bFROM (\w+)")
 _ENGINE = re.compile(r"ENGINE = (Replacing)?MergeTree(\((\w*)\))?")
+_ALTER = re.compile(r"ALTER TABLE (\w+) ")
 _FILE = re.compile(r"^(\d{4})_(\w+)\.sql$")
 
 
@@ -54,6 +55,10 @@ def render(statement: str, cluster: str, database: str) -> list[str]:
     """One node: the statement as written. Cluster: replicated local table plus Distributed."""
     if not cluster:
         return [statement]
+    altered = _ALTER.match(statement)
+    if altered:  # both the replicated local table and the Distributed table over it change
+        name, rest = altered.group(1), statement[altered.end():]
+        return [f"ALTER TABLE {database}.{table} ON CLUSTER {cluster} {rest}" for table in (f"{name}_local", name)]
     view = _VIEW.search(statement)
     if view:
         ddl = _VIEW.sub(f"CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.{view.group(1)} ON CLUSTER {cluster} "

@@ -205,14 +205,19 @@ def test_a_site_added_and_edited_in_the_dashboard_takes_effect(server: Server, t
     assert status["first_url"] == "https://docs.test/guide" and "ago from https://docs.test/guide" in status["text"]
 
     settings = client.get(f"/sites/{key}/settings")
+    refused = client.post(f"/sites/{key}/settings", data={**form, "csrf": csrf_of(settings.text),
+                                                          "url_patterns": "/guide/*\nguide with spaces"})
+    assert refused.status_code == 400 and "not a page pattern" in refused.text
     edited = client.post(f"/sites/{key}/settings", data={**form, "csrf": csrf_of(settings.text),
-                                                         "origins": "https://docs.test", "retention_days": "30"})
+                                                         "origins": "https://docs.test", "retention_days": "30",
+                                                         "url_patterns": "/guide/*?x=1\n\n/api/*"})
     assert edited.status_code == 303
     assert post(server.url, make_batch(site=key), {"Origin": "https://www.docs.test"})[0] == 403  # origin removed
     token = footfall(server.data, "token", "create", "check")["token"]
     assert wait_for_count(server.url, token, "pageview", 1, site=key) == 1
     page = client.get(f"/sites/{key}/settings").text
     assert 'value="30"' in page and "https://www.docs.test" not in page
+    assert ">/guide/*\n/api/*</textarea>" in page
     for _ in range(100):  # the stored rows take the new retention too (a background mutation)
         rows = client.get(f"/api/v1/sites/{key}/visitors/reader-1/export").json()["tables"]["pageviews"]
         if rows and all(r["retention"] == 30 for r in rows):

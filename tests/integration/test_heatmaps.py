@@ -113,3 +113,16 @@ def test_elements_are_ranked_with_their_frustration(store) -> None:  # noqa: ANN
                    "dead_rate": 0.25, "rage": 1, "error_clicks": 2}
     assert help_link["clicks"] == 2 and help_link["dead"] == 1 and help_link["error_clicks"] == 0
     assert heatmaps.elements(store, scope(key), limit=1)["elements"][0]["selector"] == "#buy"
+
+
+def test_the_page_picker_groups_paths_by_the_sites_patterns(store) -> None:  # noqa: ANN001
+    key = site()
+    records = []
+    for n, path in enumerate(["/", "/", "/product/1", "/product/2", "/product/2", "/cart", "/product/3/reviews"]):
+        records += visit(key, path, n=n).records
+    land(store, records)
+    pages = heatmaps.top_pages(store, key, DAY, NEXT_DAY + timedelta(days=1), "desktop", ("/product/*",))
+    assert pages == [{"path": "/product/*", "views": 4, "pattern": True}, {"path": "/", "views": 2, "pattern": False},
+                     {"path": "/cart", "views": 1, "pattern": False}]
+    assert [p["path"] for p in heatmaps.top_pages(store, key, DAY, NEXT_DAY + timedelta(days=1))][:2] == \
+        ["/", "/product/2"]

@@ -386,6 +386,17 @@ def test_cluster_inboxes_and_views_are_per_node_and_write_to_distributed_tables(
     assert " ".join(rendered.split()[13:]) == " ".join(re.sub(r"\bFROM (\w+)", r"FROM db.\1", statement).split()[10:])
 
 
+def test_cluster_column_changes_reach_the_local_and_the_distributed_table() -> None:
+    altering = [s for s in statements() if s.startswith("ALTER TABLE")]
+    assert altering
+    for statement in altering:
+        name = statement.split()[2]
+        local, distributed = migrations.render(statement, "footfall", "db")
+        rest = statement.split(name, 1)[1]
+        assert local == f"ALTER TABLE db.{name}_local ON CLUSTER footfall{rest}"
+        assert distributed == f"ALTER TABLE db.{name} ON CLUSTER footfall{rest}"
+
+
 def test_sessions_stay_on_one_shard() -> None:
     for statement in statements():
         if re.search(r"^\s*session_id ", statement, re.M):

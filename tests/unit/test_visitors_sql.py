@@ -20,6 +20,11 @@ def schema(cluster: str) -> tuple[dict[str, str], dict[str, list[str]]]:
     for migration in migrations.available():
         for statement in migration.statements():
             for sql in migrations.render(statement, cluster, "footfall"):
+                added = re.match(r"ALTER TABLE (?:footfall\.)?(\w+) (?:ON CLUSTER \w+ )?ADD COLUMN IF NOT EXISTS (\w+)",
+                                 sql)
+                if added:
+                    columns[added.group(1)].append(added.group(2))
+                    continue
                 table = re.search(r"CREATE (?:TABLE|MATERIALIZED VIEW) IF NOT EXISTS (?:footfall\.)?(\w+)", sql)
                 assert table, sql
                 name = table.group(1)
