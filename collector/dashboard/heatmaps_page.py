@@ -34,6 +34,7 @@ from .sites_pages import site_or_404
 KINDS = (("click", "Clicks"), ("move", "Mouse movement"), ("scroll", "Scroll reach"))
 DEVICE_LABELS = {"desktop": "Desktop", "tablet": "Tablet", "mobile": "Mobile"}
 ELEMENTS_LISTED = 25
+ELEMENTS_PLACED = 300  # the most clicked elements the viewer looks for in the snapshot
 
 
 def viewer_document(origin: str) -> str:
@@ -67,7 +68,9 @@ def routes(store: Store) -> list[Route]:
         pages = await store.run(heatmaps.top_pages, store, site.key, start, end, device, site.url_patterns)
         url = heatmaps.page_path(request.query_params.get("url") or (pages[0]["path"] if pages else "/"))
         scope = heatmaps.Scope(site.key, start, end, url, device)
-        ranked: dict[str, Any] = await store.run(heatmaps.elements, store, scope, ELEMENTS_LISTED)
+        ranked: dict[str, Any] = await store.run(heatmaps.elements, store, scope, ELEMENTS_PLACED)
+        placed = [e["selector"] for e in ranked["elements"]]
+        ranked["elements"] = ranked["elements"][:ELEMENTS_LISTED]
         reach = await store.run(heatmaps.scroll_reach, store, scope) if kind == "scroll" else None
         width, height = heatmaps.VIEWPORTS[device]
         replays = {"url": url, "device": device, "from": first.isoformat(), "to": last.isoformat(), "has_replay": ""}
@@ -77,7 +80,7 @@ def routes(store: Store) -> list[Route]:
         return page(request, "heatmaps.html", site=site, first=first, last=last, note=note, pages=pages, url=url,
                     device=device, kind=kind, kinds=KINDS, devices=DEVICE_LABELS, opacity=opacity, width=width,
                     height=height, ranked=ranked, reach=reach, query=query,
-                    selectors=[e["selector"] for e in ranked["elements"]])
+                    selectors=placed)
 
     async def frame(request: Request) -> Response:
         if request.path_params["key"] not in request.app.state.runtime.sites.sites:

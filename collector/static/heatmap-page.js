@@ -91,10 +91,10 @@
         return r.blob().then(function (image) { return { image: image, cell: cell }; });
       })
       .then(function (drawn) {
-        // Cell maps cover whole cells; the scroll band is stretched over the page's height.
+        // Cell maps cover whole cells; the scroll band is stretched over the page as laid out.
         var cell = drawn.cell;
-        send({ type: 'draw', kind: kind, image: drawn.image, opacity: +opacity.value,
-          width: cell ? Math.ceil(w / cell) * cell : page.width, height: cell ? Math.ceil(h / cell) * cell : page.height });
+        send({ type: 'draw', kind: kind, image: drawn.image, opacity: +opacity.value, cover: !cell,
+          width: Math.ceil(w / (cell || 1)) * (cell || 1), height: Math.ceil(h / (cell || 1)) * (cell || 1) });
       })
       .catch(function (x) { say(x.message); });
   }

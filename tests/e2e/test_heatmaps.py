@@ -130,6 +130,8 @@ def test_scroll_reach_at_half_the_page_is_the_share_that_scrolled_there(browser:
     assert reach["fold_px"] == 800
 
     dashboard = login(browser, host.server, ADMIN)
-    dashboard.goto(f"{host.collector}/sites/{host.key}/heatmaps?url=/heatmap&device=desktop&kind=scroll")
+    dashboard.set_viewport_size({"width": 1900, "height": 1800})
+    dashboard.goto(f"{host.collector}/sites/{host.key}/heatmaps?url=/heatmap&device=desktop&kind=scroll&opacity=1")
     expect(dashboard.get_by_text("half the page seen by 75% of page views")).to_be_visible()
     expect(dashboard.locator("#heatmap[data-state=drawn]")).to_have_count(1, timeout=20_000)
+    hottest_pixel(dashboard)  # every page view saw the top of the page: it is drawn red

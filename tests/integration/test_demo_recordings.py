@@ -8,7 +8,9 @@ import gzip
 import json
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
+from analysis import heatmaps, snapshots
 from collector.demo import recordings
 from collector.ingest import frames, writer
 
@@ -60,3 +62,24 @@ def test_the_recorded_address_becomes_the_demo_servers() -> None:
     chunks = [json.loads(p[1:]) for p in payloads if p[:1] == frames.REPLAY]
     assert chunks and all(c["enc"] == "json" for c in chunks)  # readable: nothing hides in gzip
     assert any("http://demo.test:8000/demo/shop/img/" in c["data"] for c in chunks)  # the pictures too
+
+
+def test_the_demo_heatmaps_have_the_shops_own_pages_to_draw_over(store) -> None:  # noqa: ANN001
+    """Every saved recording seeded: the shop's home page has a snapshot on desktop and on mobile,
+    a product page pattern finds one, and each is the page the map is asked for."""
+    site = f"demo-{uuid.uuid4().hex[:8]}"
+    start = int(time.time() * 1000) - 3_600_000
+    for recording in recordings.load():
+        for request in recording["requests"]:
+            request["body"]["site"] = site
+        writer.land(store, [p for p, _ in recordings.replay_recording(recording, start, 30)], uuid.uuid4().hex)
+    day = datetime.now(UTC) - timedelta(days=1)
+    for url, device in (("/demo/shop/", "desktop"), ("/demo/shop/", "mobile"), ("/demo/shop/product/*", "desktop")):
+        found = snapshots.latest_snapshot(store, heatmaps.Scope(site, day, day + timedelta(days=2), url, device))
+        assert found is not None, (url, device)
+        meta, full = found["events"]
+        assert meta["type"] == 4 and full["type"] == 2
+        assert snapshots.page_matcher(url)(meta["data"]["href"])
+        assert meta["data"]["width"] == (390 if device == "mobile" else 1280)
+    nothing = heatmaps.Scope(site, day, day + timedelta(days=2), "/demo/shop/thank-you", "mobile")
+    assert snapshots.latest_snapshot(store, nothing) is None  # the mobile journey never got that far

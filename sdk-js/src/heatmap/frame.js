@@ -85,8 +85,10 @@ import { sanitizeEvents } from '../player/sanitize.js';
     const s = overlay.style;
     s.cssText = 'position:absolute;left:0;top:0;margin:0;padding:0;border:0;max-width:none;pointer-events:none;' +
       'z-index:2147483647;display:block';
-    s.width = message.width + 'px';
-    s.height = message.height + 'px';
+    // A band (the scroll map) covers the page as it is laid out now; a cell map has its own size.
+    const cover = message.cover ? extent() : message;
+    s.width = cover.width + 'px';
+    s.height = cover.height + 'px';
     s.opacity = message.opacity;
     overlay.src = URL.createObjectURL(message.image);
     overlay.onload = () => post({ type: 'drawn', kind: message.kind });
