@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -64,20 +64,23 @@ def page_path(url: str) -> str:
     return path if path.startswith("/") else "/" + path
 
 
-def where(scope: Scope, kind: str) -> tuple[str, dict[str, Any]]:
-    """The condition on `events` for one map, and its parameters. An exact path uses the table's
-    primary key (site, type, path, time); a pattern is a regular expression over the path."""
-    path = page_path(scope.url)
-    params: dict[str, Any] = {"site": scope.site, "type": kind, "device": scope.device,
-                              "start": utc(scope.start), "end": utc(scope.end)}
+def on_path(url: str, params: dict[str, Any]) -> str:
+    """The condition on a `path` column for a page: equality for a path (the tables' sort keys
+    start with site, type, path), a regular expression for a pattern."""
+    path = page_path(url)
     if "*" in path:
         params["path"] = step_regex(path)
-        on_path = "match(path, {path:String})"
-    else:
-        params["path"] = path
-        on_path = "path = {path:String}"
-    condition = (f"site = {{site:String}} AND type = {{type:String}} AND {on_path} AND device = {{device:String}}"
-                 " AND time >= {start:DateTime64(3)} AND time < {end:DateTime64(3)}")
+        return "match(path, {path:String})"
+    params["path"] = path
+    return "path = {path:String}"
+
+
+def where(scope: Scope, kind: str) -> tuple[str, dict[str, Any]]:
+    """The condition on `events` for one map's rows, and its parameters."""
+    params: dict[str, Any] = {"site": scope.site, "type": kind, "device": scope.device,
+                              "start": utc(scope.start), "end": utc(scope.end)}
+    condition = (f"site = {{site:String}} AND type = {{type:String}} AND {on_path(scope.url, params)}"
+                 " AND device = {device:String} AND time >= {start:DateTime64(3)} AND time < {end:DateTime64(3)}")
     return condition, params
 
 
@@ -86,27 +89,43 @@ def cells(found: list[tuple[Any, ...]] | list[list[Any]]) -> np.ndarray:
 
 
 # -- clicks and moves -----------------------------------------------------------------------------
+# Clicks and pointer samples are counted per day and cell as they arrive (heatmap_cells, migration
+# 0005), with the same CELL and ELEMENT_STEPS; a map sums the days of its range.
+CELLS = np.dtype([("column", "<u2"), ("row", "<u2"), ("hits", "<u8")])
+
+
+def counted(scope: Scope, kind: str | None) -> tuple[str, dict[str, Any]]:
+    """The condition on the per-day counts (heatmap_cells, of `kind`; heatmap_elements: None) for
+    one map: the days of the range, whole UTC days."""
+    params: dict[str, Any] = {"site": scope.site, "device": scope.device, "first": utc(scope.start).date(),
+                              "last": (utc(scope.end) - timedelta(milliseconds=1)).date()}
+    of_kind = ""
+    if kind:
+        of_kind = " AND type = {type:String}"
+        params["type"] = kind
+    return (f"site = {{site:String}}{of_kind} AND {on_path(scope.url, params)} AND device = {{device:String}}"
+            " AND day >= {first:Date} AND day <= {last:Date}"), params
+
+
+def summed_cells(store: Store, condition: str, params: dict[str, Any]) -> np.ndarray:
+    found = np.frombuffer(store.raw(f"""
+        SELECT column, row, sum(hits) FROM heatmap_cells WHERE {condition}
+        GROUP BY column, row""", params), dtype=CELLS)
+    return np.column_stack([found["column"], found["row"], found["hits"]]).astype(np.int64)
+
+
 def click_cells(store: Store, scope: Scope, placed_elsewhere: list[str] | None = None) -> np.ndarray:
     """(column, row, clicks) per cell by page position, leaving out clicks on `placed_elsewhere`."""
-    condition, params = where(scope, "click")
+    condition, params = counted(scope, "click")
     if placed_elsewhere:
         condition += " AND selector NOT IN {placed:Array(String)}"
         params["placed"] = placed_elsewhere
-    return cells(store.rows(f"""
-        SELECT intDiv(x, {CELL}) AS column, intDiv(y, {CELL}) AS row, count()
-        FROM events WHERE {condition}
-          AND x >= 0 AND y >= 0 AND x < {MAX_WIDTH} AND y < {MAX_HEIGHT}
-        GROUP BY column, row""", params))
+    return summed_cells(store, condition, params)
 
 
 def move_cells(store: Store, scope: Scope) -> np.ndarray:
     """(column, row, pointer samples) per cell; samples are on a 4 px grid, page coordinates."""
-    condition, params = where(scope, "move")
-    return cells(store.rows(f"""
-        SELECT intDiv(point.1, {CELL}) AS column, intDiv(point.2, {CELL}) AS row, count()
-        FROM events ARRAY JOIN points AS point WHERE {condition}
-          AND point.1 >= 0 AND point.2 >= 0 AND point.1 < {MAX_WIDTH} AND point.2 < {MAX_HEIGHT}
-        GROUP BY column, row""", params))
+    return summed_cells(store, *counted(scope, "move"))
 
 
 def element_offsets(store: Store, scope: Scope, selectors: list[str]) -> list[tuple[str, int, int, int]]:
@@ -114,14 +133,12 @@ def element_offsets(store: Store, scope: Scope, selectors: list[str]) -> list[tu
     element binned to 1/ELEMENT_STEPS of its size."""
     if not selectors:
         return []
-    condition, params = where(scope, "click")
+    condition, params = counted(scope, "click")
     params["selectors"] = selectors
-    last = ELEMENT_STEPS - 1
     return store.rows(f"""
-        SELECT selector, least(toUInt8(floor(rx * {ELEMENT_STEPS})), {last}) AS column,
-               least(toUInt8(floor(ry * {ELEMENT_STEPS})), {last}) AS row, count()
-        FROM events WHERE {condition} AND selector IN {{selectors:Array(String)}}
-        GROUP BY selector, column, row""", params)
+        SELECT selector, ex, ey, sum(hits) FROM heatmap_cells
+        WHERE {condition} AND selector IN {{selectors:Array(String)}}
+        GROUP BY selector, ex, ey""", params)
 
 
 def place(offsets: list[tuple[str, int, int, int]], layout: dict[str, list[float]]) -> np.ndarray:
@@ -170,13 +187,17 @@ def extent(found: np.ndarray, width_px: int | None, height_px: int | None) -> tu
 
 
 def as_json(found: np.ndarray, width: int, height: int) -> dict[str, Any]:
-    """Cells summed (element-placed clicks may share a cell with page-placed ones), in page pixels."""
-    merged: dict[tuple[int, int], int] = {}
-    for column, row, count in found.tolist():
-        merged[(column, row)] = merged.get((column, row), 0) + count
-    bins = sorted([column * CELL, row * CELL, count] for (column, row), count in merged.items())
-    return {"cell": CELL, "width": width * CELL, "height": height * CELL, "total": int(found[:, 2].sum()),
-            "max": max(merged.values(), default=0), "bins": bins}
+    """Cells summed (element-placed clicks may share a cell with page-placed ones), in page pixels,
+    ordered by left then top."""
+    if not len(found):
+        return {"cell": CELL, "width": width * CELL, "height": height * CELL, "total": 0, "max": 0, "bins": []}
+    keys = found[:, 0] * (MAX_HEIGHT // CELL + 1) + found[:, 1]
+    unique, inverse = np.unique(keys, return_inverse=True)
+    sums = np.bincount(inverse, weights=found[:, 2]).astype(np.int64)
+    columns, rows = np.divmod(unique, MAX_HEIGHT // CELL + 1)
+    bins = np.column_stack([columns * CELL, rows * CELL, sums])
+    return {"cell": CELL, "width": width * CELL, "height": height * CELL, "total": int(sums.sum()),
+            "max": int(sums.max()), "bins": bins.tolist()}
 
 
 # -- scroll ---------------------------------------------------------------------------------------
@@ -211,38 +232,46 @@ def scroll_reach(store: Store, scope: Scope) -> dict[str, Any]:
 
 # -- elements -------------------------------------------------------------------------------------
 def elements(store: Store, scope: Scope, limit: int = 100) -> dict[str, Any]:
-    """The clicked elements, most clicked first: clicks, unique visitors, share of the page's
-    clicks, dead clicks and their rate, rage clicks, error clicks (a JS error within
-    ERROR_CLICK_MS in the same page view, as the error_click signal), and the visible text."""
-    condition, params = where(scope, "click")
+    """The clicked elements, most clicked first: clicks, visitors (a sketch: exact for small
+    counts, within about 2% beyond), share of the page's clicks, dead clicks and their rate, rage
+    clicks, error clicks (a JS error within ERROR_CLICK_MS in the same page view, as the
+    error_click signal), and the visible text. Counted per day as clicks arrive
+    (heatmap_elements); error clicks are found from the page's errors, which are few."""
+    condition, params = counted(scope, None)
     params["limit"] = limit
-    total = int(store.scalar(f"SELECT count() FROM events WHERE {condition}", params) or 0)
-    error_condition = condition.replace("type = {type:String} AND ", "")
+    total = int(store.scalar(f"SELECT sum(clicks) FROM heatmap_elements WHERE {condition}", params) or 0)
     found = store.rows(f"""
-        WITH clicks AS (
-            SELECT selector, visitor_id, pageview_id, time, dead, rage, text
-            FROM events WHERE {condition}),
-        ranked AS (
-            SELECT selector, count() AS n, uniqExact(visitor_id) AS visitors, countIf(dead = 1) AS dead,
-                   countIf(rage = 1) AS rage, anyIf(text, text != '') AS label
-            FROM clicks GROUP BY selector ORDER BY n DESC, selector LIMIT {{limit:UInt32}}),
-        failed AS (
-            SELECT c.selector AS selector, count() AS failed FROM (
-                SELECT DISTINCT c.selector, c.pageview_id, c.time
-                FROM (SELECT * FROM clicks WHERE selector IN (SELECT selector FROM ranked)) AS c
-                INNER JOIN (SELECT pageview_id, time FROM errors
-                            WHERE {error_condition} AND kind != 'console') AS e ON e.pageview_id = c.pageview_id
-                WHERE e.time >= c.time AND e.time <= c.time + toIntervalMillisecond({ERROR_CLICK_MS})) AS c
-            GROUP BY selector)
-        SELECT r.selector, r.n, r.visitors, r.dead, r.rage, r.label, f.failed
-        FROM ranked AS r LEFT JOIN failed AS f ON f.selector = r.selector
-        ORDER BY r.n DESC, r.selector""", params)
+        SELECT selector, sum(clicks) AS n, uniqMerge(visitors), sum(dead), sum(rage), max(label)
+        FROM heatmap_elements WHERE {condition}
+        GROUP BY selector ORDER BY n DESC, selector LIMIT {{limit:UInt32}}""", params)
+    failed = error_clicks(store, scope, [row[0] for row in found])
     ranked = []
-    for selector, clicks, visitors, dead, rage, text, failed in found:
+    for selector, clicks, visitors, dead, rage, text in found:
         ranked.append({"selector": selector, "text": text, "clicks": clicks, "visitors": visitors,
                        "share": round(clicks / total, 4) if total else 0.0, "dead": dead,
-                       "dead_rate": round(dead / clicks, 4), "rage": rage, "error_clicks": failed})
+                       "dead_rate": round(dead / clicks, 4) if clicks else 0.0, "rage": rage,
+                       "error_clicks": failed.get(selector, 0)})
     return {"total": total, "elements": ranked}
+
+
+def error_clicks(store: Store, scope: Scope, selectors: list[str]) -> dict[str, int]:
+    """Per selector, the clicks followed by a JS error (not a console message) within
+    ERROR_CLICK_MS in the same page view. Only the page views that had an error are read."""
+    if not selectors:
+        return {}
+    condition, params = where(scope, "click")
+    params["selectors"] = selectors
+    error_condition = condition.replace("type = {type:String} AND ", "")
+    failing = f"SELECT pageview_id, time FROM errors WHERE {error_condition} AND kind != 'console'"
+    return dict(store.rows(f"""
+        SELECT selector, count() FROM (
+            SELECT DISTINCT c.selector AS selector, c.pageview_id, c.time
+            FROM (SELECT selector, pageview_id, time FROM events
+                  WHERE {condition} AND selector IN {{selectors:Array(String)}}
+                    AND pageview_id IN (SELECT pageview_id FROM ({failing}))) AS c
+            INNER JOIN ({failing}) AS e ON e.pageview_id = c.pageview_id
+            WHERE e.time >= c.time AND e.time <= c.time + toIntervalMillisecond({ERROR_CLICK_MS}))
+        GROUP BY selector""", params))
 
 
 def top_pages(store: Store, site: str, start: datetime, end: datetime, device: str | None = None,

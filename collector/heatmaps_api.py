@@ -67,7 +67,7 @@ def cell_map(found: Any, request: Request, fmt: str) -> Response:
     if fmt == "png":
         return Response(heatmap_image.heat_png(found, width, height), media_type=PNG,
                         headers={"X-Heatmap-Cell": str(heatmaps.CELL), "Cache-Control": "private, max-age=60"})
-    return JSONResponse(heatmaps.as_json(found, width, height))
+    return Response(msgspec.json.encode(heatmaps.as_json(found, width, height)), media_type="application/json")
 
 
 async def layout_of(request: Request) -> dict[str, list[float]]:

@@ -25,7 +25,7 @@ ORDER BY version
 _CREATE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
 _VIEW = re.compile(r"CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+)")
 _SOURCE = re.compile(r"\bFROM (\w+)")
-_ENGINE = re.compile(r"ENGINE = (Replacing)?MergeTree(\((\w*)\))?")
+_ENGINE = re.compile(r"ENGINE = (Replacing|Summing|Aggregating)?MergeTree(\((\w*)\))?")
 _ALTER = re.compile(r"ALTER TABLE (\w+) ")
 _FILE = re.compile(r"^(\d{4})_(\w+)\.sql$")
 
@@ -75,7 +75,7 @@ def render(statement: str, cluster: str, database: str) -> list[str]:
     if replacing is None:
         raise ValueError(f"migration for {name} has no MergeTree engine")
     version = replacing.group(3) or ""
-    kind = "ReplicatedReplacingMergeTree" if replacing.group(1) else "ReplicatedMergeTree"
+    kind = f"Replicated{replacing.group(1) or ''}MergeTree"
     args = f"'/clickhouse/tables/{{shard}}/{database}/{local}', '{{replica}}'"
     if version:
         args += f", {version}"

@@ -11,6 +11,8 @@ import numpy as np
 
 from analysis import heatmaps
 from analysis.heatmaps import CELL, ELEMENT_STEPS, Scope
+from collector.ingest import frames, writer
+from collector.store import migrations
 
 from .test_sessions import DAY, NEXT_DAY, Visit, click, land, ms
 
@@ -126,3 +128,38 @@ def test_the_page_picker_groups_paths_by_the_sites_patterns(store) -> None:  # n
                      {"path": "/cart", "views": 1, "pattern": False}]
     assert [p["path"] for p in heatmaps.top_pages(store, key, DAY, NEXT_DAY + timedelta(days=1))][:2] == \
         ["/", "/product/2"]
+
+
+def test_a_replayed_segment_is_counted_once_in_the_cells(store) -> None:  # noqa: ANN001
+    """The writer's retry of a segment (same token) must not count its clicks twice."""
+    key = site()
+    visit_ = visit(key, "/p", click(0.0, 10, 10), click(2.0, 30, 30), {"t": "move", "ts": 1.0, "p": [[5, 5]]})
+    payloads = [frames.pack(kind, ctx, record) for kind, record, ctx in visit_.records]
+    token = uuid.uuid4().hex
+    writer.land(store, payloads, token)
+    writer.land(store, payloads, token)
+    assert heatmaps.click_cells(store, scope(key))[:, 2].sum() == 2
+    assert heatmaps.move_cells(store, scope(key))[:, 2].sum() == 1
+    assert heatmaps.elements(store, scope(key))["elements"][0]["clicks"] == 2
+
+
+def test_the_backfill_counts_clicks_stored_before_the_cells(store) -> None:  # noqa: ANN001
+    """Migration 0005's INSERT, on clicks and a trail written straight to `events` (as stored
+    before the cells were counted: no view saw them)."""
+    key = site()
+    at = DAY + timedelta(hours=3)
+    columns = ["site", "time", "type", "path", "device", "selector", "x", "y", "points", "rx", "ry", "retention"]
+    store.insert_rows("events", columns, [
+        [key, at, "click", "/old", "desktop", "#a", 17, 33, [], 0.5, 0.99, 30],
+        [key, at, "click", "/old", "desktop", "#a", 18, 34, [], 0.5, 0.99, 30],
+        [key, at, "move", "/old", "desktop", "", 0, 0, [(100, 200), (-4, 8)], 0.0, 0.0, 30],
+    ])
+    backfills = [s for m in migrations.available() if m.version == 5 for s in m.statements() if s.startswith("INSERT")]
+    assert len(backfills) == 2
+    for backfill in backfills:
+        store.command(backfill.replace("WHERE type", f"WHERE site = '{key}' AND type"))
+    assert heatmaps.click_cells(store, scope(key, "/old")).tolist() == [[2, 4, 2]]
+    assert heatmaps.element_offsets(store, scope(key, "/old"), ["#a"]) == [("#a", 10, 19, 2)]
+    assert heatmaps.move_cells(store, scope(key, "/old")).tolist() == [[12, 25, 1]]  # (-4, 8) is off the page
+    [element] = heatmaps.elements(store, scope(key, "/old"))["elements"]
+    assert element["selector"] == "#a" and element["clicks"] == 2 and element["visitors"] == 1

@@ -300,7 +300,7 @@ _LOCAL = re.compile(
     r"^\s*CREATE TABLE IF NOT EXISTS footfall\.(\w+)_local ON CLUSTER footfall\s"
 )
 _REPLICATED = re.compile(
-    r"ENGINE = Replicated(Replacing)?MergeTree\("
+    r"ENGINE = Replicated(Replacing|Summing|Aggregating)?MergeTree\("
     r"'/clickhouse/tables/\{shard\}/footfall/(\w+)_local', '\{replica\}'(?:, (\w+))?\)"
 )
 _DISTRIBUTED = re.compile(
@@ -347,9 +347,9 @@ def test_cluster_rendering_is_replicated_local_plus_distributed(statement: str) 
     assert head and head.group(1) == name
     engine = _REPLICATED.search(local)
     assert engine and engine.group(2) == name
-    original = re.search(r"ENGINE = (Replacing)?MergeTree(?:\((\w*)\))?", statement)
+    original = re.search(r"ENGINE = (Replacing|Summing|Aggregating)?MergeTree(?:\((\w*)\))?", statement)
     assert original
-    assert bool(engine.group(1)) == bool(original.group(1)), "engine family changed"
+    assert engine.group(1) == original.group(1), "engine family changed"
     assert (engine.group(3) or "") == (original.group(2) or ""), "version column lost"
     assert "non_replicated_deduplication_window" not in local
     if "non_replicated_deduplication_window" in statement:
