@@ -11,7 +11,7 @@ from typing import Any
 
 from collector.store import Store
 
-from .heatmaps import Scope, page_path, where
+from .heatmaps import Scope, on_path, page_path, where
 from .overview import step_regex
 from .recordings import decode_chunk
 
@@ -23,11 +23,17 @@ CHUNKS_READ = 8  # a page view's first chunks: its snapshot is at the start
 
 
 def latest_snapshot(store: Store, scope: Scope) -> dict[str, Any] | None:
-    """{"events": [meta, full snapshot], "session_id", "time"} from the newest recorded page view of
-    the scope that holds a snapshot of that page, or None.
+    """{"events": [meta, full snapshot], "session_id", "time", "source"} of the page: from the newest
+    recorded page view of the scope that holds one ("replay"), else the newest snapshot taken for
+    heatmaps alone ("snapshot"), else None."""
+    on_page = page_matcher(scope.url)
+    found = recorded_snapshot(store, scope, on_page)
+    return found if found is not None else taken_snapshot(store, scope, on_page)
 
-    A page view's recording starts with the page view, in the same session: its chunks from then on
-    are read in order until a Meta event for the page's path is followed by a FullSnapshot."""
+
+def recorded_snapshot(store: Store, scope: Scope, on_page: Callable[[str], bool]) -> dict[str, Any] | None:
+    """A page view's recording starts with the page view, in the same session: its chunks from then
+    on are read in order until a Meta event for the page's path is followed by a FullSnapshot."""
     condition, params = where(scope, "pageview")
     condition = condition.replace(" AND type = {type:String}", "")
     views = store.rows(f"""
@@ -36,7 +42,6 @@ def latest_snapshot(store: Store, scope: Scope) -> dict[str, Any] | None:
             SELECT DISTINCT session_id FROM replay_chunks
             WHERE site = {{site:String}} AND time >= {{start:DateTime64(3)}} - INTERVAL 1 DAY)
         ORDER BY time DESC LIMIT {PAGE_VIEWS_TRIED}""", params)
-    on_page = page_matcher(scope.url)
     for session_id, at in views:
         chunks = store.rows(f"""
             SELECT seq, encoding, data FROM replay_chunks FINAL
@@ -45,7 +50,25 @@ def latest_snapshot(store: Store, scope: Scope) -> dict[str, Any] | None:
             ORDER BY seq LIMIT {CHUNKS_READ}""", {"site": scope.site, "sid": session_id, "at": at})
         found = snapshot_in(chunks, on_page)
         if found:
-            return {"events": found, "session_id": session_id, "time": at.isoformat().replace("+00:00", "Z")}
+            return {"events": found, "session_id": session_id, "time": at.isoformat().replace("+00:00", "Z"),
+                    "source": "replay"}
+    return None
+
+
+def taken_snapshot(store: Store, scope: Scope, on_page: Callable[[str], bool]) -> dict[str, Any] | None:
+    """The newest snapshot the recorder took for heatmaps alone (page_snapshots, migration 0006)."""
+    params: dict[str, Any] = {"site": scope.site, "device": scope.device, "start": scope.start, "end": scope.end}
+    condition = on_path(scope.url, params)
+    taken = store.rows(f"""
+        SELECT session_id, time, encoding, data FROM page_snapshots
+        WHERE site = {{site:String}} AND {condition} AND device = {{device:String}}
+          AND time >= {{start:DateTime64(3)}} AND time < {{end:DateTime64(3)}}
+        ORDER BY time DESC LIMIT {PAGE_VIEWS_TRIED}""", params)
+    for session_id, at, encoding, data in taken:
+        found = snapshot_in([(0, encoding, data)], on_page)
+        if found:
+            return {"events": found, "session_id": session_id, "time": at.isoformat().replace("+00:00", "Z"),
+                    "source": "snapshot"}
     return None
 
 

@@ -2,8 +2,8 @@
 
 The tables are discovered, not listed, so a table added later cannot be forgotten: every
 stored table of the database with a `site` and a `visitor_id` column holds rows of a visitor;
-one with `site` and `session_id` but no `visitor_id` (today `replay_chunks` and `session_index`)
-holds rows of the visitor's sessions, found first in the visitor's own rows. Index rows are then
+one with `site` and `session_id` but no `visitor_id` (today `replay_chunks`, `session_index` and
+`page_snapshots`) holds rows of the visitor's sessions, found first in the visitor's own rows. Index rows are then
 recomputed for those sessions, so one that another visitor id shared is listed without this
 visitor's part. The inbox tables (`inbox_*`, `ingest_*`, engine Null) and the materialized views
 store nothing and are left out.

@@ -16,8 +16,8 @@ import msgspec
 
 from .rows import Context
 
-BATCH, REPLAY = b"B", b"R"
-INBOX = {BATCH: "inbox_batches", REPLAY: "inbox_replay"}
+BATCH, REPLAY, SNAPSHOT = b"B", b"R", b"S"
+INBOX = {BATCH: "inbox_batches", REPLAY: "inbox_replay", SNAPSHOT: "inbox_snapshots"}
 
 
 class BadFrame(ValueError):
@@ -47,7 +47,7 @@ _keys = msgspec.json.Decoder(Key).decode
 
 
 def pack(kind: bytes, ctx: Context, record: msgspec.Struct) -> bytes:
-    """The frame of one validated batch or replay chunk."""
+    """The frame of one validated batch, replay chunk or page snapshot."""
     c = ctx.client
     head = _encode(Header(ctx.received_ms, ctx.visitor_id, c.browser, c.browser_version, c.os, c.device,
                           ctx.retention_days))

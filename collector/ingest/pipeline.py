@@ -6,8 +6,10 @@ import base64
 import binascii
 import collections
 import dataclasses
+import time
 import zlib
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -38,14 +40,16 @@ class Request:
 class Outcome:
     accepted: int = 0
     dropped: Drop | None = None
-    replay: bool = False  # the session is sampled in for replay: the snippet loads the recorder
+    # True: the session is sampled in for replay, the snippet loads the recorder. "snapshot": it is
+    # not, but the page is wanted for heatmaps; the recorder takes one snapshot of it and stops.
+    replay: bool | str = False
 
     def body(self) -> dict[str, object]:
         out: dict[str, object] = {"accepted": self.accepted}
         if self.dropped:
             out["dropped"] = self.dropped.value
         if self.replay:
-            out["replay"] = True
+            out["replay"] = self.replay
         return out
 
 
@@ -95,6 +99,38 @@ class RecentIds:
         self.ids.pop(key, None)
 
 
+class SnapshotWants:
+    """Which page views to ask for a heatmap snapshot of, for sessions not recorded for replay: a
+    share of page views (the site's heatmap rate, the same answer for a page view's every batch),
+    at most one ask per page and device class every ASK_EVERY_S on this collector."""
+
+    ASK_EVERY_S = 600.0
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self.asked: collections.OrderedDict[tuple[str, str, str], float] = collections.OrderedDict()
+
+    def wanted(self, site: Site, batch: wire.Batch) -> bool:
+        if site.heatmap_sample <= 0 or not any(isinstance(e, wire.PageView) for e in batch.events):
+            return False
+        if zlib.crc32(batch.pageview_id.encode()) >= site.heatmap_sample * 2**32:
+            return False
+        key = (site.key, urlsplit(batch.url).path or "/", device_class(batch.viewport_width))
+        now = time.monotonic()
+        if now - self.asked.get(key, -self.ASK_EVERY_S) < self.ASK_EVERY_S:
+            return False
+        self.asked[key] = now
+        self.asked.move_to_end(key)
+        if len(self.asked) > self.size:
+            self.asked.popitem(last=False)
+        return True
+
+
+def device_class(viewport_width: int) -> str:
+    """As the ingest views classify page views (store/migrations/0002_ingest_views.sql)."""
+    return "mobile" if 0 < viewport_width <= 767 else "tablet" if 767 < viewport_width <= 1024 else "desktop"
+
+
 class Ingestor:
     def __init__(self, config: Config, sites: SiteCache, salt: DailySalt, spool: Spool) -> None:
         self.config = config
@@ -104,6 +140,7 @@ class Ingestor:
         self.limiter = RateLimiter(config.rate_limit, config.rate_burst)
         self.counters = Counters()
         self.recent = RecentIds()
+        self.snapshots = SnapshotWants()
 
     # -- the steps ---------------------------------------------------------------
     async def site_for(self, key: str, headers: Mapping[str, str]) -> Site:
@@ -184,7 +221,10 @@ class Ingestor:
             raise
         self.counters.add("accepted.batches")
         self.counters.add("accepted.rows", count)
-        return Outcome(accepted=len(batch.events), replay=sampled(batch.session_id, site.replay_sample))
+        if sampled(batch.session_id, site.replay_sample):
+            return Outcome(accepted=count, replay=True)
+        wanted = self.snapshots.wanted(site, batch)
+        return Outcome(accepted=count, replay="snapshot" if wanted else False)
 
     async def replay(self, req: Request) -> Outcome:
         try:
@@ -199,7 +239,11 @@ class Ingestor:
         if dropped:
             self.counters.add(f"dropped.{dropped.value}")
             return Outcome(dropped=dropped)
+        if chunk.snapshot and not chunk.url:
+            self.counters.add("rejected.400")
+            raise Rejected(400, "$.url", "a page snapshot needs the page's url")
         ctx = await self.context(req, site)
-        await self.spool_payload(frames.pack(frames.REPLAY, ctx, chunk), 1)
-        self.counters.add("accepted.replay_chunks")
+        kind = frames.SNAPSHOT if chunk.snapshot else frames.REPLAY
+        await self.spool_payload(frames.pack(kind, ctx, chunk), 1)
+        self.counters.add("accepted.page_snapshots" if chunk.snapshot else "accepted.replay_chunks")
         return Outcome(accepted=1)

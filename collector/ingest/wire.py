@@ -152,6 +152,11 @@ class ReplayChunk(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     encoding: Annotated[str, Meta(pattern=r"^(json|gzip-base64)$")] = field(name="enc", default="json")
     started_at: Epoch | None = field(name="ts", default=None)
     sent_at: Epoch | None = field(name="sent", default=None)
+    # A page snapshot for heatmaps (the collector asked for one: `"replay": "snapshot"`), not a
+    # part of a recording: its page address and viewport width say which page and device class.
+    snapshot: bool = field(name="snap", default=False)
+    url: Annotated[str, Meta(max_length=8192)] = ""
+    viewport_width: Size = field(name="vw", default=0)
 
 
 batch_decoder = msgspec.json.Decoder(Batch)

@@ -24,11 +24,12 @@ export const cleanProps = (props) =>
 /** cfg: { site, host, respectDnt }. */
 export function start(win, { site, host, respectDnt }) {
   const endpoint = host + '/i/v1/batch';
-  // A session the collector samples in for replay loads the recorder, once per page.
+  // A session the collector samples in for replay loads the recorder, once per page; a page the
+  // collector wants for heatmaps loads it too, as replay.js#snapshot, for one snapshot.
   const replay = (answer) => {
     if (answer.replay && !t.recorder) {
       t.recorder = t.doc.createElement('script');
-      t.recorder.src = host + '/replay.js'; // it reads the site from f.js's tag
+      t.recorder.src = host + '/replay.js#' + answer.replay; // it reads the site from f.js's tag
       t.doc.head.append(t.recorder);
     }
   };

@@ -115,14 +115,17 @@ class HostSite:
 
         return Handler
 
-    def set_replay_rate(self, rate: float) -> None:
-        """Change the site's replay sample rate in its store (server stopped), then serve again."""
+    def set_replay_rate(self, rate: float, heatmap_rate: float | None = None) -> None:
+        """Change the site's replay (and heatmap snapshot) sample rate in its store (server stopped),
+        then serve again."""
         self.server.stop()
         script = ("import dataclasses, sys\nfrom collector import sites\nfrom collector.store import Store\n"
                   "s = Store(sys.argv[1])\nsite = sites.load_all(s)[sys.argv[2]]\n"
-                  "sites.save(s, dataclasses.replace(site, replay_sample=float(sys.argv[3])))\n")
-        subprocess.run([sys.executable, "-c", script, f"chdb://{self.data / 'clickhouse'}", self.key, str(rate)],
-                       check=True, timeout=120, cwd=ROOT)
+                  "heatmap = float(sys.argv[4]) if sys.argv[4] else site.heatmap_sample\n"
+                  "site = dataclasses.replace(site, replay_sample=float(sys.argv[3]), heatmap_sample=heatmap)\n"
+                  "sites.save(s, site)\n")
+        subprocess.run([sys.executable, "-c", script, f"chdb://{self.data / 'clickhouse'}", self.key, str(rate),
+                        "" if heatmap_rate is None else str(heatmap_rate)], check=True, timeout=120, cwd=ROOT)
         self.server = Server(self.data, {"FOOTFALL_RATE_LIMIT": "0"})
         self.collector = self.server.url
 

@@ -4,11 +4,14 @@ hero is `100vh` tall and whose buttons stack on narrow screens.
 - Clicks on a known button, on desktop and on mobile widths: on the heatmap page, the hottest pixel
   of the drawn map (the reddest one in a screenshot of the viewer) lies inside that button's box.
 - Scroll: N of M visits scroll to half the page; the reach at 50% is N/M, in the API and on the page.
+- A site that records no session: the collector asks a page view for a snapshot, the recorder takes
+  one (masked) and stops, and the map is drawn over it; no recording is stored.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +31,7 @@ from tests.e2e.test_snippet_capture import leave
 pytestmark = pytest.mark.browser
 
 ADMIN = ("owner@owner.test", "correct-horse-9")
-RECORDER = "document.querySelector('script[src$=\"/replay.js\"]') !== null"
+RECORDER = "document.querySelector('script[src*=\"/replay.js\"]') !== null"
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 MOBILE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 1}
 
@@ -135,3 +138,37 @@ def test_scroll_reach_at_half_the_page_is_the_share_that_scrolled_there(browser:
     expect(dashboard.get_by_text("half the page seen by 75% of page views")).to_be_visible()
     expect(dashboard.locator("#heatmap[data-state=drawn]")).to_have_count(1, timeout=20_000)
     hottest_pixel(dashboard)  # every page view saw the top of the page: it is drawn red
+
+
+def test_a_page_never_recorded_gets_a_snapshot_for_heatmaps(browser: Browser, host: HostSite) -> None:
+    host.set_replay_rate(0.0, heatmap_rate=1.0)
+    snapshot = "document.querySelector('script[src$=\"/replay.js#snapshot\"]') !== null"
+
+    def clicks(page: Page) -> None:
+        page.wait_for_function(snapshot)
+        page.locator("#more").click()
+
+    context = browser.new_context(**DESKTOP)
+    page = context.new_page()
+    page.goto(host.url("/heatmap"))
+    clicks(page)
+    page.wait_for_timeout(1500)
+    leave(page)
+    found = wait_until(lambda: (r := api(host, "heatmaps/snapshot")).status_code == 200 and r.json())
+    assert found and found["source"] == "snapshot"
+    meta, full = found["events"]
+    assert meta["type"] == 4 and meta["data"]["href"].endswith("/heatmap") and full["type"] == 2
+    text = json.dumps(full)
+    assert "The rest of the page." in text and "4242" not in text and "Robin" not in text  # masked as replays are
+    bearer = {"Authorization": f"Bearer {host.token}"}
+    listed = httpx.get(f"{host.collector}/api/v1/sites/{host.key}/sessions", params={"has_replay": "true"},
+                       headers=bearer, timeout=30).json()
+    assert listed["total"] == 0  # a snapshot is not a recording
+
+    dashboard = login(browser, host.server, ADMIN)
+    dashboard.set_viewport_size({"width": 1900, "height": 1800})
+    dashboard.goto(f"{host.collector}/sites/{host.key}/heatmaps?url=/heatmap&device=desktop&opacity=1")
+    expect(dashboard.locator("#heatmap[data-state=drawn]")).to_have_count(1, timeout=20_000)
+    x, y = hottest_pixel(dashboard)
+    button = snapshot_button(dashboard, "#more")
+    assert button["x"] <= x <= button["x"] + button["width"] and button["y"] <= y <= button["y"] + button["height"]

@@ -36,7 +36,7 @@ from tests.e2e.test_snippet_capture import leave
 pytestmark = pytest.mark.browser
 
 ADMIN = ("owner@owner.test", "correct-horse-9")
-RECORDER = "document.querySelector('script[src$=\"/replay.js\"]') !== null"
+RECORDER = "document.querySelector('script[src*=\"/replay.js\"]') !== null"
 LIVE_VIEWPORT = {"width": 800, "height": 500}
 SIZE = (200, 125)  # the recorded viewport's 16:10, downscaled
 TOLERANCE = 4.0  # mean absolute difference of grey levels (0-255) allowed between live and replayed

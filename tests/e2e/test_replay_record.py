@@ -20,7 +20,7 @@ from tests.integration.helpers import get
 pytestmark = pytest.mark.browser
 
 META, FULL_SNAPSHOT, INCREMENTAL = 4, 2, 3
-RECORDER = "document.querySelector('script[src$=\"/replay.js\"]') !== null"
+RECORDER = "document.querySelector('script[src*=\"/replay.js\"]') !== null"
 SECRETS = ("Zanzibar-Secret-41", "4111-SECRET-CARD", "Masked-Secret-99", "Blocked block with a secret")
 
 

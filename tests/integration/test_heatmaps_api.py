@@ -147,3 +147,26 @@ def test_bad_layouts_and_missing_tokens(store, made, api) -> None:  # noqa: ANN0
     assert client.get(url(made, "heatmaps/click")).status_code == 401
     elsewhere = {"Authorization": f"Bearer {tokens.create(store, 'other-site', 'other-' + made.site)}"}
     assert client.get(url(made, "heatmaps/click"), headers=elsewhere).status_code == 403
+
+
+def test_a_snapshot_taken_for_heatmaps_is_the_page_when_none_was_recorded(store, api) -> None:  # noqa: ANN001
+    """A page never recorded: the snapshot the recorder took alone (frame kind S, page_snapshots)."""
+    client, _ = api
+    site = "hms-" + uuid.uuid4().hex[:8]
+    visit = Visit(site, "b", ms(DAY) + HOUR, vw=390).page("/promo", 0, click(0.0, 20, 30, s="#go"))
+    meta = rrweb(4, ms(DAY) + HOUR, href="https://shop.test/promo?utm_source=x", width=390, height=844)
+    full = rrweb(2, ms(DAY) + HOUR + 3, node={"type": 0, "childNodes": [], "id": 1})
+    body = {"v": 1, "site": site, "sid": visit.sid, "seq": 0, "snap": True, "url": "https://shop.test/promo?x=1",
+            "vw": 390, "data": json.dumps([meta, full])}
+    snap = wire.replay_decoder.decode(msgspec.json.encode(body))
+    land(store, [*visit.records, (frames.SNAPSHOT, snap, rows.Context(ms(DAY) + HOUR + 500, "h", CHROME, 30))])
+    assert store.scalar("SELECT count() FROM replay_chunks WHERE site = {s:String}", {"s": site}) == 0
+    [(path, device, width)] = store.rows("SELECT path, device, width FROM page_snapshots WHERE site = {s:String}",
+                                         {"s": site})
+    assert (path, device, width) == ("/promo", "mobile", 390)
+    token = tokens.create(store, "snapshot-test", site)
+    got = client.get(f"/api/v1/sites/{site}/heatmaps/snapshot?url=/promo&device=mobile&from={DAY.date()}",
+                     headers={"Authorization": f"Bearer {token}"})
+    assert got.status_code == 200 and got.json()["source"] == "snapshot" and got.json()["events"] == [meta, full]
+    assert client.get(f"/api/v1/sites/{site}/heatmaps/snapshot?url=/promo&device=desktop&from={DAY.date()}",
+                      headers={"Authorization": f"Bearer {token}"}).status_code == 404

@@ -120,6 +120,10 @@ def test_replay_chunk_endpoint(server) -> None:  # noqa: ANN001
     assert post(srv.url, chunk, path="/i/v1/replay")[0] == 202
     assert post(srv.url, {**chunk, "seq": -1}, path="/i/v1/replay")[2]["field"] == "$.seq"
     assert wait_for_count(srv.url, token, "replay", 1) >= 1
+    snapshot = {**chunk, "snap": True, "vw": 390}
+    answer = post(srv.url, snapshot, path="/i/v1/replay")
+    assert answer[0] == 400 and answer[2]["field"] == "$.url"  # a snapshot names its page
+    assert post(srv.url, {**snapshot, "url": "https://shop.test/promo"}, path="/i/v1/replay")[0] == 202
 
 
 def test_rate_limit_answers_429(tmp_path) -> None:  # noqa: ANN001

@@ -10,7 +10,7 @@ from collector import visitors
 from collector.store import migrations
 
 EVENT_TABLES = {"pageviews", "events", "page_timings", "web_vitals", "errors", "resources", "form_fields"}
-BY_SESSION = {"replay_chunks", "session_index"}
+BY_SESSION = {"page_snapshots", "replay_chunks", "session_index"}
 
 
 def schema(cluster: str) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -42,9 +42,10 @@ def schema(cluster: str) -> tuple[dict[str, str], dict[str, list[str]]]:
 def test_one_node_finds_every_event_table_and_the_session_tables_by_session() -> None:
     found = visitors.select_tables(*schema(""))
     assert {t.name for t in found} == EVENT_TABLES | BY_SESSION
-    assert {t.name for t in found[:2]} == BY_SESSION  # erased first
-    assert all(t.by_session and t.replacing for t in found[:2])
-    assert not any(t.by_session for t in found[2:])
+    assert {t.name for t in found[:3]} == BY_SESSION  # erased first
+    assert all(t.by_session for t in found[:3])
+    assert [t.name for t in found[:3] if t.replacing] == ["replay_chunks", "session_index"]
+    assert not any(t.by_session for t in found[3:])
     by_name = {t.name: t for t in found}
     assert visitors.delete_sql(by_name["pageviews"]) == (
         "ALTER TABLE pageviews DELETE WHERE site = {site:String} AND visitor_id = {visitor:String}")

@@ -18,7 +18,7 @@ export function nextSeq(storage, sid, bytes = 0) {
   return state;
 }
 
-async function gzipBase64(text) {
+export async function gzipBase64(text) {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
   const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
   let binary = '';

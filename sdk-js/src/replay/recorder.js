@@ -1,12 +1,49 @@
 // replay.js: loaded by f.js only for sessions the collector sampled in (the site's replay rate).
 // Records the page with @rrweb/record, privacy first: every input masked, the text of
 // [data-footfall-mask] masked, [data-footfall-block] not recorded, no canvas, no fonts.
+// Loaded as replay.js#snapshot (the collector wants the page for heatmaps, the session is not
+// recorded), it takes one snapshot of the page with the same masking, sends it and stops.
 
 import { record } from '@rrweb/record';
-import { createChunker } from './chunks.js';
+import { createChunker, gzipBase64 } from './chunks.js';
 import { createMutationGuard } from './guard.js';
 
 const CHECKOUT_MS = 3 * 60 * 1000; // a new full snapshot every 3 minutes keeps seeking fast
+const PRIVACY = {
+  maskAllInputs: true,
+  maskInputOptions: { password: true },
+  maskTextSelector: '[data-footfall-mask]',
+  blockSelector: '[data-footfall-block]',
+  slimDOMOptions: { script: true, comment: true, headFavicon: true, headWhitespace: true, headMetaSocial: true,
+    headMetaRobots: true, headMetaHttpEquiv: true, headMetaVerification: true, headMetaAuthorship: true },
+  recordCanvas: false,
+  collectFonts: false,
+  inlineImages: false,
+};
+
+/** One snapshot (rrweb's Meta and FullSnapshot events) for heatmaps, then nothing more. */
+function snapshotOnce(site, sid, post) {
+  const taken = [];
+  let stop = null;
+  let done = false;
+  const send = async () => {
+    const text = JSON.stringify(taken);
+    const gzip = typeof CompressionStream == 'function';
+    post({ v: 1, site, sid, seq: 0, snap: true, url: location.href, vw: innerWidth,
+      data: gzip ? await gzipBase64(text) : text, enc: gzip ? 'gzip-base64' : 'json' });
+  };
+  stop = record({
+    ...PRIVACY,
+    emit(event) {
+      if (done) return;
+      taken.push(event);
+      if (event.type != 2) return; // rrweb's FullSnapshot: the page, as the Meta before it says
+      done = true;
+      setTimeout(() => stop && stop()); // record() has not returned yet when it emits the first one
+      send();
+    },
+  });
+}
 
 (() => {
   try {
@@ -31,6 +68,7 @@ const CHECKOUT_MS = 3 * 60 * 1000; // a new full snapshot every 3 minutes keeps 
       if (leaving && navigator.sendBeacon(endpoint, body)) return;
       fetch(endpoint, { method: 'POST', body, keepalive: body.size < 6e4, credentials: 'omit' }).catch(() => 0);
     };
+    if (new URL(script.src).hash == '#snapshot') return snapshotOnce(site, session.id, post);
     let stopRecording = null;
     const chunker = createChunker({
       site, sid: session.id, storage, send: post,
@@ -42,17 +80,9 @@ const CHECKOUT_MS = 3 * 60 * 1000; // a new full snapshot every 3 minutes keeps 
         const kept = guard(event);
         if (kept) chunker.add(kept);
       },
-      maskAllInputs: true,
-      maskInputOptions: { password: true },
-      maskTextSelector: '[data-footfall-mask]',
-      blockSelector: '[data-footfall-block]',
+      ...PRIVACY,
       checkoutEveryNms: CHECKOUT_MS,
       sampling: { mousemove: 100, scroll: 150, media: 800, input: 'last' },
-      slimDOMOptions: { script: true, comment: true, headFavicon: true, headWhitespace: true, headMetaSocial: true,
-        headMetaRobots: true, headMetaHttpEquiv: true, headMetaVerification: true, headMetaAuthorship: true },
-      recordCanvas: false,
-      collectFonts: false,
-      inlineImages: false,
     });
     setInterval(() => chunker.flush(), 5000);
     const leave = () => chunker.leave();
