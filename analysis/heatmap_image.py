@@ -64,10 +64,12 @@ def blur(grid: np.ndarray, sigma: float = SIGMA_CELLS) -> np.ndarray:
     return out
 
 
-def colour(heat: np.ndarray) -> np.ndarray:
-    """RGBA bytes for heat scaled to 0..1 (the hottest cell is 1); zero heat is fully transparent."""
-    top = float(heat.max()) if heat.size else 0.0
-    scaled = heat / top if top > 0 else heat
+def colour(heat: np.ndarray, top: float | None = None) -> np.ndarray:
+    """RGBA bytes for heat scaled to 0..1 (the hottest cell, or `top` when a map is drawn in
+    layers that share a scale, is 1); zero heat is fully transparent."""
+    if top is None:
+        top = float(heat.max()) if heat.size else 0.0
+    scaled = np.minimum(heat / top, 1.0) if top > 0 else heat
     rgba = np.stack([np.interp(scaled, STOPS, RGBA[:, c]) for c in range(4)], axis=-1)
     rgba[scaled <= 0.01, 3] = 0
     return rgba.round().astype(np.uint8)
@@ -79,9 +81,15 @@ def png(rgba: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def heat_png(cells: np.ndarray, width: int, height: int, sigma: float = SIGMA_CELLS) -> bytes:
+def heat_png(cells: np.ndarray, width: int, height: int, sigma: float = SIGMA_CELLS,
+             top: float | None = None) -> bytes:
     """The finished map: count, blur, colour, encode."""
-    return png(colour(blur(grid_of(cells, width, height), sigma)))
+    return png(colour(blur(grid_of(cells, width, height), sigma), top))
+
+
+def hottest(cells: np.ndarray, width: int, height: int, sigma: float = SIGMA_CELLS) -> float:
+    """The blurred heat of the hottest cell: the shared scale of a map drawn in layers."""
+    return float(blur(grid_of(cells, width, height), sigma).max()) if len(cells) else 0.0
 
 
 def band_png(reach: list[float], width: int = 8) -> bytes:

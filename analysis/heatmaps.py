@@ -153,6 +153,13 @@ def place(offsets: list[tuple[str, int, int, int]], layout: dict[str, list[float
     return cells(placed)
 
 
+def valid_fixed(raw: Any, layout: dict[str, list[float]]) -> set[str]:
+    """The selectors of the layout the viewer found fixed to the viewport."""
+    if not isinstance(raw, list) or not all(isinstance(s, str) and s in layout for s in raw):
+        raise ValueError("fixed must list selectors of the layout")
+    return set(raw)
+
+
 def valid_layout(raw: Any) -> dict[str, list[float]]:
     """The viewer's element boxes, checked: {selector: [left, top, width, height]}."""
     if not isinstance(raw, dict) or len(raw) > MAX_LAYOUT:
@@ -169,12 +176,21 @@ def valid_layout(raw: Any) -> dict[str, list[float]]:
 
 def click_map(store: Store, scope: Scope, layout: dict[str, list[float]] | None = None) -> np.ndarray:
     """Every click of the scope as cells: placed by element where `layout` has the element."""
+    return click_layers(store, scope, layout or {}, set())[0]
+
+
+def click_layers(store: Store, scope: Scope, layout: dict[str, list[float]],
+                 fixed: set[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The click map in two layers: what scrolls with the page (page pixels), and the clicks on
+    the elements the viewer found fixed to the viewport (`fixed`; their boxes are in viewport
+    pixels, and so is this layer), which stay in place when the page scrolls."""
     if not layout:
-        return click_cells(store, scope)
+        return click_cells(store, scope), cells([])
     selectors = list(layout)
     by_page = click_cells(store, scope, placed_elsewhere=selectors)
-    by_element = place(element_offsets(store, scope, selectors), layout)
-    return np.concatenate([by_page, by_element])
+    offsets = element_offsets(store, scope, selectors)
+    scrolling = place([o for o in offsets if o[0] not in fixed], layout)
+    return np.concatenate([by_page, scrolling]), place([o for o in offsets if o[0] in fixed], layout)
 
 
 def extent(found: np.ndarray, width_px: int | None, height_px: int | None) -> tuple[int, int]:

@@ -2,9 +2,10 @@
 
 - `GET heatmaps/{click|move|scroll}?url=&device=&format=json|png`: the map of one page
   (analysis/heatmaps.py); clicks and moves by page position, scroll as reach per depth percent.
-- `POST heatmaps/click` with `{"layout": {selector: [left, top, width, height]}}`: the click map
-  with clicks on those elements placed inside them (the dashboard's viewer sends the boxes it
-  measured in the page snapshot).
+- `POST heatmaps/click` with `{"layout": {selector: [left, top, width, height]}, "fixed": [...]}`:
+  the click map with clicks on those elements placed inside them (the dashboard's viewer sends
+  the boxes it measured in the page snapshot); `layer=fixed` draws the clicks on the elements
+  fixed to the viewport, which stay in place when the page scrolls.
 - `GET heatmaps/snapshot?url=&device=`: the page snapshot to draw over (analysis/snapshots.py).
 - `GET elements?url=&device=`: the clicked elements ranked.
 
@@ -70,15 +71,35 @@ def cell_map(found: Any, request: Request, fmt: str) -> Response:
     return Response(msgspec.json.encode(heatmaps.as_json(found, width, height)), media_type="application/json")
 
 
-async def layout_of(request: Request) -> dict[str, list[float]]:
+async def layout_of(request: Request) -> tuple[dict[str, list[float]], set[str]]:
+    """The posted layout: element boxes, and which of them are fixed to the viewport."""
     body = await request.body()
     if len(body) > MAX_LAYOUT_BYTES:
         raise Rejected(413, "layout", f"the layout is over {MAX_LAYOUT_BYTES // 1024} KB")
     try:
         raw = msgspec.json.decode(body or b"{}")
-        return heatmaps.valid_layout(raw.get("layout", {}) if isinstance(raw, dict) else None)
+        layout = heatmaps.valid_layout(raw.get("layout", {}) if isinstance(raw, dict) else None)
     except (msgspec.DecodeError, ValueError) as exc:
         raise Rejected(400, "layout", str(exc)) from None
+    try:
+        return layout, heatmaps.valid_fixed(raw.get("fixed", []), layout)
+    except ValueError as exc:
+        raise Rejected(400, "fixed", str(exc)) from None
+
+
+def layered_map(layers: tuple[Any, Any], request: Request, fmt: str) -> Response:
+    """One layer of a click map drawn in two (`layer=page`, the default, or `fixed`), coloured on
+    the scale of the hotter of both so they read as one map."""
+    layer = request.query_params.get("layer") or "page"
+    if layer not in ("page", "fixed"):
+        raise Rejected(400, "layer", "layer must be page or fixed")
+    chosen = layers[0] if layer == "page" else layers[1]
+    if fmt == "json":
+        return cell_map(chosen, request, fmt)
+    width, height = heatmaps.extent(chosen, pixels(request, "width"), pixels(request, "height"))
+    top = max(heatmap_image.hottest(found, *heatmaps.extent(found, None, None)) for found in layers)
+    return Response(heatmap_image.heat_png(chosen, width, height, top=top), media_type=PNG,
+                    headers={"X-Heatmap-Cell": str(heatmaps.CELL), "Cache-Control": "private, max-age=60"})
 
 
 def routes(store: Store, token_cache: TokenCache) -> list[Route]:
@@ -96,8 +117,8 @@ def routes(store: Store, token_cache: TokenCache) -> list[Route]:
         if request.method == "POST":
             if kind != "click":
                 raise Rejected(405, "kind", "only the click map takes a layout")
-            layout = await layout_of(request)
-            return cell_map(await store.run(heatmaps.click_map, store, scope, layout), request, fmt)
+            layout, fixed = await layout_of(request)
+            return layered_map(await store.run(heatmaps.click_layers, store, scope, layout, fixed), request, fmt)
         cells_of = heatmaps.click_cells if kind == "click" else heatmaps.move_cells
         return cell_map(await store.run(cells_of, store, scope), request, fmt)
 
@@ -156,14 +177,17 @@ def openapi_paths() -> dict[str, Any]:
     layout = {"type": "object", "properties": {"layout": {
         "type": "object", "additionalProperties": {"type": "array", "items": {"type": "number"}, "minItems": 4,
                                                    "maxItems": 4},
-        "description": "selector -> [left, top, width, height] in page pixels of the snapshot shown"}}}
+        "description": "selector -> [left, top, width, height] in page pixels of the snapshot shown"},
+        "fixed": {"type": "array", "items": {"type": "string"},
+                  "description": "selectors of the layout fixed to the viewport (their boxes in viewport pixels)"}}}
     return {
         "/api/v1/sites/{site}/heatmaps/{kind}": {
             "get": {"summary": "A page's click, move or scroll map",
                     "parameters": [_param("kind", {"type": "string", "enum": list(KINDS)}, where="path"), *grid],
                     "responses": as_map},
             "post": {"summary": "The click map with clicks placed inside the elements of a measured layout",
-                     "parameters": [_param("kind", {"type": "string", "enum": ["click"]}, where="path"), *grid],
+                     "parameters": [_param("kind", {"type": "string", "enum": ["click"]}, where="path"), *grid,
+                                    _param("layer", {"type": "string", "enum": ["page", "fixed"], "default": "page"})],
                      "requestBody": {"content": {"application/json": {"schema": layout}}},
                      "responses": as_map},
         },

@@ -22,6 +22,8 @@
   var shown = false;
   var ready = false;
   var blank = false;
+  var layers = 0; // how many layers the map has; the page is drawn once every one has loaded
+  var loaded = 0;
   root.style.width = width + 'px'; // the device's viewport (set here: the dashboard allows no inline style)
   root.style.height = height + 'px';
 
@@ -76,27 +78,40 @@
       .catch(function (x) { say(x.message); });
   }
 
-  function fetchMap(page, layout) {
-    var w = Math.max(page.width, width);
-    var h = Math.max(page.height, height);
-    var url = api + '/heatmaps/' + kind + '?' + query + '&format=png&width=' + w + '&height=' + h;
-    var request = kind === 'click'
-      ? fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': root.getAttribute('data-csrf') },
-        body: JSON.stringify({ layout: layout }) })
-      : fetch(url, { credentials: 'same-origin' });
-    request
+  function layer(url, options, name, w, h) {
+    return fetch(url, options)
       .then(function (r) {
         if (!r.ok) throw new Error('The map could not be drawn (' + r.status + ').');
         var cell = +(r.headers.get('X-Heatmap-Cell') || 0);
-        return r.blob().then(function (image) { return { image: image, cell: cell }; });
-      })
-      .then(function (drawn) {
-        // Cell maps cover whole cells; the scroll band is stretched over the page as laid out.
-        var cell = drawn.cell;
-        send({ type: 'draw', kind: kind, image: drawn.image, opacity: +opacity.value, cover: !cell,
-          width: Math.ceil(w / (cell || 1)) * (cell || 1), height: Math.ceil(h / (cell || 1)) * (cell || 1) });
-      })
-      .catch(function (x) { say(x.message); });
+        return r.blob().then(function (image) {
+          // Cell maps cover whole cells; the scroll band is stretched over the page as laid out.
+          send({ type: 'draw', kind: kind, layer: name, image: image, opacity: +opacity.value, cover: !cell,
+            width: Math.ceil(w / (cell || 1)) * (cell || 1), height: Math.ceil(h / (cell || 1)) * (cell || 1) });
+        });
+      });
+  }
+
+  /** The map for the measured page: for clicks, one layer that scrolls with the page and, when the
+   * page has elements fixed to the viewport, one that stays in the viewport with them. */
+  function fetchMap(page, layout, fixed) {
+    var w = Math.max(page.width, width);
+    var h = Math.max(page.height, height);
+    var url = api + '/heatmaps/' + kind + '?' + query + '&format=png';
+    var drawn;
+    layers = kind === 'click' && fixed.length ? 2 : 1;
+    loaded = 0;
+    if (kind === 'click') {
+      var post = function (name, lw, lh) {
+        return layer(url + '&layer=' + name + '&width=' + lw + '&height=' + lh, { method: 'POST',
+          credentials: 'same-origin', body: JSON.stringify({ layout: layout, fixed: fixed }),
+          headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': root.getAttribute('data-csrf') } },
+        name, lw, lh);
+      };
+      drawn = Promise.all([post('page', w, h)].concat(fixed.length ? [post('fixed', width, height)] : []));
+    } else {
+      drawn = layer(url + '&width=' + w + '&height=' + h, { credentials: 'same-origin' }, 'page', w, h);
+    }
+    drawn.catch(function (x) { say(x.message); });
   }
 
   addEventListener('message', function (e) {
@@ -106,8 +121,10 @@
       ready = true;
       show();
     }
-    else if (m.type === 'layout') fetchMap(m.page, m.layout);
+    else if (m.type === 'layout') fetchMap(m.page, m.layout, m.fixed || []);
     else if (m.type === 'drawn') {
+      loaded += 1;
+      if (loaded < layers) return;
       root.setAttribute('data-state', 'drawn');
       if (!blank) say('The map is drawn over the newest recorded snapshot of this page. Scroll inside it to see more.');
     } else if (m.type === 'error') say('The viewer failed: ' + m.message);

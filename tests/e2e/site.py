@@ -24,7 +24,8 @@ class HostSite:
     /strict (a Content-Security-Policy that allows only the collector), /consent; /hero.svg is
     an image delayed by HERO_DELAY_S, so it is the page's slowest resource. /replay-change and
     /replay-hostile are pages to replay; /heatmap is a 100vh hero with two buttons, stacked on
-    narrow screens, over 2200 px more; /pwned logs its requests in `pwned`."""
+    narrow screens, over 2200 px more, and a button fixed to the viewport's top right; /pwned logs
+    its requests in `pwned`."""
 
     SLOW_S = 0.4
     HERO_DELAY_S = 0.25

@@ -4,6 +4,8 @@ hero is `100vh` tall and whose buttons stack on narrow screens.
 - Clicks on a known button, on desktop and on mobile widths: on the heatmap page, the hottest pixel
   of the drawn map (the reddest one in a screenshot of the viewer) lies inside that button's box.
 - Scroll: N of M visits scroll to half the page; the reach at 50% is N/M, in the API and on the page.
+- Clicks on a button fixed to the viewport, made with the page scrolled: the heat stays on the
+  button in the viewer, scrolled or not.
 - A site that records no session: the collector asks a page view for a snapshot, the recorder takes
   one (masked) and stops, and the map is drawn over it; no recording is stored.
 """
@@ -117,6 +119,32 @@ def test_hottest_pixel_lies_on_the_clicked_button(browser: Browser, host: HostSi
     assert button["x"] <= x <= button["x"] + button["width"] and button["y"] <= y <= button["y"] + button["height"], \
         (x, y, button)
     assert dashboard.errors == []  # type: ignore[attr-defined]
+
+
+def test_clicks_on_a_fixed_element_stay_on_it_when_the_page_scrolls(browser: Browser, host: HostSite) -> None:
+    def scrolled_clicks(page: Page) -> None:
+        page.evaluate("scrollTo(0, 1200)")
+        page.wait_for_timeout(300)
+        for _ in range(3):
+            page.locator("#chat").click()
+            page.wait_for_timeout(1100)
+
+    visit(browser, host, DESKTOP, scrolled_clicks)
+    assert wait_until(lambda: api(host, "heatmaps/click").json()["total"] == 3)
+    assert min(y for _, y, _ in api(host, "heatmaps/click").json()["bins"]) > 1200  # page coordinates
+
+    dashboard = login(browser, host.server, ADMIN)
+    dashboard.set_viewport_size({"width": 1900, "height": 1800})
+    dashboard.goto(f"{host.collector}/sites/{host.key}/heatmaps?url=/heatmap&device=desktop&opacity=1")
+    expect(dashboard.locator("#heatmap[data-state=drawn]")).to_have_count(1, timeout=20_000)
+    rebuilt = dashboard.frame_locator("#heatmap-frame").frame_locator("iframe").frame_locator("iframe")
+    for scroll in (0, 700):
+        rebuilt.locator("html").evaluate(f"html => html.ownerDocument.defaultView.scrollTo(0, {scroll})")
+        dashboard.wait_for_timeout(300)
+        x, y = hottest_pixel(dashboard)
+        button = snapshot_button(dashboard, "#chat")
+        assert button["x"] <= x <= button["x"] + button["width"] and \
+            button["y"] <= y <= button["y"] + button["height"], (scroll, x, y, button)
 
 
 def test_scroll_reach_at_half_the_page_is_the_share_that_scrolled_there(browser: Browser, host: HostSite) -> None:

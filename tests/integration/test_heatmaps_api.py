@@ -95,6 +95,23 @@ def test_posted_layout_places_clicks_inside_the_elements(made, api) -> None:  # 
     assert all(600 <= left < 700 and 3000 - CELL < top < 3020 for left, top in placed - {(40, 896)})
 
 
+def test_clicks_on_fixed_elements_are_a_layer_of_their_own(made, api) -> None:  # noqa: ANN001
+    client, auth = api
+    body = {"layout": {"#buy": [600, 20, 100, 20], "a.help": [0, 3000, 80, 20]}, "fixed": ["#buy"]}
+    fixed = client.post(url(made, "heatmaps/click", layer="fixed"), headers=auth, json=body).json()
+    page = client.post(url(made, "heatmaps/click"), headers=auth, json=body).json()
+    assert fixed["total"] == 2 and all(600 <= x < 700 and 16 <= y < 40 for x, y, _ in fixed["bins"])
+    assert page["total"] == 1 and page["bins"][0][1] >= 3000 - CELL  # a.help, where the layout put it
+    png = client.post(url(made, "heatmaps/click", layer="fixed", format="png", width="1280", height="800"),
+                      headers=auth, json=body)
+    with Image.open(io.BytesIO(png.content)) as image:
+        assert image.size == (1280 // CELL, 800 // CELL) and image.getpixel((650 // CELL, 30 // CELL))[3] > 0
+    bad = client.post(url(made, "heatmaps/click"), headers=auth, json={**body, "fixed": ["#nowhere"]})
+    assert bad.status_code == 400 and bad.json()["field"] == "fixed"
+    bad = client.post(url(made, "heatmaps/click", layer="sticky"), headers=auth, json=body)
+    assert bad.status_code == 400 and bad.json()["field"] == "layer"
+
+
 def test_move_and_scroll_maps(made, api) -> None:  # noqa: ANN001
     client, auth = api
     assert client.get(url(made, "heatmaps/move"), headers=auth).json()["total"] == 2

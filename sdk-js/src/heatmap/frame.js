@@ -15,7 +15,7 @@ import { sanitizeEvents } from '../player/sanitize.js';
   const DASHBOARD = stage.dataset.dashboard;
   const page = parent.parent;
   let replayer = null;
-  let overlay = null;
+  const overlays = {}; // layer -> the <img> drawn in the rebuilt page
   let size = { width: 1280, height: 800 };
 
   const post = (message) => page.postMessage({ ff: 'heatmap', ...message }, DASHBOARD);
@@ -26,11 +26,21 @@ import { sanitizeEvents } from '../player/sanitize.js';
     ['click', 'submit', 'auxclick'].forEach((type) => d.addEventListener(type, (e) => e.preventDefault(), true));
   };
 
-  /** Each selector's box in page pixels [left, top, width, height], for those found in the page. */
+  /** Whether the element stays put when the page scrolls (it or an ancestor is position: fixed). */
+  const isFixed = (el, win) => {
+    for (let node = el; node && node.nodeType == 1; node = node.parentElement) {
+      if (win.getComputedStyle(node).position == 'fixed') return true;
+    }
+    return false;
+  };
+
+  /** Each selector's box [left, top, width, height] for those found in the page: in page pixels,
+   * or in viewport pixels for the elements fixed to the viewport (listed in `fixed`). */
   const measure = (selectors) => {
     const d = doc();
     const found = {};
-    if (!d) return found;
+    const fixed = [];
+    if (!d) return { layout: found, fixed };
     const win = d.defaultView;
     for (const selector of selectors) {
       let el = null;
@@ -42,9 +52,14 @@ import { sanitizeEvents } from '../player/sanitize.js';
       if (!el) continue;
       const box = el.getBoundingClientRect();
       if (!box.width && !box.height) continue; // hidden in the snapshot: the page position is better
-      found[selector] = [box.left + win.scrollX, box.top + win.scrollY, box.width, box.height];
+      if (isFixed(el, win)) {
+        fixed.push(selector);
+        found[selector] = [box.left, box.top, box.width, box.height];
+      } else {
+        found[selector] = [box.left + win.scrollX, box.top + win.scrollY, box.width, box.height];
+      }
     }
-    return found;
+    return { layout: found, fixed };
   };
 
   const extent = () => {
@@ -55,43 +70,54 @@ import { sanitizeEvents } from '../player/sanitize.js';
 
   const show = (message) => {
     if (replayer) replayer.destroy();
-    overlay = null;
+    Object.keys(overlays).forEach((layer) => delete overlays[layer]);
     size = { width: message.width, height: message.height };
     const events = sanitizeEvents(message.events || []);
     replayer = new Replayer(events, {
       root: stage, mouseTail: false, showWarning: false, triggerFocus: false, pauseAnimation: true,
       UNSAFE_replayCanvas: false, // would add allow-scripts to the rebuilt page's iframe: never
     });
-    replayer.pause(0);
-    replayer.enableInteract(); // the visitor of the map scrolls the page
     const frame = replayer.iframe;
     frame.style.width = size.width + 'px';
     frame.style.height = size.height + 'px';
     frame.setAttribute('width', size.width);
     frame.setAttribute('height', size.height);
     replayer.wrapper.style.transform = 'none';
-    const d = doc();
-    if (d) inert(d);
-    requestAnimationFrame(() => post({ type: 'layout', page: extent(), layout: measure(message.selectors || []) }));
+    let measured = false;
+    // Measured once the page is rebuilt and laid out (its styles in place): two frames later.
+    const report = () => {
+      if (measured) return;
+      measured = true;
+      const d = doc();
+      if (d) inert(d);
+      requestAnimationFrame(() => requestAnimationFrame(() =>
+        post({ type: 'layout', page: extent(), ...measure(message.selectors || []) })));
+    };
+    replayer.on('fullsnapshot-rebuilded', report);
+    replayer.pause(0);
+    replayer.enableInteract(); // the visitor of the map scrolls the page
+    setTimeout(report, 2000); // should the event never come, measure what there is
   };
 
+  /** Lays one layer of the map over the page: `page` scrolls with it, `fixed` stays in the viewport. */
   const draw = (message) => {
     const d = doc();
     if (!d || !d.documentElement) return;
-    if (overlay) overlay.remove();
-    overlay = d.createElement('img');
+    const layer = message.layer || 'page';
+    if (overlays[layer]) overlays[layer].remove();
+    const overlay = (overlays[layer] = d.createElement('img'));
     overlay.alt = '';
-    overlay.setAttribute('data-footfall-heatmap', message.kind);
+    overlay.setAttribute('data-footfall-heatmap', message.kind + ' ' + layer);
     const s = overlay.style;
-    s.cssText = 'position:absolute;left:0;top:0;margin:0;padding:0;border:0;max-width:none;pointer-events:none;' +
-      'z-index:2147483647;display:block';
+    s.cssText = `position:${layer == 'fixed' ? 'fixed' : 'absolute'};left:0;top:0;margin:0;padding:0;border:0;` +
+      'max-width:none;max-height:none;pointer-events:none;z-index:2147483647;display:block';
     // A band (the scroll map) covers the page as it is laid out now; a cell map has its own size.
     const cover = message.cover ? extent() : message;
     s.width = cover.width + 'px';
     s.height = cover.height + 'px';
     s.opacity = message.opacity;
     overlay.src = URL.createObjectURL(message.image);
-    overlay.onload = () => post({ type: 'drawn', kind: message.kind });
+    overlay.onload = () => post({ type: 'drawn', kind: message.kind, layer });
     d.documentElement.appendChild(overlay);
   };
 
@@ -100,7 +126,7 @@ import { sanitizeEvents } from '../player/sanitize.js';
     show,
     draw,
     opacity(message) {
-      if (overlay) overlay.style.opacity = message.opacity;
+      Object.values(overlays).forEach((overlay) => (overlay.style.opacity = message.opacity));
     },
   };
 
