@@ -153,6 +153,22 @@ def test_dashboard_pages_send_the_security_headers(server: Server) -> None:
         assert headers["referrer-policy"] == "same-origin"
 
 
+def test_the_heatmaps_page_and_its_frame(server: Server) -> None:
+    from collector.dashboard.replays_pages import FRAME_CSP
+
+    client = login(server, ADMIN)
+    page = client.get("/sites/shop/heatmaps?url=/cart?x=1&device=phone&kind=heat&opacity=lots")
+    assert page.status_code == 200 and "Clicked elements" in page.text
+    assert "unsafe-inline" not in page.headers["content-security-policy"]
+    assert 'data-kind="click"' in page.text and 'value="/cart"' in page.text  # bad choices fall back
+    assert "Clicks on <code>/cart</code>, desktop" in page.text
+    frame = client.get("/sites/shop/heatmaps/frame")
+    assert frame.status_code == 200 and frame.headers["content-security-policy"] == FRAME_CSP
+    assert "data:text/html;base64," in frame.text and "x-frame-options" not in frame.headers
+    assert client.get("/sites/nosuch/heatmaps").status_code == 404
+    assert client.get("/sites/nosuch/heatmaps/frame").status_code == 404
+
+
 def test_viewers_read_but_do_not_change(server: Server) -> None:
     client = login(server, VIEWER)
     settings = client.get("/sites/shop/settings")
