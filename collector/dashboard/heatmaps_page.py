@@ -1,50 +1,35 @@
 """Heatmaps: one page's click, move or scroll map over a snapshot of that page, with its clicked
 elements ranked beside it.
 
-    heatmaps page (dashboard policy)
-      iframe  /sites/{key}/heatmaps/frame        the frame shell: FRAME_CSP, no script of its own
-        iframe  data:text/html,...               the viewer: heatmap.js, an opaque origin
-          iframe  (rrweb's, sandbox="allow-same-origin")   the page snapshot: no script runs
-
-The same isolation as the replay player (replays_pages.py): the page fetches the snapshot and the
-map with the user's session and hands them to the viewer by postMessage; the viewer measures the
-clicked elements in the snapshot and sends their boxes back, which the click map is placed by
+The snapshot is rebuilt in the isolated frames of isolated_frames.py (the shell is
+/sites/{key}/heatmaps/frame, the viewer heatmap.js). The page fetches the snapshot and the map with
+the user's session and hands them to the viewer by postMessage; the viewer measures the clicked
+elements in the snapshot and sends their boxes back, which the click map is placed by
 (docs/heatmaps.md).
 """
 
 from __future__ import annotations
 
-import base64
-import html
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from analysis import heatmaps
 
 from ..store import Store
+from . import isolated_frames
 from .overview_page import chosen_range, day_bounds
-from .render import env, page
-from .replays_pages import FRAME_CSP
+from .render import page
 from .sites_pages import site_or_404
 
 KINDS = (("click", "Clicks"), ("move", "Mouse movement"), ("scroll", "Scroll reach"))
 DEVICE_LABELS = {"desktop": "Desktop", "tablet": "Tablet", "mobile": "Mobile"}
+VIEWER_STYLE = "html,body{overflow:auto}#stage .replayer-wrapper{transform:none!important}"  # unscaled, scrolling
 ELEMENTS_LISTED = 25
 ELEMENTS_PLACED = 300  # the most clicked elements the viewer looks for in the snapshot
-
-
-def viewer_document(origin: str) -> str:
-    """The viewer's own document, served as a data: URL by the frame shell."""
-    o = html.escape(origin, quote=True)
-    return ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Heatmap</title>'
-            f'<link rel="stylesheet" href="{o}/static/player.css">'
-            '<style>html,body{overflow:auto}#stage .replayer-wrapper{transform:none!important}</style></head>'
-            f'<body><div id="stage" data-dashboard="{o}"></div>'
-            f'<script src="{o}/static/heatmap.js"></script></body></html>')
 
 
 def choice(request: Request, name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -84,12 +69,8 @@ def routes(store: Store) -> list[Route]:
 
     async def frame(request: Request) -> Response:
         if request.path_params["key"] not in request.app.state.runtime.sites.sites:
-            return Response("not found", status_code=404, media_type="text/plain",
-                            headers={"Content-Security-Policy": "default-src 'none'; frame-ancestors 'self'"})
-        origin = f"{request.url.scheme}://{request.url.netloc}"
-        src = "data:text/html;base64," + base64.b64encode(viewer_document(origin).encode()).decode()
-        body = env.get_template("player_frame.html").render(src=src, title="Heatmap over a snapshot of the page")
-        return HTMLResponse(body, headers={"Content-Security-Policy": FRAME_CSP, "Cache-Control": "no-store"})
+            return isolated_frames.not_found()
+        return isolated_frames.shell(request, "heatmap.js", "Heatmap over a snapshot of the page", VIEWER_STYLE)
 
     return [
         Route("/sites/{key}/heatmaps", heatmaps_page),

@@ -1,27 +1,12 @@
 """Replays: the list of a site's sessions (filtered, sorted, paged) and the player of one session.
 
-The player page keeps the dashboard's strict policy; the recording plays in a frame of its own:
-
-    player page (dashboard policy)
-      iframe  /sites/{key}/replays/{sid}/frame   the frame shell: FRAME_CSP, no script of its own
-        iframe  data:text/html,...               the player: player.js, an opaque origin
-          iframe  (rrweb's, sandbox="allow-same-origin")   the recorded page: no script runs
-
-The player document is a `data:` URL, so its origin is opaque: it cannot read the dashboard's
-cookies, its DOM or its API, and the recorded page rebuilt inside it shares that opaque origin,
-not the dashboard's. It is not a `sandbox` without `allow-same-origin` because rrweb's Replayer
-must reach into its own iframe, and every frame below a sandbox without allow-same-origin gets an
-origin of its own (checked in Chromium: the Replayer then fails to start). The shell's policy
-(script only from this origin, inline styles and any image, font or media for the recorded page,
-no fetch at all, framed only by this origin) is inherited by the data: document and by the rebuilt
-page. The page hands the events to the player by postMessage; see docs/dashboard.md (Replays).
+The player page keeps the dashboard's strict policy; the recording plays in the isolated frames of
+isolated_frames.py (the shell is /sites/{key}/replays/{sid}/frame, the viewer player.js).
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import html
 import logging
 import math
 from collections.abc import AsyncIterator
@@ -31,7 +16,7 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from analysis import sessions, signals
@@ -40,6 +25,7 @@ from analysis.recordings import decode_chunk
 from ..ingest.rejection import Rejected
 from ..sessions_api import SESSION_ID, filters_of
 from ..store import Store
+from . import isolated_frames
 from .overview_page import chosen_range, day_bounds
 from .render import env, page, render
 from .sites_pages import site_or_404
@@ -57,23 +43,6 @@ SIGNAL_LABELS = {
 FILTER_NAMES = ("url", "entry", "exit", "has_error", "signal", "min_duration", "max_duration", "device", "browser",
                 "visitor", "has_replay", "clicked")
 SPEEDS = (1, 2, 4, 8)
-
-# The frame shell's policy, inherited by the player (data:) document and the rebuilt recorded page.
-FRAME_CSP = "; ".join([
-    "default-src 'none'",
-    "script-src 'self'",  # player.js, from this origin; never inline, never the recorded page's
-    "style-src 'self' 'unsafe-inline' * data: blob:",  # the recorded page's own styles
-    "img-src * data: blob:",
-    "font-src * data:",
-    "media-src * data: blob:",
-    "connect-src 'none'",  # the events come by postMessage; nothing in here fetches
-    "frame-src data:",  # the player document
-    "frame-ancestors 'self'",
-    "form-action 'none'",
-    "base-uri 'none'",
-    "object-src 'none'",
-])
-
 
 def fmt_clock(seconds: float | None) -> str:
     """m:ss (or h:mm:ss) for a number of seconds."""
@@ -121,15 +90,6 @@ def page_link(request: Request, **changes: Any) -> str:
     params = {k: v for k, v in request.query_params.items() if k != "page"}
     params.update({k: str(v) for k, v in changes.items()})
     return request.url.path + "?" + urlencode(params)
-
-
-def player_document(origin: str) -> str:
-    """The player's own document, served as a data: URL by the frame shell."""
-    o = html.escape(origin, quote=True)
-    return ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Replay</title>'
-            f'<link rel="stylesheet" href="{o}/static/player.css"></head>'
-            f'<body><div id="stage" data-dashboard="{o}"></div>'
-            f'<script src="{o}/static/player.js"></script></body></html>')
 
 
 def clock_skew(store: Store, site: str, session_id: str) -> int:
@@ -232,12 +192,8 @@ def routes(store: Store) -> list[Route]:
 
     async def frame(request: Request) -> Response:
         if request.path_params["key"] not in request.app.state.runtime.sites.sites or not session_of(request):
-            return Response("not found", status_code=404, media_type="text/plain",
-                            headers={"Content-Security-Policy": "default-src 'none'; frame-ancestors 'self'"})
-        origin = f"{request.url.scheme}://{request.url.netloc}"
-        src = "data:text/html;base64," + base64.b64encode(player_document(origin).encode()).decode()
-        body = env.get_template("player_frame.html").render(src=src)
-        return HTMLResponse(body, headers={"Content-Security-Policy": FRAME_CSP, "Cache-Control": "no-store"})
+            return isolated_frames.not_found()
+        return isolated_frames.shell(request, "player.js", "Replay of the recorded pages")
 
     return [
         Route("/sites/{key}/replays", replays_list),
