@@ -8,6 +8,10 @@ height); the viewer measures where each element sits in the page snapshot it sho
 that layout, and clicks on an element found there are placed by their offset inside it, so the
 map follows the element through layout shifts and other widths (docs/heatmaps.md). Clicks on
 elements not found keep their page position.
+
+Click and move maps and the element ranking read the per-day counts the ingest views keep
+(heatmap_cells, heatmap_elements: a map over millions of clicks sums a few hundred thousand rows);
+scroll reach and error clicks read the events themselves.
 """
 
 from __future__ import annotations
