@@ -126,6 +126,8 @@ def routes(store: Store, token_cache: TokenCache) -> list[Route]:
         await require_site_access(request, token_cache, request.path_params["site"])
         found = await store.run(snapshots.latest_snapshot, store, scope_of(request))
         if found is None:
+            if request.query_params.get("optional") in ("true", "1"):
+                return Response(status_code=204)  # the dashboard asks so: a page with none is no error
             raise Rejected(404, "url", "no recorded snapshot of this page on this device class")
         return JSONResponse(found)
 
@@ -193,8 +195,10 @@ def openapi_paths() -> dict[str, Any]:
         },
         "/api/v1/sites/{site}/heatmaps/snapshot": {
             "get": {"summary": "The newest recorded DOM snapshot of a page on a device class (rrweb events)",
-                    "parameters": page,
+                    "parameters": [*page, _param("optional", {"type": "boolean", "default": False},
+                                                 "Answer 204 instead of 404 when there is none")],
                     "responses": {"200": {"description": "Meta and FullSnapshot events, and where they come from"},
+                                  "204": {"description": "None, with optional=true"},
                                   "404": {"description": "No recording of this page on this device class"}}},
         },
         "/api/v1/sites/{site}/elements": {

@@ -62,9 +62,9 @@
   }
 
   function fetchSnapshot() {
-    fetch(api + '/heatmaps/snapshot?' + query, { credentials: 'same-origin' })
+    fetch(api + '/heatmaps/snapshot?' + query + '&optional=true', { credentials: 'same-origin' })
       .then(function (r) {
-        if (r.status === 404) return null;
+        if (r.status === 204) return null;
         if (!r.ok) throw new Error('The page snapshot could not be loaded (' + r.status + ').');
         return r.json();
       })

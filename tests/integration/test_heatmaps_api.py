@@ -128,6 +128,7 @@ def test_snapshot_is_the_recorded_page(made, api) -> None:  # noqa: ANN001
     assert got["events"] == made.snapshot and got["session_id"] == made.sid
     missing = client.get(url(made, "heatmaps/snapshot", device="mobile"), headers=auth)
     assert missing.status_code == 404 and missing.json()["field"] == "url"
+    assert client.get(url(made, "heatmaps/snapshot", device="mobile", optional="true"), headers=auth).status_code == 204
 
 
 def test_elements_ranked(made, api) -> None:  # noqa: ANN001

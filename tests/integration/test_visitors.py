@@ -27,7 +27,7 @@ CHROME = Client("Chrome", "120", "Linux", False, "desktop")
 PER_PAGE = {"pageviews": 1, "events": 4, "page_timings": 1, "web_vitals": 1, "errors": 1, "resources": 1,
             "form_fields": 1}
 REPLAY_PER_SESSION = 2
-TABLES = {*PER_PAGE, "replay_chunks", "session_index"}  # the last two by session
+TABLES = {*PER_PAGE, "replay_chunks", "session_index", "page_snapshots"}  # the last three by session
 
 
 def journey(ts: int) -> list[dict[str, Any]]:
@@ -46,7 +46,7 @@ def journey(ts: int) -> list[dict[str, Any]]:
 
 
 def seed(store, site: str, visitor: str, sessions: list[str], identified: bool) -> None:  # noqa: ANN001
-    """Two page views per session and its replay chunks, written as the writer writes a segment.
+    """Two page views per session, its replay chunks and a page snapshot, written as the writer writes a segment.
 
     `identified`: the page sends the id (`vid`, after identify); else it is the collector's hash."""
     ctx = rows.Context(received_ms=NOW, visitor_id="daily-hash" if identified else visitor, client=CHROME,
@@ -62,6 +62,9 @@ def seed(store, site: str, visitor: str, sessions: list[str], identified: bool) 
         for seq in range(REPLAY_PER_SESSION):
             chunk = {"v": 1, "site": site, "sid": sid, "seq": seq, "data": f"[{seq}]", "ts": NOW - 1000}
             payloads.append(frames.pack(frames.REPLAY, ctx, wire.replay_decoder.decode(msgspec.json.encode(chunk))))
+        snapshot = {"v": 1, "site": site, "sid": sid, "seq": 0, "data": "[]", "snap": True,
+                    "url": "https://shop.test/p/1", "vw": 1280}
+        payloads.append(frames.pack(frames.SNAPSHOT, ctx, wire.replay_decoder.decode(msgspec.json.encode(snapshot))))
     writer.land(store, payloads, uuid.uuid4().hex)
 
 
@@ -69,6 +72,7 @@ def expected_counts(sessions: int) -> dict[str, int]:
     counts = {table: n * 2 * sessions for table, n in PER_PAGE.items()}
     counts["replay_chunks"] = REPLAY_PER_SESSION * sessions
     counts["session_index"] = sessions
+    counts["page_snapshots"] = sessions
     return counts
 
 
