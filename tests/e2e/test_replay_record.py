@@ -97,11 +97,12 @@ def test_a_session_across_two_pages_is_recorded_in_order_and_masked(browser: Bro
 
 
 def test_sessions_outside_the_replay_rate_load_no_recorder(browser: Browser, host: HostSite) -> None:
-    host.set_replay_rate(0.0)
+    host.set_replay_rate(0.0, heatmap_rate=0.0)  # nor a heatmap snapshot (tests/e2e/test_heatmaps.py)
     page = open_page(browser, host.url("/form"))
     page.click("#grow")
     page.wait_for_timeout(2500)
     assert page.evaluate(RECORDER) is False
     leave(page)
     assert host.rows("SELECT count() FROM replay_chunks")[0][0] == 0
+    assert host.rows("SELECT count() FROM page_snapshots")[0][0] == 0
     assert host.rows("SELECT count() FROM pageviews")[0][0] == 1
