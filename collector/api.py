@@ -119,10 +119,10 @@ def routes(store: Store, tokens: TokenCache, counters: Counters) -> list[Route]:
         return JSONResponse(counters.snapshot())
 
     async def openapi(request: Request) -> Response:
-        from . import heatmaps_api, sessions_api  # they build on this module's helpers: imported late
+        from . import funnels_api, heatmaps_api, sessions_api  # they build on this module's helpers: imported late
 
         return JSONResponse({**OPENAPI, "paths": {**OPENAPI["paths"], **sessions_api.openapi_paths(),
-                                                   **heatmaps_api.openapi_paths()}})
+                                                   **heatmaps_api.openapi_paths(), **funnels_api.openapi_paths()}})
 
     return [
         Route("/healthz", healthz),

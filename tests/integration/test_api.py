@@ -37,7 +37,9 @@ def test_openapi_lists_the_routes(shop_server) -> None:  # noqa: ANN001
     status, doc = get(f"{shop_server[0].url}/api/openapi.json", shop_server[1])
     assert status == 200 and "/api/v1/sites/{site}/events/count" in doc["paths"]
     assert {"/api/v1/sites/{site}/sessions", "/api/v1/sites/{site}/sessions/{session_id}",
-            "/api/v1/sites/{site}/sessions/{session_id}/replay"} <= set(doc["paths"])
+            "/api/v1/sites/{site}/sessions/{session_id}/replay", "/api/v1/sites/{site}/heatmaps/{kind}",
+            "/api/v1/sites/{site}/heatmaps/snapshot", "/api/v1/sites/{site}/elements",
+            "/api/v1/sites/{site}/funnels/query"} <= set(doc["paths"])
 
 
 def test_ingest_stats_count_outcomes(shop_server) -> None:  # noqa: ANN001
