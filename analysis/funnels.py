@@ -169,16 +169,11 @@ def fold_sql(f: Funnel) -> str:
     return f"(acc, e) -> multiIf({', '.join(cases)}, acc)"
 
 
-def funnel_sql(f: Funnel, params: dict[str, Any]) -> str:
-    n = len(f.steps)
+def units_sql(f: Funnel, params: dict[str, Any]) -> str:
+    """One row per counted unit: its level (steps reached), their times, its breakdown value."""
     can_start = "e.3 != 0" if f.mode == "unordered" else "bitTest(e.3, 0)"
     initial = "(toUInt8(0), CAST([], 'Array(Int64)'), toUInt8(0), toUInt32(0), toInt64(0))"
-    columns = [f"countIf(level >= {k}) AS reached{k}" for k in range(1, n + 1)]
-    for k in range(2, n + 1):
-        gap = f"(times[{k}] - times[{k - 1}]) / 1000"
-        columns.append(f"quantileExactIf(0.5)({gap}, level >= {k}), quantileExactIf(0.9)({gap}, level >= {k})")
     return f"""
-    WITH units AS (
         SELECT unit,
                arraySort(e -> (e.1, e.2, e.3, e.4, e.5, e.6),
                          groupArray((t, if(m = 0, {NO_STEP}, toUInt8(log2(bitAnd(m, bitNot(m) + 1)))), m, pv, x, bd)))
@@ -192,7 +187,17 @@ def funnel_sql(f: Funnel, params: dict[str, Any]) -> str:
                arrayFirst(e -> e.6 != '' OR e.4 = 1, ev).6 AS breakdown
         FROM ({stream_sql(f, params)})
         GROUP BY unit
-        HAVING level > 0)
+        HAVING level > 0"""
+
+
+def funnel_sql(f: Funnel, params: dict[str, Any]) -> str:
+    n = len(f.steps)
+    columns = [f"countIf(level >= {k}) AS reached{k}" for k in range(1, n + 1)]
+    for k in range(2, n + 1):
+        gap = f"(times[{k}] - times[{k - 1}]) / 1000"
+        columns.append(f"quantileExactIf(0.5)({gap}, level >= {k}), quantileExactIf(0.9)({gap}, level >= {k})")
+    return f"""
+    WITH units AS ({units_sql(f, params)})
     SELECT if(grouping(breakdown) = 1, NULL, breakdown) AS bd, {', '.join(columns)}
     FROM units
     GROUP BY GROUPING SETS ((), (breakdown))
@@ -204,11 +209,7 @@ def query(store: Store, site: str, start: datetime, end: datetime, f: Funnel) ->
     """Per step: entered, converted to the next step, conversion from the start and from the
     previous step, drop-off, and the median and p90 seconds from the previous step; overall and
     per breakdown value."""
-    start, end = utc(start), utc(end)
-    if end <= start:
-        raise ValueError("end must be after start")
-    params: dict[str, Any] = {"site": site, "start": start, "until": end + timedelta(seconds=f.window_s),
-                              "end_ms": int(end.timestamp() * 1000), "window": f.window_s * 1000}
+    params = range_params(site, start, end, f)
     found = store.rows(funnel_sql(f, params), params)
     n = len(f.steps)
     results = [(row[0], shaped(f, row[1:1 + n], row[1 + n:])) for row in found]
@@ -218,6 +219,26 @@ def query(store: Store, site: str, start: datetime, end: datetime, f: Funnel) ->
         out["breakdown"] = {"by": f.breakdown, "groups": [{"value": value, "steps": steps}
                                                          for value, steps in results if value is not None]}
     return out
+
+
+def range_params(site: str, start: datetime, end: datetime, f: Funnel) -> dict[str, Any]:
+    """Funnels start in [start, end); their later steps may come up to one window past the end."""
+    start, end = utc(start), utc(end)
+    if end <= start:
+        raise ValueError("end must be after start")
+    return {"site": site, "start": start, "until": end + timedelta(seconds=f.window_s),
+            "end_ms": int(end.timestamp() * 1000), "window": f.window_s * 1000}
+
+
+def dropped_at(store: Store, site: str, start: datetime, end: datetime, f: Funnel, step: int,
+               limit: int = 100_000) -> list[str]:
+    """The units that reached `step` (1-based) and not the next one: the drop-off of that step."""
+    if not 1 <= step < len(f.steps):
+        raise ValueError(f"dropped_at is a step from 1 to {len(f.steps) - 1}: the last step has no drop-off")
+    params = range_params(site, start, end, f) | {"step": step, "limit": limit}
+    sql = f"WITH units AS ({units_sql(f, params)}) SELECT unit FROM units WHERE level = {{step:UInt8}} " \
+          "ORDER BY unit LIMIT {limit:UInt32}"
+    return [row[0] for row in store.rows(sql, params)]
 
 
 def shaped(f: Funnel, reached: Any, gaps: Any) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from collector.store import Store
 
-from . import signals
+from . import funnels, signals
 from .overview import step_regex, utc
 from .session_index import INDEX_TABLE, LISTED_COLUMNS
 from .session_summary import SESSION_SPAN, iso_ms, summary_of
@@ -55,6 +55,9 @@ class SessionFilters:
     visitor: str | None = None
     has_replay: bool | None = None
     clicked: str | None = None  # a selector clicked in the session (the heatmap's element list links here)
+    # The sessions that reached step `dropped_at` of `funnel` (counted per session) and not the next.
+    funnel: funnels.Funnel | None = None
+    dropped_at: int | None = None
 
 
 # -- the list -------------------------------------------------------------------------------------
@@ -104,6 +107,10 @@ def list_sessions(store: Store, site: str, start: datetime, end: datetime, filte
         where.append("""session_id IN (SELECT session_id FROM events WHERE site = {site:String} AND type = 'click'
                          AND selector = {clicked:String} AND time >= {start:DateTime64(3)})""")
         params["clicked"] = f.clicked
+    if f.funnel is not None and f.dropped_at is not None:
+        per_session = dataclasses.replace(f.funnel, count_by="session", breakdown=None)
+        where.append("session_id IN {dropped:Array(String)}")
+        params["dropped"] = funnels.dropped_at(store, site, start, end, per_session, f.dropped_at)
     if f.has_replay is not None:
         where.append("has_replay = 1" if f.has_replay else "has_replay = 0")
     if f.signals:

@@ -24,6 +24,7 @@ from analysis import recordings, sessions, signals
 
 from .api import date_range, guarded
 from .auth import TokenCache, require_site_access
+from .funnels_api import funnel_of
 from .ingest.rejection import Rejected
 from .store import Store
 
@@ -102,8 +103,24 @@ def filters_of(request: Request) -> sessions.SessionFilters:
         has_error=bool_param(request, "has_error"), signals=signal_param(request),
         min_duration=low, max_duration=high, device=device, browser=text_param(request, "browser"),
         visitor=text_param(request, "visitor"), has_replay=bool_param(request, "has_replay"),
-        clicked=text_param(request, "clicked"),
+        clicked=text_param(request, "clicked"), **dropped_of(request),
     )
+
+
+def dropped_of(request: Request) -> dict[str, Any]:
+    """`funnel` (a funnel as funnels/query takes it, as JSON) with `dropped_at` (a step number)."""
+    raw, step = request.query_params.get("funnel"), request.query_params.get("dropped_at")
+    if raw is None and step is None:
+        return {}
+    if raw is None or step is None:
+        raise Rejected(400, "dropped_at", "dropped_at and funnel go together")
+    try:
+        funnel = funnel_of(raw.encode())
+    except Rejected as exc:
+        raise Rejected(400, "funnel", f"{exc.field}: {exc.message}") from None
+    if not step.isdigit() or not 1 <= int(step) < len(funnel.steps):
+        raise Rejected(400, "dropped_at", f"dropped_at is a step from 1 to {len(funnel.steps) - 1}")
+    return {"funnel": funnel, "dropped_at": int(step)}
 
 
 def session_id_of(request: Request) -> str:
@@ -222,6 +239,9 @@ def openapi_paths() -> dict[str, Any]:
         _query("visitor", {"type": "string"}, "A visitor id seen on any of the session's page views"),
         _query("has_replay", {"type": "boolean"}),
         _query("clicked", {"type": "string"}, "A CSS selector of an element clicked in the session"),
+        _query("funnel", {"type": "string"}, "A funnel as funnels/query takes it, as JSON, for dropped_at"),
+        _query("dropped_at", {"type": "integer", "minimum": 1},
+               "Sessions that reached this step of `funnel` (counted per session) and not the next"),
         _query("sort", {"type": "string", "enum": list(sessions.SORTS), "default": "start"}),
         _query("order", {"type": "string", "enum": ["desc", "asc"], "default": "desc"}),
         _query("limit", {"type": "integer", "minimum": 1, "maximum": sessions.MAX_LIMIT,

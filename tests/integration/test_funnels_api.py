@@ -3,6 +3,7 @@ come back as funnel steps; a bad funnel gets a 400 naming its field."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
@@ -23,8 +24,9 @@ def test_sessions_sent_through_the_collector_make_the_funnel(shop_server) -> Non
     prefix = f"/fn-{uuid.uuid4().hex[:8]}"
     now = int(time.time() * 1000) - 600_000
     journeys = [["/", "/product/1", "/cart"], ["/", "/product/2"], ["/", "/about"], ["/cart"]]
+    sids = [uuid.uuid4().hex for _ in journeys]
     for n, pages in enumerate(journeys):
-        sid = uuid.uuid4().hex
+        sid = sids[n]
         for i, page in enumerate(pages):
             ts = now + n * 60_000 + i * 10_000 * (n + 1)
             events = [{"t": "pageview", "ts": ts}]
@@ -50,6 +52,16 @@ def test_sessions_sent_through_the_collector_make_the_funnel(shop_server) -> Non
     assert [s["entered"] for s in strict] == [3, 2, 0]  # the cart page view comes between product and checkout
     assert query(srv.url, token, funnel, **{"from": "2001-01-01", "to": "2001-01-02"}).json()["steps"][0][
         "entered"] == 0
+
+    # The drop-off of each step, as a filter of the sessions API (what the funnel page links to).
+    def dropped(step: str, body: Any = funnel) -> httpx.Response:
+        return httpx.get(f"{srv.url}/api/v1/sites/shop/sessions", params={"funnel": json.dumps(body),
+                         "dropped_at": step}, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    assert [s["session_id"] for s in dropped("1").json()["sessions"]] == [sids[2]]
+    assert [s["session_id"] for s in dropped("2").json()["sessions"]] == [sids[1]]
+    assert dropped("3").json()["field"] == "dropped_at"  # the last step has no drop-off
+    assert dropped("1", {"steps": []}).json()["field"] == "funnel"
 
 
 @pytest.mark.parametrize(("body", "field"), [
