@@ -119,10 +119,12 @@ def routes(store: Store, tokens: TokenCache, counters: Counters) -> list[Route]:
         return JSONResponse(counters.snapshot())
 
     async def openapi(request: Request) -> Response:
-        from . import funnels_api, heatmaps_api, sessions_api  # they build on this module's helpers: imported late
+        from . import funnels_api, heatmaps_api, performance_api, sessions_api  # built on this module: imported late
 
-        return JSONResponse({**OPENAPI, "paths": {**OPENAPI["paths"], **sessions_api.openapi_paths(),
-                                                   **heatmaps_api.openapi_paths(), **funnels_api.openapi_paths()}})
+        paths = {**OPENAPI["paths"]}
+        for module in (sessions_api, heatmaps_api, funnels_api, performance_api):
+            paths.update(module.openapi_paths())
+        return JSONResponse({**OPENAPI, "paths": paths})
 
     return [
         Route("/healthz", healthz),

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import api, funnels_api, heatmaps_api, sessions_api
+from . import api, funnels_api, heatmaps_api, performance_api, sessions_api
 from .admin import SOCKET_NAME, AdminServer
 from .auth import TokenCache
 from .dashboard import admin_pages, heatmaps_page, overview_page, replays_pages, session, sites_pages
@@ -54,6 +54,7 @@ def route_table(store: Any, token_cache: Any, counters: Any) -> list[Route | Mou
         *sessions_api.routes(store, token_cache),
         *heatmaps_api.routes(store, token_cache),
         *funnels_api.routes(store, token_cache),
+        *performance_api.routes(store, token_cache),
         *session.routes(store),
         *sites_pages.routes(store),
         *overview_page.routes(store),

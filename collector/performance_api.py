@@ -1,0 +1,59 @@
+"""The performance API under /api/v1 (bearer tokens or a dashboard login).
+
+- `GET /api/v1/sites/{site}/performance?url=&device=&from=&to=`: Web Vitals percentiles with their
+  ratings, the navigation phases, the error rate and the slowest resources of one page
+  (analysis/performance.py).
+
+`routes(store, token_cache)` gives the routes; `openapi_paths()` their OpenAPI path entries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from analysis import heatmaps, performance
+
+from .api import date_range, guarded
+from .auth import TokenCache, require_site_access
+from .ingest.rejection import Rejected
+from .store import Store
+
+
+def routes(store: Store, token_cache: TokenCache) -> list[Route]:
+    async def page_performance(request: Request) -> Response:
+        site = request.path_params["site"]
+        await require_site_access(request, token_cache, site)
+        start, end = date_range(request)
+        url = request.query_params.get("url", "")
+        if not url or len(url) > heatmaps.MAX_URL:
+            raise Rejected(400, "url", "url is required: a path, or a pattern where * stands for path segments")
+        device = request.query_params.get("device") or None
+        if device is not None and device not in heatmaps.DEVICES:
+            raise Rejected(400, "device", f"device must be one of {', '.join(heatmaps.DEVICES)}")
+        found = await store.run(performance.performance, store, site, start, end, heatmaps.page_path(url), device)
+        return Response(msgspec.json.encode(found), media_type="application/json")
+
+    return [Route("/api/v1/sites/{site}/performance", guarded(page_performance))]
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The OpenAPI 3.1 path entries of these routes (merged into collector/api.py's document)."""
+    params = [
+        {"name": "site", "in": "path", "required": True, "schema": {"type": "string"}},
+        {"name": "url", "in": "query", "required": True, "schema": {"type": "string"},
+         "description": "A path, or a pattern where * stands for one or more whole path segments"},
+        {"name": "device", "in": "query", "schema": {"type": "string", "enum": list(heatmaps.DEVICES)},
+         "description": "One device class; all when absent"},
+        {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+    ]
+    return {"/api/v1/sites/{site}/performance": {"get": {
+        "summary": "A page's Web Vitals, navigation phases, error rate and slowest resources",
+        "parameters": params,
+        "responses": {"200": {"description": "The page's performance"},
+                      "400": {"description": "A bad parameter, named in the body"}}}}}
