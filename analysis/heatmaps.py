@@ -21,13 +21,13 @@ import math
 import re
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 
 from collector.store import Store
 
 from .overview import step_regex, utc
+from .pages import on_path
 from .signals import ERROR_CLICK_MS
 
 CELL = 8  # page pixels per cell side
@@ -59,24 +59,6 @@ class Scope:
             raise ValueError(f"url must be a path of 1 to {MAX_URL} characters")
         if utc(self.end) <= utc(self.start):
             raise ValueError("end must be after start")
-
-
-def page_path(url: str) -> str:
-    """A page as the store keeps it: the path alone, without origin, query string or fragment."""
-    url = url.strip()
-    path = urlsplit(url).path if "://" in url else url.split("?", 1)[0].split("#", 1)[0]
-    return path if path.startswith("/") else "/" + path
-
-
-def on_path(url: str, params: dict[str, Any]) -> str:
-    """The condition on a `path` column for a page: equality for a path (the tables' sort keys
-    start with site, type, path), a regular expression for a pattern."""
-    path = page_path(url)
-    if "*" in path:
-        params["path"] = step_regex(path)
-        return "match(path, {path:String})"
-    params["path"] = path
-    return "path = {path:String}"
 
 
 def where(scope: Scope, kind: str) -> tuple[str, dict[str, Any]]:

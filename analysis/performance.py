@@ -11,8 +11,8 @@ from typing import Any
 
 from collector.store import Store
 
-from .heatmaps import on_path
 from .overview import utc
+from .pages import on_path
 
 VITALS = ("TTFB", "FCP", "LCP", "INP", "CLS")
 PHASES = ("redirect", "dns", "connect", "tls", "request", "download", "dom", "load")

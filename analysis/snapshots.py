@@ -11,8 +11,9 @@ from typing import Any
 
 from collector.store import Store
 
-from .heatmaps import Scope, on_path, page_path, where
+from .heatmaps import Scope, where
 from .overview import step_regex
+from .pages import on_path, page_path
 from .recordings import decode_chunk
 
 log = logging.getLogger("footfall.snapshots")

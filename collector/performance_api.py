@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from analysis import heatmaps, performance
+from analysis import heatmaps, pages, performance
 
 from .api import date_range, guarded
 from .auth import TokenCache, require_site_access
@@ -35,7 +35,7 @@ def routes(store: Store, token_cache: TokenCache) -> list[Route]:
         device = request.query_params.get("device") or None
         if device is not None and device not in heatmaps.DEVICES:
             raise Rejected(400, "device", f"device must be one of {', '.join(heatmaps.DEVICES)}")
-        found = await store.run(performance.performance, store, site, start, end, heatmaps.page_path(url), device)
+        found = await store.run(performance.performance, store, site, start, end, pages.page_path(url), device)
         return Response(msgspec.json.encode(found), media_type="application/json")
 
     return [Route("/api/v1/sites/{site}/performance", guarded(page_performance))]

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from analysis import heatmaps
+from analysis.pages import page_path
 
 from ..store import Store
 from . import isolated_frames
@@ -51,7 +52,7 @@ def routes(store: Store) -> list[Route]:
         except ValueError:
             opacity = 0.7
         pages = await store.run(heatmaps.top_pages, store, site.key, start, end, device, site.url_patterns)
-        url = heatmaps.page_path(request.query_params.get("url") or (pages[0]["path"] if pages else "/"))
+        url = page_path(request.query_params.get("url") or (pages[0]["path"] if pages else "/"))
         scope = heatmaps.Scope(site.key, start, end, url, device)
         ranked: dict[str, Any] = await store.run(heatmaps.elements, store, scope, ELEMENTS_PLACED)
         placed = [e["selector"] for e in ranked["elements"]]

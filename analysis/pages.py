@@ -1,0 +1,27 @@
+"""A page as the store names it (a path without origin, query string or fragment) and the SQL
+condition that picks its rows: heatmaps, snapshots and performance all take a page or a pattern."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from .overview import step_regex
+
+
+def page_path(url: str) -> str:
+    """A page as the store keeps it: the path alone, without origin, query string or fragment."""
+    url = url.strip()
+    path = urlsplit(url).path if "://" in url else url.split("?", 1)[0].split("#", 1)[0]
+    return path if path.startswith("/") else "/" + path
+
+
+def on_path(url: str, params: dict[str, Any]) -> str:
+    """The condition on a `path` column for a page: equality for a path (the tables' sort keys
+    start with site, type, path), a regular expression for a pattern."""
+    path = page_path(url)
+    if "*" in path:
+        params["path"] = step_regex(path)
+        return "match(path, {path:String})"
+    params["path"] = path
+    return "path = {path:String}"
