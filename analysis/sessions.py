@@ -55,6 +55,7 @@ class SessionFilters:
     visitor: str | None = None
     has_replay: bool | None = None
     clicked: str | None = None  # a selector clicked in the session (the heatmap's element list links here)
+    error: str | None = None  # an error group's fingerprint seen in the session (the error list links here)
     # The sessions that reached step `dropped_at` of `funnel` (counted per session) and not the next.
     funnel: funnels.Funnel | None = None
     dropped_at: int | None = None
@@ -107,6 +108,10 @@ def list_sessions(store: Store, site: str, start: datetime, end: datetime, filte
         where.append("""session_id IN (SELECT session_id FROM events WHERE site = {site:String} AND type = 'click'
                          AND selector = {clicked:String} AND time >= {start:DateTime64(3)})""")
         params["clicked"] = f.clicked
+    if f.error is not None:
+        where.append("""session_id IN (SELECT session_id FROM errors WHERE site = {site:String}
+                         AND fingerprint = {error:String} AND time >= {start:DateTime64(3)})""")
+        params["error"] = f.error
     if f.funnel is not None and f.dropped_at is not None:
         per_session = dataclasses.replace(f.funnel, count_by="session", breakdown=None)
         where.append("session_id IN {dropped:Array(String)}")

@@ -3,6 +3,8 @@
 - `GET /api/v1/sites/{site}/performance?url=&device=&from=&to=`: Web Vitals percentiles with their
   ratings, the navigation phases, the error rate and the slowest resources of one page
   (analysis/performance.py).
+- `GET /api/v1/sites/{site}/errors?url=&console=&limit=`: JavaScript errors grouped by fingerprint
+  (analysis/errors.py).
 
 `routes(store, token_cache)` gives the routes; `openapi_paths()` their OpenAPI path entries.
 """
@@ -16,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from analysis import heatmaps, pages, performance
+from analysis import errors, heatmaps, pages, performance
 
 from .api import date_range, guarded
 from .auth import TokenCache, require_site_access
@@ -38,7 +40,23 @@ def routes(store: Store, token_cache: TokenCache) -> list[Route]:
         found = await store.run(performance.performance, store, site, start, end, pages.page_path(url), device)
         return Response(msgspec.json.encode(found), media_type="application/json")
 
-    return [Route("/api/v1/sites/{site}/performance", guarded(page_performance))]
+    async def error_groups(request: Request) -> Response:
+        site = request.path_params["site"]
+        await require_site_access(request, token_cache, site)
+        start, end = date_range(request)
+        url = request.query_params.get("url") or None
+        if url is not None and len(url) > heatmaps.MAX_URL:
+            raise Rejected(400, "url", f"url is at most {heatmaps.MAX_URL} characters")
+        raw = request.query_params.get("limit") or "50"
+        if not raw.isdigit() or not 1 <= int(raw) <= errors.MAX_LIMIT:
+            raise Rejected(400, "limit", f"limit must be 1 to {errors.MAX_LIMIT}")
+        console = request.query_params.get("console") in ("true", "1")
+        found = await store.run(errors.grouped_errors, store, site, start, end,
+                                pages.page_path(url) if url else None, console, int(raw))
+        return Response(msgspec.json.encode(found), media_type="application/json")
+
+    return [Route("/api/v1/sites/{site}/performance", guarded(page_performance)),
+            Route("/api/v1/sites/{site}/errors", guarded(error_groups))]
 
 
 def openapi_paths() -> dict[str, Any]:
@@ -52,8 +70,18 @@ def openapi_paths() -> dict[str, Any]:
         {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
         {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
     ]
+    listed = [params[0], {**params[1], "required": False, "description": "Only this page (path or pattern)"},
+              *params[3:], {"name": "console", "in": "query", "schema": {"type": "boolean", "default": False},
+                            "description": "Count console.error messages too"},
+              {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                          "maximum": errors.MAX_LIMIT, "default": 50}}]
     return {"/api/v1/sites/{site}/performance": {"get": {
         "summary": "A page's Web Vitals, navigation phases, error rate and slowest resources",
         "parameters": params,
         "responses": {"200": {"description": "The page's performance"},
-                      "400": {"description": "A bad parameter, named in the body"}}}}}
+                      "400": {"description": "A bad parameter, named in the body"}}}},
+            "/api/v1/sites/{site}/errors": {"get": {
+                "summary": "JavaScript errors grouped by fingerprint, most frequent first",
+                "parameters": listed,
+                "responses": {"200": {"description": "The error groups"},
+                              "400": {"description": "A bad parameter, named in the body"}}}}}

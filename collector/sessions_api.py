@@ -103,7 +103,7 @@ def filters_of(request: Request) -> sessions.SessionFilters:
         has_error=bool_param(request, "has_error"), signals=signal_param(request),
         min_duration=low, max_duration=high, device=device, browser=text_param(request, "browser"),
         visitor=text_param(request, "visitor"), has_replay=bool_param(request, "has_replay"),
-        clicked=text_param(request, "clicked"), **dropped_of(request),
+        clicked=text_param(request, "clicked"), error=text_param(request, "error"), **dropped_of(request),
     )
 
 
@@ -239,6 +239,7 @@ def openapi_paths() -> dict[str, Any]:
         _query("visitor", {"type": "string"}, "A visitor id seen on any of the session's page views"),
         _query("has_replay", {"type": "boolean"}),
         _query("clicked", {"type": "string"}, "A CSS selector of an element clicked in the session"),
+        _query("error", {"type": "string"}, "An error group's fingerprint seen in the session"),
         _query("funnel", {"type": "string"}, "A funnel as funnels/query takes it, as JSON, for dropped_at"),
         _query("dropped_at", {"type": "integer", "minimum": 1},
                "Sessions that reached this step of `funnel` (counted per session) and not the next"),

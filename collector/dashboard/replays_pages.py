@@ -41,7 +41,7 @@ SIGNAL_LABELS = {
     "quick_back": "Quick back", "excessive_scroll": "Excessive scroll", "navigation_loop": "Navigation loop",
 }
 FILTER_NAMES = ("url", "entry", "exit", "has_error", "signal", "min_duration", "max_duration", "device", "browser",
-                "visitor", "has_replay", "clicked", "funnel", "dropped_at")
+                "visitor", "has_replay", "clicked", "error", "funnel", "dropped_at")
 SPEEDS = (1, 2, 4, 8)
 
 def fmt_clock(seconds: float | None) -> str:
