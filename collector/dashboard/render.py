@@ -13,8 +13,8 @@ from .guards import csrf_token
 env = Environment(loader=PackageLoader("collector", "templates/dashboard"), autoescape=select_autoescape(["html"]))
 
 # Per site: (label, path under /sites/{key}). Pages of later features join this list.
-SITE_NAV = [("Overview", "overview"), ("Heatmaps", "heatmaps"), ("Replays", "replays"), ("Install", "install"),
-            ("Settings", "settings")]
+SITE_NAV = [("Overview", "overview"), ("Heatmaps", "heatmaps"), ("Replays", "replays"), ("Funnels", "funnels"),
+            ("Install", "install"), ("Settings", "settings")]
 
 
 def user_of(request: Request) -> dict[str, str] | None:
