@@ -64,6 +64,7 @@ bench: $(INSTALLED) wrk snippet chromium
 	$(BIN)/python -m bench.snippet
 	$(BIN)/python -m bench.replay
 	$(BIN)/python -m bench.heatmap
+	$(BIN)/python -m bench.funnel
 
 clean:
 	rm -rf $(VENV) .pytest_cache sdk-js/node_modules sdk-js/dist
