@@ -61,11 +61,16 @@ class Scope:
             raise ValueError("end must be after start")
 
 
-def where(scope: Scope, kind: str) -> tuple[str, dict[str, Any]]:
-    """The condition on `events` for one map's rows, and its parameters."""
-    params: dict[str, Any] = {"site": scope.site, "type": kind, "device": scope.device,
+def where(scope: Scope, kind: str | None) -> tuple[str, dict[str, Any]]:
+    """The condition on a table of rows with site, path, device and time for one map, and its
+    parameters: `events` of type `kind`, or (None) a table without types (page views, errors)."""
+    params: dict[str, Any] = {"site": scope.site, "device": scope.device,
                               "start": utc(scope.start), "end": utc(scope.end)}
-    condition = (f"site = {{site:String}} AND type = {{type:String}} AND {on_path(scope.url, params)}"
+    of_kind = ""
+    if kind:
+        of_kind = " AND type = {type:String}"
+        params["type"] = kind
+    condition = (f"site = {{site:String}}{of_kind} AND {on_path(scope.url, params)}"
                  " AND device = {device:String} AND time >= {start:DateTime64(3)} AND time < {end:DateTime64(3)}")
     return condition, params
 
@@ -263,8 +268,7 @@ def error_clicks(store: Store, scope: Scope, selectors: list[str]) -> dict[str, 
         return {}
     condition, params = where(scope, "click")
     params["selectors"] = selectors
-    error_condition = condition.replace("type = {type:String} AND ", "")
-    failing = f"SELECT pageview_id, time FROM errors WHERE {error_condition} AND kind != 'console'"
+    failing = f"SELECT pageview_id, time FROM errors WHERE {where(scope, None)[0]} AND kind != 'console'"
     return dict(store.rows(f"""
         SELECT selector, count() FROM (
             SELECT DISTINCT c.selector AS selector, c.pageview_id, c.time

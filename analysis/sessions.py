@@ -104,14 +104,12 @@ def list_sessions(store: Store, site: str, start: datetime, end: datetime, filte
             params[name] = value
     if f.has_error is not None:
         where.append("errors > 0" if f.has_error else "errors = 0")
-    if f.clicked is not None:
-        where.append("""session_id IN (SELECT session_id FROM events WHERE site = {site:String} AND type = 'click'
-                         AND selector = {clicked:String} AND time >= {start:DateTime64(3)})""")
-        params["clicked"] = f.clicked
-    if f.error is not None:
-        where.append("""session_id IN (SELECT session_id FROM errors WHERE site = {site:String}
-                         AND fingerprint = {error:String} AND time >= {start:DateTime64(3)})""")
-        params["error"] = f.error
+    for name, value, rows in (("clicked", f.clicked, "events WHERE type = 'click' AND selector"),
+                              ("error", f.error, "errors WHERE fingerprint")):
+        if value is not None:  # sessions with such a row since the range began
+            where.append(f"""session_id IN (SELECT session_id FROM {rows} = {{{name}:String}}
+                             AND site = {{site:String}} AND time >= {{start:DateTime64(3)}})""")
+            params[name] = value
     if f.funnel is not None and f.dropped_at is not None:
         per_session = dataclasses.replace(f.funnel, count_by="session", breakdown=None)
         where.append("session_id IN {dropped:Array(String)}")

@@ -13,7 +13,7 @@ from collector.store import Store
 
 from .heatmaps import Scope, where
 from .overview import step_regex
-from .pages import on_path, page_path
+from .pages import page_path
 from .recordings import decode_chunk
 
 log = logging.getLogger("footfall.snapshots")
@@ -35,8 +35,7 @@ def latest_snapshot(store: Store, scope: Scope) -> dict[str, Any] | None:
 def recorded_snapshot(store: Store, scope: Scope, on_page: Callable[[str], bool]) -> dict[str, Any] | None:
     """A page view's recording starts with the page view, in the same session: its chunks from then
     on are read in order until a Meta event for the page's path is followed by a FullSnapshot."""
-    condition, params = where(scope, "pageview")
-    condition = condition.replace(" AND type = {type:String}", "")
+    condition, params = where(scope, None)
     views = store.rows(f"""
         SELECT session_id, time FROM pageviews
         WHERE {condition} AND session_id IN (
@@ -58,13 +57,10 @@ def recorded_snapshot(store: Store, scope: Scope, on_page: Callable[[str], bool]
 
 def taken_snapshot(store: Store, scope: Scope, on_page: Callable[[str], bool]) -> dict[str, Any] | None:
     """The newest snapshot the recorder took for heatmaps alone (page_snapshots, migration 0006)."""
-    params: dict[str, Any] = {"site": scope.site, "device": scope.device, "start": scope.start, "end": scope.end}
-    condition = on_path(scope.url, params)
+    condition, params = where(scope, None)
     taken = store.rows(f"""
         SELECT session_id, time, encoding, data FROM page_snapshots
-        WHERE site = {{site:String}} AND {condition} AND device = {{device:String}}
-          AND time >= {{start:DateTime64(3)}} AND time < {{end:DateTime64(3)}}
-        ORDER BY time DESC LIMIT {PAGE_VIEWS_TRIED}""", params)
+        WHERE {condition} ORDER BY time DESC LIMIT {PAGE_VIEWS_TRIED}""", params)
     for session_id, at, encoding, data in taken:
         found = snapshot_in([(0, encoding, data)], on_page)
         if found:

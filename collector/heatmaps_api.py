@@ -63,10 +63,11 @@ def pixels(request: Request, name: str) -> int | None:
     return int(raw)
 
 
-def cell_map(found: Any, request: Request, fmt: str) -> Response:
+def cell_map(found: Any, request: Request, fmt: str, top: float | None = None) -> Response:
+    """The cells as JSON bins or a PNG (coloured on the scale of `top` when given, else their own)."""
     width, height = heatmaps.extent(found, pixels(request, "width"), pixels(request, "height"))
     if fmt == "png":
-        return Response(heatmap_image.heat_png(found, width, height), media_type=PNG,
+        return Response(heatmap_image.heat_png(found, width, height, top=top), media_type=PNG,
                         headers={"X-Heatmap-Cell": str(heatmaps.CELL), "Cache-Control": "private, max-age=60"})
     return Response(msgspec.json.encode(heatmaps.as_json(found, width, height)), media_type="application/json")
 
@@ -96,10 +97,8 @@ def layered_map(layers: tuple[Any, Any], request: Request, fmt: str) -> Response
     chosen = layers[0] if layer == "page" else layers[1]
     if fmt == "json":
         return cell_map(chosen, request, fmt)
-    width, height = heatmaps.extent(chosen, pixels(request, "width"), pixels(request, "height"))
     top = max(heatmap_image.hottest(found, *heatmaps.extent(found, None, None)) for found in layers)
-    return Response(heatmap_image.heat_png(chosen, width, height, top=top), media_type=PNG,
-                    headers={"X-Heatmap-Cell": str(heatmaps.CELL), "Cache-Control": "private, max-age=60"})
+    return cell_map(chosen, request, fmt, top)
 
 
 def routes(store: Store, token_cache: TokenCache) -> list[Route]:

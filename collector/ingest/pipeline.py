@@ -230,6 +230,8 @@ class Ingestor:
         try:
             raw = unwrap(req.body, req.headers.get("content-encoding", ""), self.config.max_replay_kb * 1024)
             chunk = inflate(decode(raw, wire.replay_decoder), self.config.max_replay_kb * 1024)
+            if chunk.snapshot and not chunk.url:
+                raise Rejected(400, "$.url", "a page snapshot needs the page's url")
             site = await self.site_for(chunk.site, req.headers)
             self.limit(req, site)
         except Rejected as exc:
@@ -239,9 +241,6 @@ class Ingestor:
         if dropped:
             self.counters.add(f"dropped.{dropped.value}")
             return Outcome(dropped=dropped)
-        if chunk.snapshot and not chunk.url:
-            self.counters.add("rejected.400")
-            raise Rejected(400, "$.url", "a page snapshot needs the page's url")
         ctx = await self.context(req, site)
         kind = frames.SNAPSHOT if chunk.snapshot else frames.REPLAY
         await self.spool_payload(frames.pack(kind, ctx, chunk), 1)
