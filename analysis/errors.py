@@ -6,12 +6,12 @@ and digits (app.3f2a.js) makes a group per build."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from collector.store import Store
 
-from .overview import utc
+from .overview import stored_iso, utc
 from .pages import on_path
 
 MAX_LIMIT = 500
@@ -41,11 +41,6 @@ def grouped_errors(store: Store, site: str, start: datetime, end: datetime, url:
         GROUP BY fingerprint ORDER BY n DESC, fingerprint LIMIT {{limit:UInt32}}""", params)
     return {"total": total, "groups": groups, "errors": [
         {"fingerprint": fingerprint, "count": n, "sessions": sessions, "visitors": visitors, "pages": pages,
-         "first_seen": iso(first), "last_seen": iso(last), "message": message, "stack": stack, "source": source,
-         "line": line, "kind": kind}
+         "first_seen": stored_iso(first), "last_seen": stored_iso(last), "message": message, "stack": stack,
+         "source": source, "line": line, "kind": kind}
         for fingerprint, n, sessions, visitors, pages, first, last, message, stack, source, line, kind in found]}
-
-
-def iso(value: datetime) -> str:
-    """The store's times are UTC, handed back without a zone."""
-    return value.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -261,6 +261,11 @@ def iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+def stored_iso(value: datetime) -> str:
+    """A time read from the store (UTC, handed back without a zone) in ISO 8601 with milliseconds."""
+    return value.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def milliseconds(value: datetime) -> int:
     return (value - EPOCH) // timedelta(milliseconds=1)
 

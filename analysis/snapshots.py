@@ -12,7 +12,7 @@ from typing import Any
 from collector.store import Store
 
 from .heatmaps import Scope, where
-from .overview import step_regex
+from .overview import step_regex, stored_iso
 from .pages import page_path
 from .recordings import decode_chunk
 
@@ -50,7 +50,7 @@ def recorded_snapshot(store: Store, scope: Scope, on_page: Callable[[str], bool]
             ORDER BY seq LIMIT {CHUNKS_READ}""", {"site": scope.site, "sid": session_id, "at": at})
         found = snapshot_in(chunks, on_page)
         if found:
-            return {"events": found, "session_id": session_id, "time": at.isoformat().replace("+00:00", "Z"),
+            return {"events": found, "session_id": session_id, "time": stored_iso(at),
                     "source": "replay"}
     return None
 
@@ -64,7 +64,7 @@ def taken_snapshot(store: Store, scope: Scope, on_page: Callable[[str], bool]) -
     for session_id, at, encoding, data in taken:
         found = snapshot_in([(0, encoding, data)], on_page)
         if found:
-            return {"events": found, "session_id": session_id, "time": at.isoformat().replace("+00:00", "Z"),
+            return {"events": found, "session_id": session_id, "time": stored_iso(at),
                     "source": "snapshot"}
     return None
 

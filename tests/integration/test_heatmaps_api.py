@@ -126,6 +126,7 @@ def test_snapshot_is_the_recorded_page(made, api) -> None:  # noqa: ANN001
     client, auth = api
     got = client.get(url(made, "heatmaps/snapshot"), headers=auth).json()
     assert got["events"] == made.snapshot and got["session_id"] == made.sid
+    assert got["time"].endswith("Z") and got["source"] == "replay"
     missing = client.get(url(made, "heatmaps/snapshot", device="mobile"), headers=auth)
     assert missing.status_code == 404 and missing.json()["field"] == "url"
     assert client.get(url(made, "heatmaps/snapshot", device="mobile", optional="true"), headers=auth).status_code == 204
