@@ -35,8 +35,8 @@ from collector.store import Store
 from collector.store.migrations import migrate
 from collector.testing import ServerProcess, cli_json
 
-from .heatmap import Steps, require, rounds, sql_array
 from .report import fmt
+from .store_bench import Steps, require, rounds, sql_array
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"

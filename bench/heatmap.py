@@ -34,10 +34,8 @@ from collector.store import Store
 from collector.store.migrations import available, migrate
 from collector.testing import ServerProcess, cli_json
 
-from .harness import BenchError
-from .loadgen import percentile
 from .report import fmt
-from .snippet import median
+from .store_bench import Steps, require, rounds, sql_array
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -73,10 +71,6 @@ def box(spot: tuple[Any, ...]) -> list[int]:
 
 # The layout a viewer posts: the boxes of the nine hot spots' elements, where the clicks were made.
 LAYOUT = {spot[0]: [float(v) for v in box(spot)] for spot in SPOTS if spot[2] >= 0}
-
-
-def sql_array(values: list[Any]) -> str:
-    return "[" + ", ".join(f"'{v}'" if isinstance(v, str) else str(v) for v in values) + "]"
 
 
 def fill_sql() -> str:
@@ -125,12 +119,6 @@ def matched(rows: int) -> int:
     return rows - 2 * (rows // 20) - min(rows % 20, 2)
 
 
-def require(ok: bool, message: str) -> None:
-    """The benchmark checks what it measures: a failed check is the benchmark's own failure."""
-    if not ok:
-        raise BenchError(message)
-
-
 def png_size(data: bytes) -> tuple[int, int] | None:
     """(width, height) from a PNG's header, None if it is not a PNG."""
     if len(data) < 24 or not data.startswith(PNG_SIGNATURE):
@@ -139,42 +127,6 @@ def png_size(data: bytes) -> tuple[int, int] | None:
 
 
 # -- timing ---------------------------------------------------------------------------------------
-
-def summary(values: list[float]) -> dict[str, Any]:
-    """Median, nearest-rank p90, min and max of milliseconds."""
-    if not values:
-        return {"median": None, "p90": None, "min": None, "max": None, "runs": 0}
-    return {"median": median(values), "p90": round(percentile(values, 90), 3), "min": round(min(values), 3),
-            "max": round(max(values), 3), "runs": len(values)}
-
-
-class Steps(dict):
-    """Milliseconds of the named steps of one run."""
-
-    def time(self, name: str, fn: Callable[..., Any], *args: Any) -> Any:
-        t = time.perf_counter()
-        out = fn(*args)
-        self[name] = self.get(name, 0.0) + (time.perf_counter() - t) * 1000
-        return out
-
-
-def rounds(measures: dict[str, Callable[[Steps], Any]], runs: int, warmup: int,
-           last: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """Every measure once per round, the order reversed every other round so that a slow spell of the shared
-    machine falls on all alike; the first `warmup` rounds not kept; what each returned last put in `last`."""
-    last, names = {} if last is None else last, list(measures)
-    kept: dict[str, list[dict[str, float]]] = {name: [] for name in measures}
-    for r in range(warmup + runs):
-        for name in names if r % 2 == 0 else names[::-1]:
-            steps, t = Steps(), time.perf_counter()
-            last[name] = measures[name](steps)
-            total = (time.perf_counter() - t) * 1000
-            if r >= warmup:
-                kept[name].append({"total": total, **steps})
-    return {name: {"ms": summary([r["total"] for r in runs]), "runs_ms": [round(r["total"], 2) for r in runs],
-                   "steps_ms": {k: summary([r[k] for r in runs]) for k in (runs[0] if runs else {}) if k != "total"}}
-            for name, runs in kept.items()}
-
 
 def ratios(measures: dict[str, dict[str, Any]], baseline: float | None) -> None:
     """Each measure's median as a multiple of the baseline's median, in place."""

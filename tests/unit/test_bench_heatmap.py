@@ -10,7 +10,7 @@ from typing import Any
 from PIL import Image
 
 from analysis import heatmaps
-from bench import heatmap
+from bench import heatmap, store_bench
 
 
 def test_matched_counts_the_page_on_desktop() -> None:
@@ -61,30 +61,30 @@ def test_the_cells_query_is_captured_through_raw() -> None:
 
 
 def test_summary_median_p90_min_max() -> None:
-    s = heatmap.summary([float(v) for v in range(1, 11)])
+    s = store_bench.summary([float(v) for v in range(1, 11)])
     assert s == {"median": 5.5, "p90": 9.0, "min": 1.0, "max": 10.0, "runs": 10}
-    assert heatmap.summary([])["median"] is None
+    assert store_bench.summary([])["median"] is None
 
 
 def test_rounds_interleave_and_drop_warmups() -> None:
     order: list[str] = []
 
     def measure(name: str) -> Any:
-        def run(steps: heatmap.Steps) -> str:
+        def run(steps: store_bench.Steps) -> str:
             order.append(name)
             steps["query"] = 1.0
             return name
         return run
 
     last: dict[str, Any] = {}
-    out = heatmap.rounds({"a": measure("a"), "b": measure("b")}, runs=3, warmup=1, last=last)
+    out = store_bench.rounds({"a": measure("a"), "b": measure("b")}, runs=3, warmup=1, last=last)
     assert order == ["a", "b", "b", "a", "a", "b", "b", "a"] and last == {"a": "a", "b": "b"}
     assert out["a"]["ms"]["runs"] == 3 and len(out["b"]["runs_ms"]) == 3
     assert out["a"]["steps_ms"]["query"]["median"] == 1.0
 
 
 def measures(**medians: float) -> dict[str, Any]:
-    return {name: {"ms": heatmap.summary([value, value * 1.5]), "steps_ms": {}, "runs_ms": [value, value * 1.5]}
+    return {name: {"ms": store_bench.summary([value, value * 1.5]), "steps_ms": {}, "runs_ms": [value, value * 1.5]}
             for name, value in medians.items()}
 
 
@@ -94,7 +94,7 @@ def fake_report() -> dict[str, Any]:
                         ("png", {"query": 190.0, "heat_png": 10.0}), ("layout", {"click_map": 220.0, "heat_png": 20.0}),
                         ("parts", {"grid_of": 3.0, "blur": 2.0, "colour": 4.0, "png": 1.0, "by_page": 180.0,
                                    "offsets": 30.0, "place": 0.5})):
-        embedded[name]["steps_ms"] = {k: heatmap.summary([v]) for k, v in steps.items()}
+        embedded[name]["steps_ms"] = {k: store_bench.summary([v]) for k, v in steps.items()}
     heatmap.ratios(embedded, embedded["count"]["ms"]["median"])
     over_http = measures(healthz=0.3, json=420.0, png=150.0, post=260.0)
     heatmap.ratios(over_http, embedded["count"]["ms"]["median"])
