@@ -122,73 +122,81 @@ BREAKDOWN_SQL = {"device": "device", "browser": "browser",
                  "source": "if(utm_source != '', utm_source, if(referrer_host != '', referrer_host, '(direct)'))"}
 
 
-def stream_sql(f: Funnel, params: dict[str, Any]) -> str:
+def stream_sql(f: Funnel, params: dict[str, Any], views: bool = False) -> str:
     """Every row that fills a step or an exclusion, or (strict mode) any page view, of the range
-    and one window past its end: unit, time, step mask, page view flag, exclusion mask, breakdown."""
+    and one window past its end: unit, time, step mask, page view flag, exclusion mask, breakdown,
+    and with `views` the page view the row belongs to."""
     unit = "session_id" if f.count_by == "session" else "visitor_id"
     steps, excluded = list(f.steps), [x.step for x in f.exclusions]
     breakdown = BREAKDOWN_SQL[f.breakdown] if f.breakdown else "''"
     span = "time >= {start:DateTime64(3)} AND time < {until:DateTime64(3)}"
     page_mask, page_x = mask(steps, "ps", params, "page"), mask(excluded, "px", params, "page")
     event_mask, event_x = mask(steps, "es", params, "event"), mask(excluded, "ex", params, "event")
+    view = ", pageview_id AS view" if views else ""
     keep_pages = "1" if f.mode == "strict" else f"({page_mask} != 0 OR {page_x} != 0)"
     parts = [f"""
         SELECT {unit} AS unit, toUnixTimestamp64Milli(time) AS t, {page_mask} AS m, toUInt8(1) AS pv,
-               {page_x} AS x, {breakdown} AS bd
+               {page_x} AS x, {breakdown} AS bd{view}
         FROM pageviews WHERE site = {{site:String}} AND {span} AND {keep_pages}"""]
     if any(s.page is None for s in steps + excluded):
         parts.append(f"""
         SELECT {unit} AS unit, toUnixTimestamp64Milli(time) AS t, {event_mask} AS m, toUInt8(0) AS pv,
-               {event_x} AS x, '' AS bd
+               {event_x} AS x, '' AS bd{view}
         FROM events WHERE site = {{site:String}} AND {span} AND type IN ('custom', 'click')
           AND ({event_mask} != 0 OR {event_x} != 0)""")
     return " UNION ALL ".join(parts)
 
 
-def fold_sql(f: Funnel) -> str:
-    """The lambda that walks one attempt: acc = (level, times, state, filled, start), state 0 going,
-    1 stopped, 2 voided by an exclusion; e = (t, rank, mask, pv, x, bd)."""
+def fold_sql(f: Funnel, views: bool = False) -> str:
+    """The lambda that walks one attempt: acc = (level, times, state, filled, start[, views]), state
+    0 going, 1 stopped, 2 voided by an exclusion; e = (t, rank, mask, pv, x, bd[, view]). With
+    `views` the attempt keeps the page view of each step it fills beside its time."""
     n = len(f.steps)
+    kept, first, pushed = (", acc.6", ", [e.7]", ", arrayPushBack(acc.6, e.7)") if views else ("", "", "")
     # Exclusions active at each level (steps reached): after <= level < before.
     active = [sum(1 << j for j, x in enumerate(f.exclusions) if x.after <= level < x.before) for level in range(n + 1)]
     voided = f"bitAnd(e.5, {active}[acc.1 + 1]) != 0"
     if f.mode == "unordered":
         free = f"bitAnd(e.3, bitAnd(bitNot(acc.4), {(1 << n) - 1}))"
-        start = "(toUInt8(1), [e.1], toUInt8(0), toUInt32(bitAnd(e.3, bitNot(e.3) + 1)), e.1)"
-        advance = (f"({free} != 0, (toUInt8(acc.1 + 1), arrayPushBack(acc.2, e.1), toUInt8(0), "
-                   f"toUInt32(bitOr(acc.4, bitAnd({free}, bitNot({free}) + 1))), acc.5))")
+        start = f"(toUInt8(1), [e.1], toUInt8(0), toUInt32(bitAnd(e.3, bitNot(e.3) + 1)), e.1{first})"
+        advance = (f"{free} != 0, (toUInt8(acc.1 + 1), arrayPushBack(acc.2, e.1), toUInt8(0), "
+                   f"toUInt32(bitOr(acc.4, bitAnd({free}, bitNot({free}) + 1))), acc.5{pushed})")
     else:
-        start = "(toUInt8(1), [e.1], toUInt8(0), toUInt32(1), e.1)"
-        advance = (f"(acc.1 < {n} AND bitTest(e.3, acc.1), (toUInt8(acc.1 + 1), arrayPushBack(acc.2, e.1), "
-                   "toUInt8(0), toUInt32(bitOr(acc.4, bitShiftLeft(toUInt32(1), acc.1))), acc.5))")
-    stop = "(acc.1, acc.2, toUInt8(1), acc.4, acc.5)"
+        start = f"(toUInt8(1), [e.1], toUInt8(0), toUInt32(1), e.1{first})"
+        advance = (f"acc.1 < {n} AND bitTest(e.3, acc.1), (toUInt8(acc.1 + 1), arrayPushBack(acc.2, e.1), "
+                   f"toUInt8(0), toUInt32(bitOr(acc.4, bitShiftLeft(toUInt32(1), acc.1))), acc.5{pushed})")
+    stop = f"(acc.1, acc.2, toUInt8(1), acc.4, acc.5{kept})"
     cases = ["acc.3 != 0, acc", f"acc.1 = 0, {start}", f"e.1 - acc.5 > {{window:Int64}}, {stop}",
-             f"acc.1 = {n}, {stop}", advance[1:-1], f"{voided}, (acc.1, acc.2, toUInt8(2), acc.4, acc.5)"]
+             f"acc.1 = {n}, {stop}", advance, f"{voided}, (acc.1, acc.2, toUInt8(2), acc.4, acc.5{kept})"]
     if f.mode == "strict":
         cases.append(f"e.4 = 1, {stop}")  # a page view that is not the next step ends a strict attempt
     return f"(acc, e) -> multiIf({', '.join(cases)}, acc)"
 
 
-def units_sql(f: Funnel, params: dict[str, Any], with_unit: bool = False) -> str:
-    """One row per counted unit: its level (steps reached), their times, its breakdown value, and
-    its id when `with_unit` (units are grouped by a hash of the id, which is cheaper to group by).
-    The events sort as tuples: by time, first step filled, steps, page view, exclusions, breakdown."""
+def units_sql(f: Funnel, params: dict[str, Any], with_unit: bool = False, views: bool = False) -> str:
+    """One row per counted unit: its level (steps reached), their times, its breakdown value, its
+    id when `with_unit` (units are grouped by a hash of the id, which is cheaper to group by), and
+    with `views` the page view of each step reached. The events sort as tuples: by time, first step
+    filled, steps, page view, exclusions, breakdown."""
     can_start = "e.3 != 0" if f.mode == "unordered" else "bitTest(e.3, 0)"
-    initial = "(toUInt8(0), CAST([], 'Array(Int64)'), toUInt8(0), toUInt32(0), toInt64(0))"
+    initial = ("(toUInt8(0), CAST([], 'Array(Int64)'), toUInt8(0), toUInt32(0), toInt64(0)"
+               + (", CAST([], 'Array(String)'))" if views else ")"))
     breakdown = "arrayFirst(e -> e.6 != '' OR e.4 = 1, ev).6" if f.breakdown else "''"
     unit = "any(unit) AS unit_id, " if with_unit else ""  # not `AS unit`: that would shadow the column
+    kept_views = ",\n               if(empty(kept), [], kept[indexOf(arrayMap(a -> a.1, kept), level)].6) AS views" \
+        if views else ""
     return f"""
         SELECT cityHash64(unit) AS key, {unit}
                arraySort(groupArray((t, if(m = 0, {NO_STEP}, toUInt8(log2(bitAnd(m, bitNot(m) + 1)))), m, pv, x,
-                                     bd))) AS ev,
+                                     bd{", view" if views else ""}))) AS ev,
                arrayFilter((i, e) -> {can_start} AND e.1 < {{end_ms:Int64}},
                            arrayEnumerate(ev), ev) AS starts,
-               arrayMap(i -> arrayFold({fold_sql(f)}, arraySlice(ev, i), {initial}), starts) AS attempts,
+               arrayMap(i -> arrayFold({fold_sql(f, views)}, arraySlice(ev, i), {initial}), starts) AS attempts,
                arrayFilter(a -> a.3 != 2, attempts) AS kept,
                if(empty(kept), 0, arrayMax(a -> a.1, kept)) AS level,
                if(empty(kept), [], kept[indexOf(arrayMap(a -> a.1, kept), level)].2) AS times,
-               {breakdown} AS breakdown
-        FROM ({stream_sql(f, params)})
+               {breakdown} AS breakdown{kept_views}
+        FROM ({stream_sql(f, params, views)})
         GROUP BY key
         HAVING level > 0"""
 

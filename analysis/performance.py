@@ -1,8 +1,9 @@
 """Page-load performance of one page (a path or a pattern) from real visits: Web Vitals at p50, p75
 and p95 with the share of good, needs-improvement and poor ratings (the ratings the web-vitals
 library gave in the browser, by its thresholds), the navigation phases at the median and p75, the
-share of page views with a JavaScript error, and the slowest resources. Quantiles are exact
-(ClickHouse's quantileExact: the value at position floor(q * n) of the sorted values)."""
+share of page views with a JavaScript error, the slowest resources, and the daily trend. Quantiles
+are exact (ClickHouse's quantileExact: the value at position floor(q * n) of the sorted values).
+The shapes here are shared with the per-step performance of funnels (funnel_performance.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from .overview import utc
 from .pages import on_path
 
 VITALS = ("TTFB", "FCP", "LCP", "INP", "CLS")
+RATINGS = ("good", "needs-improvement", "poor")
 PHASES = ("redirect", "dns", "connect", "tls", "request", "download", "dom", "load")
 RESOURCES_LISTED = 10
+TREND_DAYS_MAX = 400
 
 
 def scope_params(site: str, start: datetime, end: datetime, url: str, device: str | None) -> tuple[str, dict[str, Any]]:
@@ -29,33 +32,68 @@ def scope_params(site: str, start: datetime, end: datetime, url: str, device: st
     return condition, params
 
 
+def no_vitals() -> dict[str, dict[str, Any]]:
+    return {name: {"count": 0, "p50": None, "p75": None, "p95": None, "good": None, "needs_improvement": None,
+                   "poor": None} for name in VITALS}
+
+
+def vital(n: int, quantiles: Any, good: int, middling: int, poor: int) -> dict[str, Any]:
+    """One vital's summary: its count, p50 / p75 / p95, and the share of each rating."""
+    p50, p75, p95 = quantiles
+    return {"count": n, "p50": round(p50, 4), "p75": round(p75, 4), "p95": round(p95, 4),
+            "good": round(good / n, 4), "needs_improvement": round(middling / n, 4), "poor": round(poor / n, 4)}
+
+
+def phase(timed: int, quantiles: Any) -> dict[str, float] | None:
+    return {"median": round(quantiles[0], 1), "p75": round(quantiles[1], 1)} if timed else None
+
+
+def resource(url: str, kind: str, n: int, quantiles: Any, size: float) -> dict[str, Any]:
+    return {"url": url, "kind": kind, "count": n, "p75_ms": round(quantiles[1], 1), "median_ms": round(quantiles[0], 1),
+            "transfer_size": int(size)}
+
+
+def error_share(with_error: int, views: int) -> dict[str, Any]:
+    return {"pageviews_with_error": with_error, "error_rate": round(with_error / views, 4) if views else None}
+
+
 def performance(store: Store, site: str, start: datetime, end: datetime, url: str,
                 device: str | None = None) -> dict[str, Any]:
     condition, params = scope_params(site, start, end, url, device)
     views = int(store.scalar(f"SELECT count() FROM pageviews WHERE {condition}", params) or 0)
-    vitals = {name: {"count": 0, "p50": None, "p75": None, "p95": None, "good": None, "needs_improvement": None,
-                     "poor": None} for name in VITALS}
-    for name, n, (p50, p75, p95), good, middling, poor in store.rows(f"""
+    vitals = no_vitals()
+    for name, n, quantiles, good, middling, poor in store.rows(f"""
             SELECT name, count(), quantilesExact(0.5, 0.75, 0.95)(value), countIf(rating = 'good'),
                    countIf(rating = 'needs-improvement'), countIf(rating = 'poor')
             FROM web_vitals WHERE {condition} GROUP BY name""", params):
-        vitals[name] = {"count": n, "p50": round(p50, 4), "p75": round(p75, 4), "p95": round(p95, 4),
-                        "good": round(good / n, 4), "needs_improvement": round(middling / n, 4),
-                        "poor": round(poor / n, 4)}
-    quantiles = ", ".join(f"quantilesExact(0.5, 0.75)({phase})" for phase in PHASES)
+        vitals[name] = vital(n, quantiles, good, middling, poor)
+    quantiles = ", ".join(f"quantilesExact(0.5, 0.75)({name})" for name in PHASES)
     [(timed, *phases)] = store.rows(f"SELECT count(), {quantiles} FROM page_timings WHERE {condition}", params)
-    navigation = {phase: {"median": round(q[0], 1), "p75": round(q[1], 1)} if timed else None
-                  for phase, q in zip(PHASES, phases, strict=True)}
     with_error = int(store.scalar(f"""
         SELECT uniqExact(pageview_id) FROM errors WHERE {condition} AND kind != 'console'""", params) or 0)
     params["listed"] = RESOURCES_LISTED
-    slowest = [{"url": url_, "kind": kind, "count": n, "p75_ms": round(p75, 1), "median_ms": round(p50, 1),
-                "transfer_size": int(size)}
-               for url_, kind, n, (p50, p75), size in store.rows(f"""
+    slowest = [resource(*row) for row in store.rows(f"""
         SELECT url, kind, count(), quantilesExact(0.5, 0.75)(duration) AS q, avg(transfer_size)
         FROM resources WHERE {condition}
         GROUP BY url, kind ORDER BY q[2] DESC, url LIMIT {{listed:UInt32}}""", params)]
-    return {"url": url, "pageviews": views, "vitals": vitals, "navigation": {"timed": timed, "phases": navigation},
-            "errors": {"pageviews_with_error": with_error,
-                       "error_rate": round(with_error / views, 4) if views else None},
-            "slowest_resources": slowest}
+    return {"url": url, "pageviews": views, "vitals": vitals,
+            "navigation": {"timed": timed, "phases": {name: phase(timed, q)
+                                                       for name, q in zip(PHASES, phases, strict=True)}},
+            "errors": error_share(with_error, views), "slowest_resources": slowest,
+            "trend": trend(store, condition, params)}
+
+
+def trend(store: Store, condition: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per UTC day with data: page views, and each vital's p75 with its count (None on a day
+    without that vital)."""
+    days: dict[str, dict[str, Any]] = {}
+    for day, views in store.rows(f"""
+            SELECT toDate(time) AS day, count() FROM pageviews WHERE {condition}
+            GROUP BY day ORDER BY day LIMIT {TREND_DAYS_MAX}""", params):
+        days[day.isoformat()] = {"day": day.isoformat(), "pageviews": views} | {name: None for name in VITALS}
+    for day, name, n, p75 in store.rows(f"""
+            SELECT toDate(time) AS day, name, count(), quantileExact(0.75)(value) FROM web_vitals WHERE {condition}
+            GROUP BY day, name ORDER BY day LIMIT {TREND_DAYS_MAX * len(VITALS)}""", params):
+        row = days.setdefault(day.isoformat(), {"day": day.isoformat(), "pageviews": 0} | {v: None for v in VITALS})
+        row[name] = {"p75": round(p75, 4), "count": n}
+    return [days[day] for day in sorted(days)]

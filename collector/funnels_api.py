@@ -1,8 +1,10 @@
 """The funnels API under /api/v1 (bearer tokens or a dashboard login).
 
-- `POST /api/v1/sites/{site}/funnels/query?from=&to=` with a funnel as JSON: per step, entered,
-  converted, conversion from the start and from the previous step, drop-off, and the median and
-  p90 time from the previous step (analysis/funnels.py; semantics in docs/funnels.md).
+- `POST /api/v1/sites/{site}/funnels/query?from=&to=&performance=` with a funnel as JSON: per
+  step, entered, converted, conversion from the start and from the previous step, drop-off, the
+  median and p90 time from the previous step (analysis/funnels.py; semantics in docs/funnels.md),
+  and unless `performance=false` the step's page-load performance and conversion impact
+  (analysis/funnel_performance.py).
 
 `routes(store, token_cache)` gives the routes; `openapi_paths()` their OpenAPI path entries.
 """
@@ -17,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from analysis import funnels
+from analysis import funnel_performance, funnels
 
 from .api import date_range, guarded
 from .auth import TokenCache, require_site_access
@@ -87,8 +89,12 @@ def routes(store: Store, token_cache: TokenCache) -> list[Route]:
         site = request.path_params["site"]
         await require_site_access(request, token_cache, site)
         start, end = date_range(request)
+        measured = request.query_params.get("performance", "true")
+        if measured not in ("true", "false"):
+            raise Rejected(400, "performance", "performance is true or false")
         funnel = funnel_of(await request.body())
-        found = await store.run(funnels.query, store, site, start, end, funnel)
+        compute = funnel_performance.query_with_performance if measured == "true" else funnels.query
+        found = await store.run(compute, store, site, start, end, funnel)
         return Response(msgspec.json.encode(found), media_type="application/json")
 
     return [Route("/api/v1/sites/{site}/funnels/query", guarded(query), methods=["POST"])]
@@ -117,9 +123,12 @@ def openapi_paths() -> dict[str, Any]:
              {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
               "description": "First day (UTC) a funnel may start, inclusive; default 29 days ago"},
              {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
-              "description": "Last day (UTC) a funnel may start, inclusive; default today"}]
+              "description": "Last day (UTC) a funnel may start, inclusive; default today"},
+             {"name": "performance", "in": "query", "schema": {"type": "boolean", "default": True},
+              "description": "Each step's page-load performance and conversion impact (overall, not per breakdown)"}]
     return {"/api/v1/sites/{site}/funnels/query": {"post": {
-        "summary": "Per step of a funnel: entered, converted, conversion, drop-off, time from the previous step",
+        "summary": "Per step of a funnel: entered, converted, conversion, drop-off, time from the previous step, "
+                   "page-load performance and its conversion impact",
         "parameters": dates,
         "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
         "responses": {"200": {"description": "The steps, overall and per breakdown value"},

@@ -89,6 +89,12 @@ def run(store, rows: list[Row], funnel: Funnel) -> list[tuple[int, float | None]
     site = "fk-" + uuid.uuid4().hex[:12]
     store_rows(store, site, rows)
     got = funnels.query(store, site, BASE, BASE + timedelta(hours=1), funnel)
+    params = funnels.range_params(site, BASE, BASE + timedelta(hours=1), funnel)
+    levels = store.rows(f"WITH units AS ({funnels.units_sql(funnel, params, views=True)}) "
+                        "SELECT level, length(views) FROM units", params)
+    assert all(level == views for level, views in levels)  # keeping the steps' page views changes no level
+    assert [sum(level >= k for level, _ in levels) for k in range(1, len(funnel.steps) + 1)] == \
+        [s["entered"] for s in got["steps"]]
     return [(s["entered"], s["median_s"]) for s in got["steps"]]
 
 

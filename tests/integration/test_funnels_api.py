@@ -32,6 +32,8 @@ def test_sessions_sent_through_the_collector_make_the_funnel(shop_server) -> Non
             events = [{"t": "pageview", "ts": ts}]
             if page == "/cart":
                 events.append({"t": "custom", "ts": ts + 500, "n": "checkout", "p": {"plan": "pro"}})
+            if page.startswith("/product"):
+                events.append({"t": "vital", "ts": ts + 100, "n": "LCP", "v": 3000 + n, "r": "needs-improvement"})
             batch = make_batch(1, sid=sid, url=ORIGIN + prefix + page, vw=390 if n % 2 else 1280, e=events)
             assert post(srv.url, batch)[0] == 202  # sent now: the event times stand as given
     assert wait_for_count(srv.url, token, "custom", 2) >= 2
@@ -46,6 +48,12 @@ def test_sessions_sent_through_the_collector_make_the_funnel(shop_server) -> Non
     assert [s["drop_off"] for s in steps] == [1, 1, 0]
     assert steps[1]["conversion_from_start"] == round(2 / 3, 4) and steps[2]["conversion_from_previous"] == 0.5
     assert steps[1]["median_s"] == 20.0 and steps[2]["median_s"] == 10.5  # upper median of 10 and 20; 10 s + 0.5 s
+    lcp = steps[1]["performance"]["vitals"]["LCP"]  # the product pages' LCP, from their batches
+    assert (lcp["count"], lcp["p50"], lcp["needs_improvement"]) == (2, 3001, 1.0)
+    assert steps[1]["performance"]["impact"]["LCP"]["buckets"][1] == {
+        "rating": "needs-improvement", "units": 2, "converted": 1, "conversion": 0.5, "ci": [0.0945, 0.9055]}
+    assert "performance" not in query(srv.url, token, funnel, performance="false").json()["steps"][0]
+    assert query(srv.url, token, funnel, performance="maybe").json()["field"] == "performance"
     groups = {g["value"]: [s["entered"] for s in g["steps"]] for g in got["breakdown"]["groups"]}
     assert groups == {"desktop": [2, 1, 1], "mobile": [1, 1, 0]}
     strict = query(srv.url, token, {**funnel, "mode": "strict", "breakdown": None}).json()["steps"]

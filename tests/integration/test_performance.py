@@ -60,6 +60,9 @@ def test_a_pages_vitals_phases_errors_and_resources(store) -> None:  # noqa: ANN
     hero, app = got["slowest_resources"]
     assert (hero["url"], hero["count"], hero["p75_ms"]) == ("https://cdn.test/hero.jpg", 8, 906.0)
     assert (app["url"], app["p75_ms"]) == ("https://cdn.test/app.js", 360.0)
+    [day] = got["trend"]
+    assert day == {"day": DAY.date().isoformat(), "pageviews": 8, "LCP": {"p75": exact(lcps, 0.75), "count": 8},
+                   "TTFB": None, "FCP": None, "INP": None, "CLS": None}
     pattern = performance(store, site, DAY, NEXT_DAY + timedelta(days=1), "/*")
     assert pattern["pageviews"] == 9 and pattern["vitals"]["LCP"]["count"] == 9
 
