@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
+
+from tests.conftest import footfall
+from tests.e2e.site import OWNER, HostSite
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -20,3 +24,12 @@ def browser() -> Iterator[Browser]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def host(tmp_path: Path) -> Iterator[HostSite]:
+    """A site owner's pages next to a Footfall server holding the site, with the administrator OWNER."""
+    site = HostSite(tmp_path)
+    footfall(site.data, "user", "create", OWNER[0], "--role", "admin", "--password-stdin", stdin=OWNER[1] + "\n")
+    yield site
+    site.close()

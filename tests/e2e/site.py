@@ -15,6 +15,7 @@ from tests.conftest import Server, footfall, free_port, query_store
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = Path(__file__).with_name("pages")
 ESM = Path(__file__).resolve().parents[2] / "sdk-js" / "dist" / "footfall.esm.js"  # built by `make snippet`
+OWNER = ("owner@owner.test", "correct-horse-9")  # the host site's administrator (conftest's `host`)
 HERO = (b'<svg xmlns="http://www.w3.org/2000/svg" width="600" height="300">'
         b'<rect width="600" height="300" fill="#369"/></svg>')
 

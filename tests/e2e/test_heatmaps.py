@@ -15,8 +15,6 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,25 +23,16 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import footfall
+from tests.e2e.site import OWNER as ADMIN
 from tests.e2e.site import HostSite
 from tests.e2e.test_dashboard import login
 from tests.e2e.test_snippet_capture import leave
 
 pytestmark = pytest.mark.browser
 
-ADMIN = ("owner@owner.test", "correct-horse-9")
 RECORDER = "document.querySelector('script[src*=\"/replay.js\"]') !== null"
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 MOBILE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 1}
-
-
-@pytest.fixture
-def host(tmp_path: Path) -> Iterator[HostSite]:
-    site = HostSite(tmp_path)
-    footfall(site.data, "user", "create", ADMIN[0], "--role", "admin", "--password-stdin", stdin=ADMIN[1] + "\n")
-    yield site
-    site.close()
 
 
 def visit(browser: Browser, host: HostSite, device: dict[str, Any], act: Any) -> None:

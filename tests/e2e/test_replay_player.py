@@ -18,8 +18,6 @@ import io
 import json
 import re
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,26 +26,17 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Frame, Page, expect
 
-from tests.conftest import footfall
+from tests.e2e.site import OWNER as ADMIN
 from tests.e2e.site import HostSite
 from tests.e2e.test_dashboard import login
 from tests.e2e.test_snippet_capture import leave
 
 pytestmark = pytest.mark.browser
 
-ADMIN = ("owner@owner.test", "correct-horse-9")
 RECORDER = "document.querySelector('script[src*=\"/replay.js\"]') !== null"
 LIVE_VIEWPORT = {"width": 800, "height": 500}
 SIZE = (200, 125)  # the recorded viewport's 16:10, downscaled
 TOLERANCE = 4.0  # mean absolute difference of grey levels (0-255) allowed between live and replayed
-
-
-@pytest.fixture
-def host(tmp_path: Path) -> Iterator[HostSite]:
-    site = HostSite(tmp_path)
-    footfall(site.data, "user", "create", ADMIN[0], "--role", "admin", "--password-stdin", stdin=ADMIN[1] + "\n")
-    yield site
-    site.close()
 
 
 # -- helpers ----------------------------------------------------------------------------------------
