@@ -20,7 +20,17 @@ from starlette.staticfiles import StaticFiles
 from . import api, funnels_api, heatmaps_api, performance_api, sessions_api
 from .admin import SOCKET_NAME, AdminServer
 from .auth import TokenCache
-from .dashboard import admin_pages, funnels_page, heatmaps_page, overview_page, replays_pages, session, sites_pages
+from .dashboard import (
+    admin_pages,
+    errors_page,
+    funnels_page,
+    heatmaps_page,
+    overview_page,
+    performance_page,
+    replays_pages,
+    session,
+    sites_pages,
+)
 from .dashboard.guards import CsrfGuard, RequireLogin, SecurityHeaders
 from .demo import shop
 from .ingest.routes import ASGIApp, IngestLane
@@ -61,6 +71,8 @@ def route_table(store: Any, token_cache: Any, counters: Any) -> list[Route | Mou
         *replays_pages.routes(store),
         *heatmaps_page.routes(store),
         *funnels_page.routes(store),
+        *performance_page.routes(store),
+        *errors_page.routes(store),
         *admin_pages.routes(store, token_cache),
         script_route("/f.js", "f.js"),
         script_route("/replay.js", "replay.js"),

@@ -14,7 +14,7 @@ env = Environment(loader=PackageLoader("collector", "templates/dashboard"), auto
 
 # Per site: (label, path under /sites/{key}). Pages of later features join this list.
 SITE_NAV = [("Overview", "overview"), ("Heatmaps", "heatmaps"), ("Replays", "replays"), ("Funnels", "funnels"),
-            ("Install", "install"), ("Settings", "settings")]
+            ("Performance", "performance"), ("Errors", "errors"), ("Install", "install"), ("Settings", "settings")]
 
 
 def user_of(request: Request) -> dict[str, str] | None:

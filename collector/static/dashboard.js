@@ -26,6 +26,11 @@
   // A select that navigates when changed (the site switcher); its form works without JS too.
   document.addEventListener('change', function (e) {
     if (e.target.matches('select[data-autosubmit]')) e.target.form.submit();
+    // A page picker (<select data-fills="ID">): puts the chosen page in #ID and shows it.
+    if (e.target.matches('select[data-fills]') && e.target.value) {
+      document.getElementById(e.target.getAttribute('data-fills')).value = e.target.value;
+      e.target.form.submit();
+    }
   });
 
   // The install page's live state: polls until the first event arrives, then every 30 s.

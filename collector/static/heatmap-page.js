@@ -11,7 +11,6 @@
   var frame = document.getElementById('heatmap-frame');
   var status = document.getElementById('heatmap-status');
   var opacity = document.getElementById('h-opacity');
-  var picker = document.getElementById('h-top');
   var api = root.getAttribute('data-api');
   var query = root.getAttribute('data-query');
   var kind = root.getAttribute('data-kind');
@@ -131,11 +130,6 @@
   });
 
   opacity.addEventListener('input', function () { send({ type: 'opacity', opacity: +opacity.value }); });
-  if (picker) picker.addEventListener('change', function () {
-    if (!picker.value) return;
-    document.getElementById(picker.getAttribute('data-fills')).value = picker.value;
-    picker.form.submit();
-  });
   frame.addEventListener('load', function () { send({ type: 'hello' }); });
   fetchSnapshot();
 })();

@@ -193,7 +193,8 @@ def test_keyboard_and_labels(browser: Browser, seeded) -> None:  # noqa: ANN001
     server, _ = seeded
     page = login(browser, server, ADMIN)
     for path in ("/sites", "/sites/shop/overview", "/sites/shop/install", "/sites/shop/settings", "/sites/new",
-                 "/settings/tokens", "/settings/users", "/sites/shop/heatmaps", "/sites/shop/funnels"):
+                 "/settings/tokens", "/settings/users", "/sites/shop/heatmaps", "/sites/shop/funnels",
+                 "/sites/shop/performance", "/sites/shop/errors"):
         page.goto(server.url + path)
         unlabelled = page.evaluate("""() => [...document.querySelectorAll('input, select, textarea, button')]
             .filter(el => el.type !== 'hidden' && !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
