@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import json
 import logging
 import time
 from collections.abc import Iterator
 
-from .. import accounts, sites
+from .. import accounts, saved_funnels, sites
 from ..ingest import frames, rows
 from ..ingest.enrich import client_of
 from ..ingest.spool import Spool, SpoolFull
@@ -18,7 +19,7 @@ from ..server import serve
 from ..settings import Config
 from ..store import Store
 from . import journeys, recordings
-from .shop import SITE_KEY
+from .shop import PREFIX, SITE_KEY
 
 log = logging.getLogger("footfall.demo")
 
@@ -49,6 +50,11 @@ def demo_origins(config: Config) -> list[str]:
 
 
 URL_PATTERNS = ("/demo/shop/product/*", "/demo/shop/category/*")
+# A funnel saved with the site, so the funnels page opens on the shop's purchase path.
+DEMO_FUNNEL = ("From product to order", {
+    "steps": [{"page": f"{PREFIX}/product/*"}, {"page": f"{PREFIX}/cart"}, {"page": f"{PREFIX}/checkout"},
+              {"page": f"{PREFIX}/thank-you"}],
+    "window_s": 86400, "mode": "ordered", "count_by": "session"})
 
 
 def ensure_site(store: Store, origins: list[str]) -> sites.Site:
@@ -59,6 +65,8 @@ def ensure_site(store: Store, origins: list[str]) -> sites.Site:
     if current is None:
         created = sites.create(store, "Demo shop", list(wanted), key=SITE_KEY,
                                retention_days=RETENTION_DAYS)
+        name, definition = DEMO_FUNNEL
+        saved_funnels.save(store, created.key, name, json.dumps(definition))
         # The demo shop's visitor is its operator: a browser sending GPC should still see itself.
         return sites.save(store, dataclasses.replace(created, honour_dnt=False, url_patterns=URL_PATTERNS))
     if wanted != current.origins:

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from collector.demo import journeys, recordings, shop
+from collector.demo import journeys, recordings, seed, shop
 from collector.ingest import wire
-from tests.conftest import Server, footfall
+from tests.conftest import Server, footfall, query_store
 
 from .helpers import ORIGIN, get, make_batch, post
 
@@ -84,8 +84,19 @@ def test_demo_seeds_once_and_serves_the_shop(data_dir: Path) -> None:
         token = footfall(data_dir, "token", "create", "demo-test")["token"]  # via the admin channel
         assert wait_until_stored(first, token, expected) == expected
         wait_for_log(first, f"seeded {SESSIONS} sessions")
+        # The saved purchase funnel: slow product pages lose conversions, as the generator makes them.
+        name, definition = seed.DEMO_FUNNEL
+        found = httpx.post(f"{first.url}/api/v1/sites/demo/funnels/query", json=definition, timeout=60,
+                           params={"from": (datetime.now(UTC) - timedelta(days=DAYS + 1)).date().isoformat()},
+                           headers={"Authorization": f"Bearer {token}"}).json()["steps"]
+        entered = [s["entered"] for s in found]
+        assert entered[0] > entered[1] > entered[2] > entered[3] > 0, entered
+        lcp = {b["rating"]: b for b in found[0]["performance"]["impact"]["LCP"]["buckets"]}
+        assert lcp["poor"]["conversion"] < lcp["good"]["conversion"], lcp
+        assert found[0]["performance"]["impact"]["LCP"]["lost"]["estimate"] > 0
     finally:
         first.stop()
+    assert query_store(data_dir, "SELECT name FROM saved_funnels FINAL WHERE site = 'demo'") == [[name]]
 
     again = Server(data_dir, INFO, command="demo", extra=DEMO)  # a new port, the same data
     try:
