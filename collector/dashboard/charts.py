@@ -17,7 +17,7 @@ def sparkline_points(values: Sequence[float]) -> str:
     return " ".join(f"{i * step:.1f},{HEIGHT - 2 - (v / top) * (HEIGHT - 4):.1f}" for i, v in enumerate(values))
 
 
-WATERFALL_WIDTH = 480  # the bars' share of the waterfall's 720-wide box; labels and values take the rest
+WATERFALL_LABEL, WATERFALL_WIDTH, WATERFALL_BOX = 110, 480, 800  # phase names, bars, then their values
 
 
 def waterfall(phases: dict[str, dict[str, float] | None]) -> list[dict[str, object]]:

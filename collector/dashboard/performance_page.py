@@ -15,7 +15,7 @@ from analysis import heatmaps, performance
 from analysis.pages import page_path
 
 from ..store import Store
-from .charts import TREND_HEIGHT, TREND_WIDTH, WATERFALL_WIDTH, trend_points, waterfall
+from .charts import TREND_HEIGHT, TREND_WIDTH, WATERFALL_BOX, WATERFALL_LABEL, WATERFALL_WIDTH, trend_points, waterfall
 from .heatmaps_page import DEVICE_LABELS
 from .overview_page import chosen_range, day_bounds
 from .render import page
@@ -48,7 +48,8 @@ def routes(store: Store) -> list[Route]:
         return page(request, "performance.html", site=site, first=first, last=last, note=note, pages=pages, url=url,
                     device=device, devices=DEVICE_LABELS, perf=found, phase_labels=PHASE_LABELS,
                     vital_labels=VITAL_LABELS, bars=waterfall(found["navigation"]["phases"]), trends=trends,
-                    days=days, errors_link=errors, waterfall_width=WATERFALL_WIDTH, trend_width=TREND_WIDTH,
+                    days=days, errors_link=errors, trend_width=TREND_WIDTH,
+                    box={"label": WATERFALL_LABEL, "bars": WATERFALL_WIDTH, "width": WATERFALL_BOX},
                     trend_height=TREND_HEIGHT)
 
     return [Route("/sites/{key}/performance", performance_page)]
