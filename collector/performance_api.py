@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import msgspec
 from starlette.requests import Request
@@ -53,6 +55,11 @@ def routes(store: Store, token_cache: TokenCache) -> list[Route]:
         console = request.query_params.get("console") in ("true", "1")
         found = await store.run(errors.grouped_errors, store, site, start, end,
                                 pages.page_path(url) if url else None, console, int(raw))
+        span = {"from": start.date().isoformat(), "to": (end - timedelta(days=1)).date().isoformat()}
+        for group in found["errors"]:  # the sessions that had it, and those of them recorded for replay
+            group["sessions_url"] = f"/api/v1/sites/{site}/sessions?" + urlencode(
+                {"error": group["fingerprint"], **span})
+            group["replays_url"] = group["sessions_url"] + "&has_replay=true"
         return Response(msgspec.json.encode(found), media_type="application/json")
 
     return [Route("/api/v1/sites/{site}/performance", guarded(page_performance)),

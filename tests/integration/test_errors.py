@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 
 from analysis.errors import grouped_errors
 from analysis.sessions import SessionFilters, list_sessions
-from collector import performance_api, tokens
+from collector import performance_api, sessions_api, tokens
 from collector.auth import TokenCache
 
 from .test_sessions import DAY, NEXT_DAY, Visit, land, ms
@@ -57,11 +57,16 @@ def test_errors_are_grouped_counted_and_linked_to_their_sessions(store) -> None:
     listed = list_sessions(store, site, DAY, end, SessionFilters(error=cart["fingerprint"]))
     assert sorted(s["session_id"] for s in listed["sessions"]) == sorted([visits[0].sid, visits[1].sid])
 
-    app = Starlette(routes=performance_api.routes(store, TokenCache(store)))
+    app = Starlette(routes=[*performance_api.routes(store, TokenCache(store)),
+                            *sessions_api.routes(store, TokenCache(store))])
     auth = {"Authorization": f"Bearer {tokens.create(store, 'errors', site)}"}
     with TestClient(app) as client:
         base = f"/api/v1/sites/{site}/errors?from={DAY.date()}"
-        assert client.get(base, headers=auth).json()["errors"][0]["fingerprint"] == cart["fingerprint"]
+        first = client.get(base, headers=auth).json()["errors"][0]
+        assert first["fingerprint"] == cart["fingerprint"]
+        linked = client.get(first["sessions_url"], headers=auth).json()["sessions"]  # the link leads to them
+        assert sorted(s["session_id"] for s in linked) == sorted([visits[0].sid, visits[1].sid])
+        assert client.get(first["replays_url"], headers=auth).json()["sessions"] == []  # none was recorded
         assert client.get(base + "&limit=1", headers=auth).json()["groups"] == 2
         assert client.get(base + "&limit=0", headers=auth).json()["field"] == "limit"
         assert client.get(base).status_code == 401
