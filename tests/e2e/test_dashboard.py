@@ -3,6 +3,7 @@ shows what the seeded data says, with no console error (a CSP violation would be
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -160,6 +161,16 @@ def test_a_funnel_saved_in_the_dashboard_shows_the_seeded_conversion(browser: Br
     page.get_by_label("Count per").select_option("visitor")
     page.get_by_role("button", name="Save funnel").click()
     expect(page.locator("#funnel-steps tbody tr td:first-of-type")).to_have_text(["3", "2", "1"])
+    # An exclusion: a second product page between the products and the cart voids alice's first session
+    # and bob's; broken down by device, every session is on a desktop.
+    page.get_by_label("Count per").select_option("session")
+    page.get_by_label("Exclusions").fill("/products/2 between 2 and 3")
+    page.get_by_label("Break down by").select_option("device")
+    page.get_by_role("button", name="Save funnel").click()
+    expect(page.locator("#funnel-steps tbody tr td:first-of-type")).to_have_text(["2", "1", "0"])
+    expect(page.locator("#funnel-breakdown tbody tr")).to_have_text([re.compile(r"^desktop\s*2\s*1\s*0")])
+    expect(page.get_by_label("Exclusions")).to_have_value("/products/2 between 2 and 3")
+    expect(page.get_by_label("Break down by")).to_have_value("device")
     page.get_by_role("button", name="Delete “To the cart”").click()
     expect(page.get_by_text("No funnel yet")).to_be_visible()
     # The one refused form answered 400 (the browser logs that); nothing else went wrong.
