@@ -68,7 +68,7 @@ def step_performance(store: Store, site: str, start: datetime, end: datetime, f:
             step_performance_sql(f, params), params):
         step = found[k - 1]
         if what == "vital" and name in step["vitals"]:
-            step["vitals"][name] = perf.vital(rows, q, good, middling, poor)
+            step["vitals"][name] = perf.vital(name, rows, q, good, middling, poor)
             step["ratings"][name] = {rating: (count, won) for rating, count, won
                                      in zip(perf.RATINGS, (good, middling, poor), converted, strict=True) if count}
         elif what == "phase":

@@ -25,3 +25,15 @@ def on_path(url: str, params: dict[str, Any]) -> str:
         return "match(path, {path:String})"
     params["path"] = path
     return "path = {path:String}"
+
+
+def grouped_path(patterns: tuple[str, ...], params: dict[str, Any]) -> str:
+    """SQL for the page a `path` counts towards: the first of the site's URL patterns it matches,
+    else the path itself (as the heatmap page picker groups them)."""
+    if not patterns:
+        return "path"
+    cases = []
+    for i, pattern in enumerate(patterns):
+        params[f"pattern{i}"], params[f"regex{i}"] = pattern, step_regex(pattern)
+        cases.append(f"match(path, {{regex{i}:String}}), {{pattern{i}:String}}")
+    return f"multiIf({', '.join(cases)}, path)"

@@ -13,13 +13,18 @@ from typing import Any
 from collector.store import Store
 
 from .overview import utc
-from .pages import on_path
+from .pages import grouped_path, on_path
 
 VITALS = ("TTFB", "FCP", "LCP", "INP", "CLS")
 RATINGS = ("good", "needs-improvement", "poor")
+# web-vitals' thresholds (good up to the first, poor above the second), to rate a page by its p75
+# as Core Web Vitals assessments do; single page views keep the rating their browser gave.
+THRESHOLDS = {"TTFB": (800, 1800), "FCP": (1800, 3000), "LCP": (2500, 4000), "INP": (200, 500), "CLS": (0.1, 0.25)}
 PHASES = ("redirect", "dns", "connect", "tls", "request", "download", "dom", "load")
 RESOURCES_LISTED = 10
 TREND_DAYS_MAX = 400
+PAGES_LISTED = 20
+PAGE_VITALS = ("LCP", "INP", "CLS", "TTFB")
 
 
 def scope_params(site: str, start: datetime, end: datetime, url: str, device: str | None) -> tuple[str, dict[str, Any]]:
@@ -34,14 +39,21 @@ def scope_params(site: str, start: datetime, end: datetime, url: str, device: st
 
 def no_vitals() -> dict[str, dict[str, Any]]:
     return {name: {"count": 0, "p50": None, "p75": None, "p95": None, "good": None, "needs_improvement": None,
-                   "poor": None} for name in VITALS}
+                   "poor": None, "p75_rating": None} for name in VITALS}
 
 
-def vital(n: int, quantiles: Any, good: int, middling: int, poor: int) -> dict[str, Any]:
-    """One vital's summary: its count, p50 / p75 / p95, and the share of each rating."""
+def rated(name: str, p75: float) -> str:
+    good, poor = THRESHOLDS[name]
+    return "good" if p75 <= good else "poor" if p75 > poor else "needs-improvement"
+
+
+def vital(name: str, n: int, quantiles: Any, good: int, middling: int, poor: int) -> dict[str, Any]:
+    """One vital's summary: its count, p50 / p75 / p95, the share of each rating, and the rating of
+    its p75."""
     p50, p75, p95 = quantiles
     return {"count": n, "p50": round(p50, 4), "p75": round(p75, 4), "p95": round(p95, 4),
-            "good": round(good / n, 4), "needs_improvement": round(middling / n, 4), "poor": round(poor / n, 4)}
+            "good": round(good / n, 4), "needs_improvement": round(middling / n, 4), "poor": round(poor / n, 4),
+            "p75_rating": rated(name, p75)}
 
 
 def phase(timed: int, quantiles: Any) -> dict[str, float] | None:
@@ -66,7 +78,7 @@ def performance(store: Store, site: str, start: datetime, end: datetime, url: st
             SELECT name, count(), quantilesExact(0.5, 0.75, 0.95)(value), countIf(rating = 'good'),
                    countIf(rating = 'needs-improvement'), countIf(rating = 'poor')
             FROM web_vitals WHERE {condition} GROUP BY name""", params):
-        vitals[name] = vital(n, quantiles, good, middling, poor)
+        vitals[name] = vital(name, n, quantiles, good, middling, poor)
     quantiles = ", ".join(f"quantilesExact(0.5, 0.75)({name})" for name in PHASES)
     [(timed, *phases)] = store.rows(f"SELECT count(), {quantiles} FROM page_timings WHERE {condition}", params)
     with_error = int(store.scalar(f"""
@@ -97,3 +109,37 @@ def trend(store: Store, condition: str, params: dict[str, Any]) -> list[dict[str
         row = days.setdefault(day.isoformat(), {"day": day.isoformat(), "pageviews": 0} | {v: None for v in VITALS})
         row[name] = {"p75": round(p75, 4), "count": n}
     return [days[day] for day in sorted(days)]
+
+
+def slowest_pages(store: Store, site: str, start: datetime, end: datetime, patterns: tuple[str, ...] = (),
+                  device: str | None = None, limit: int = PAGES_LISTED) -> list[dict[str, Any]]:
+    """The most viewed pages, a path matching one of the site's URL patterns counting towards the
+    pattern: page views, the p75 and poor share of LCP, INP, CLS and TTFB, and the share of page
+    views with a JavaScript error; to find the page worth a closer look."""
+    params: dict[str, Any] = {"site": site, "start": utc(start), "end": utc(end), "limit": limit}
+    page = grouped_path(patterns, params)
+    condition = "site = {site:String} AND time >= {start:DateTime64(3)} AND time < {end:DateTime64(3)}"
+    if device:
+        condition += " AND device = {device:String}"
+        params["device"] = device
+    found = store.rows(f"""
+        SELECT {page} AS page, count() AS views FROM pageviews WHERE {condition}
+        GROUP BY page ORDER BY views DESC, page LIMIT {{limit:UInt32}}""", params)
+    if not found:
+        return []
+    pages = {name: {"page": name, "pattern": name in patterns, "pageviews": views, "error_rate": None}
+             | {vital: None for vital in PAGE_VITALS} for name, views in found}
+    params["pages"], params["vitals"] = list(pages), list(PAGE_VITALS)
+    for name, vital_name, n, p75, poor in store.rows(f"""
+            SELECT {page} AS page, name, count(), quantileExact(0.75)(value), countIf(rating = 'poor')
+            FROM web_vitals WHERE {condition} AND name IN {{vitals:Array(String)}} AND page IN {{pages:Array(String)}}
+            GROUP BY page, name""", params):
+        pages[name][vital_name] = {"p75": round(p75, 4), "poor": round(poor / n, 4), "count": n,
+                                   "p75_rating": rated(vital_name, p75)}
+    for name, with_error in store.rows(f"""
+            SELECT {page} AS page, uniqExact(pageview_id) FROM errors
+            WHERE {condition} AND kind != 'console' AND page IN {{pages:Array(String)}} GROUP BY page""", params):
+        pages[name]["error_rate"] = round(with_error / pages[name]["pageviews"], 4)
+    for row in pages.values():
+        row["error_rate"] = row["error_rate"] or 0.0
+    return list(pages.values())

@@ -3,6 +3,8 @@
 - `GET /api/v1/sites/{site}/performance?url=&device=&from=&to=`: Web Vitals percentiles with their
   ratings, the navigation phases, the error rate and the slowest resources of one page
   (analysis/performance.py).
+- `GET /api/v1/sites/{site}/performance/pages?device=&from=&to=`: the most viewed pages (the site's
+  URL patterns grouping their paths) with their vitals' p75 and poor share and error rate.
 - `GET /api/v1/sites/{site}/errors?url=&console=&limit=`: JavaScript errors grouped by fingerprint
   (analysis/errors.py).
 
@@ -11,7 +13,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,10 +24,23 @@ from starlette.routing import Route
 
 from analysis import errors, heatmaps, pages, performance
 
+from . import sites
 from .api import date_range, guarded
 from .auth import TokenCache, require_site_access
 from .ingest.rejection import Rejected
 from .store import Store
+
+
+def pages_of(store: Store, site: str, start: datetime, end: datetime, device: str | None) -> list[dict[str, Any]]:
+    known = sites.load_all(store).get(site)  # its URL patterns, as the site's settings have them now
+    return performance.slowest_pages(store, site, start, end, known.url_patterns if known else (), device)
+
+
+def device_param(request: Request) -> str | None:
+    device = request.query_params.get("device") or None
+    if device is not None and device not in heatmaps.DEVICES:
+        raise Rejected(400, "device", f"device must be one of {', '.join(heatmaps.DEVICES)}")
+    return device
 
 
 def routes(store: Store, token_cache: TokenCache) -> list[Route]:
@@ -36,9 +51,7 @@ def routes(store: Store, token_cache: TokenCache) -> list[Route]:
         url = request.query_params.get("url", "")
         if not url or len(url) > heatmaps.MAX_URL:
             raise Rejected(400, "url", "url is required: a path, or a pattern where * stands for path segments")
-        device = request.query_params.get("device") or None
-        if device is not None and device not in heatmaps.DEVICES:
-            raise Rejected(400, "device", f"device must be one of {', '.join(heatmaps.DEVICES)}")
+        device = device_param(request)
         found = await store.run(performance.performance, store, site, start, end, pages.page_path(url), device)
         return Response(msgspec.json.encode(found), media_type="application/json")
 
@@ -62,7 +75,16 @@ def routes(store: Store, token_cache: TokenCache) -> list[Route]:
             group["replays_url"] = group["sessions_url"] + "&has_replay=true"
         return Response(msgspec.json.encode(found), media_type="application/json")
 
+    async def pages_performance(request: Request) -> Response:
+        site = request.path_params["site"]
+        await require_site_access(request, token_cache, site)
+        start, end = date_range(request)
+        device = device_param(request)
+        found = await store.run(pages_of, store, site, start, end, device)
+        return Response(msgspec.json.encode({"pages": found}), media_type="application/json")
+
     return [Route("/api/v1/sites/{site}/performance", guarded(page_performance)),
+            Route("/api/v1/sites/{site}/performance/pages", guarded(pages_performance)),
             Route("/api/v1/sites/{site}/errors", guarded(error_groups))]
 
 
@@ -87,6 +109,11 @@ def openapi_paths() -> dict[str, Any]:
         "parameters": params,
         "responses": {"200": {"description": "The page's performance"},
                       "400": {"description": "A bad parameter, named in the body"}}}},
+            "/api/v1/sites/{site}/performance/pages": {"get": {
+                "summary": "The most viewed pages (or URL patterns) with their vitals' p75, poor share and error rate",
+                "parameters": [params[0], *params[2:]],
+                "responses": {"200": {"description": "The pages, most viewed first"},
+                              "400": {"description": "A bad parameter, named in the body"}}}},
             "/api/v1/sites/{site}/errors": {"get": {
                 "summary": "JavaScript errors grouped by fingerprint, most frequent first",
                 "parameters": listed,

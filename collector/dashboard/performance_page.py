@@ -1,5 +1,5 @@
-"""Performance: one page or page pattern's load from real visits, chosen among the site's top
-pages and patterns: its Web Vitals with their ratings, the navigation phases as a waterfall, the
+"""Performance: the most viewed pages and patterns with their vitals' p75 and error rate, and one
+of them in detail, from real visits: its Web Vitals with their ratings, the navigation phases as a waterfall, the
 daily trend of the vitals' p75, its slowest resources and its JavaScript error rate (a link to its
 error groups)."""
 
@@ -37,12 +37,16 @@ def routes(store: Store) -> list[Route]:
         start, end = day_bounds(first, last)
         device = request.query_params.get("device", "")
         device = device if device in heatmaps.DEVICES else ""
-        pages = await store.run(heatmaps.top_pages, store, site.key, start, end, device or None, site.url_patterns)
-        url = page_path(request.query_params.get("url") or (pages[0]["path"] if pages else "/"))
+        pages = await store.run(performance.slowest_pages, store, site.key, start, end, site.url_patterns,
+                                device or None)
+        url = page_path(request.query_params.get("url") or (pages[0]["page"] if pages else "/"))
         found = await store.run(performance.performance, store, site.key, start, end, url, device or None)
         days = found["trend"]
         trends = {name: {"points": trend_points([d[name]["p75"] if d[name] else None for d in days]),
                          "top": max((d[name]["p75"] for d in days if d[name]), default=None)} for name in TRENDED}
+        span = {"device": device, "from": first.isoformat(), "to": last.isoformat()}
+        for row in pages:
+            row["link"] = f"/sites/{site.key}/performance?" + urlencode({"url": row["page"], **span})
         errors = f"/sites/{site.key}/errors?" + urlencode({"url": url, "from": first.isoformat(),
                                                           "to": last.isoformat()})
         return page(request, "performance.html", site=site, first=first, last=last, note=note, pages=pages, url=url,

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from starlette.applications import Starlette
 
-from analysis.performance import performance
+from analysis.performance import performance, slowest_pages
 from collector import performance_api, tokens
 from collector.auth import TokenCache
 
@@ -50,6 +50,7 @@ def test_a_pages_vitals_phases_errors_and_resources(store) -> None:  # noqa: ANN
     assert (lcp["count"], lcp["p50"], lcp["p75"], lcp["p95"]) == (8, exact(lcps, 0.5), exact(lcps, 0.75),
                                                                    exact(lcps, 0.95))
     assert (lcp["good"], lcp["needs_improvement"], lcp["poor"]) == (0.5, 0.25, 0.25)
+    assert lcp["p75_rating"] == "poor"  # 4.5 s, over the 4 s threshold, though half the views were good
     assert got["vitals"]["INP"]["count"] == 0 and got["vitals"]["INP"]["p75"] is None
     phases = got["navigation"]["phases"]
     assert got["navigation"]["timed"] == 8
@@ -66,6 +67,14 @@ def test_a_pages_vitals_phases_errors_and_resources(store) -> None:  # noqa: ANN
     pattern = performance(store, site, DAY, NEXT_DAY + timedelta(days=1), "/*")
     assert pattern["pageviews"] == 9 and pattern["vitals"]["LCP"]["count"] == 9
 
+    checkout, home = slowest_pages(store, site, DAY, NEXT_DAY + timedelta(days=1))
+    assert (checkout["page"], checkout["pageviews"], checkout["error_rate"]) == ("/checkout", 8, round(3 / 8, 4))
+    assert checkout["LCP"] == {"p75": exact(lcps, 0.75), "poor": 0.25, "count": 8, "p75_rating": "poor"}
+    assert checkout["INP"] is None and checkout["error_rate"] == round(3 / 8, 4)
+    assert (home["page"], home["pageviews"], home["LCP"]["p75"], home["error_rate"]) == ("/home", 1, 99999, 0.0)
+    [grouped] = slowest_pages(store, site, DAY, NEXT_DAY + timedelta(days=1), patterns=("/*",))
+    assert (grouped["page"], grouped["pattern"], grouped["pageviews"], grouped["LCP"]["count"]) == ("/*", True, 9, 9)
+
     app_ = Starlette(routes=performance_api.routes(store, TokenCache(store)))
     auth = {"Authorization": f"Bearer {tokens.create(store, 'perf', site)}"}
     with TestClient(app_) as client:
@@ -75,3 +84,5 @@ def test_a_pages_vitals_phases_errors_and_resources(store) -> None:  # noqa: ANN
         assert client.get(url + "&url=/checkout&device=phone", headers=auth).json()["field"] == "device"
         assert client.get(url + "&url=/checkout&device=mobile", headers=auth).json()["pageviews"] == 0
         assert client.get(url + "&url=/checkout").status_code == 401
+        pages = client.get(f"/api/v1/sites/{site}/performance/pages?from={DAY.date()}", headers=auth).json()["pages"]
+        assert [p["page"] for p in pages] == ["/checkout", "/home"]
