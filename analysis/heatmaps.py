@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,8 +25,8 @@ import numpy as np
 
 from collector.store import Store
 
-from .overview import step_regex, utc
-from .pages import on_path
+from .overview import utc
+from .pages import grouped_path, on_path
 from .signals import ERROR_CLICK_MS
 
 CELL = 8  # page pixels per cell side
@@ -36,7 +35,6 @@ MAX_HEIGHT = 40_000
 ELEMENT_STEPS = 20  # an offset inside an element is binned to 1/20 of its width and height
 MAX_LAYOUT = 2000  # element boxes a viewer may send
 MAX_URL = 2048
-PATHS_GROUPED = 1000  # the most viewed paths the page picker groups by the site's URL patterns
 DEVICES = ("desktop", "tablet", "mobile")
 # The viewer frame's size per device class (CSS pixels): a common viewport of each class.
 VIEWPORTS = {"desktop": (1280, 800), "tablet": (820, 1180), "mobile": (390, 844)}
@@ -284,19 +282,14 @@ def top_pages(store: Store, site: str, start: datetime, end: datetime, device: s
               patterns: tuple[str, ...] = (), limit: int = 50) -> list[dict[str, Any]]:
     """The most viewed pages in the range, for the page picker: a path matching one of the site's
     URL patterns counts towards the pattern (the first that matches), not as a page of its own."""
-    params: dict[str, Any] = {"site": site, "start": utc(start), "end": utc(end), "limit": PATHS_GROUPED}
+    params: dict[str, Any] = {"site": site, "start": utc(start), "end": utc(end), "limit": limit}
+    page = grouped_path(patterns, params)
     on_device = ""
     if device:
         on_device = " AND device = {device:String}"
         params["device"] = device
     found = store.rows(f"""
-        SELECT path, count() AS views FROM pageviews
+        SELECT {page} AS page, count() AS views FROM pageviews
         WHERE site = {{site:String}} AND time >= {{start:DateTime64(3)}} AND time < {{end:DateTime64(3)}}{on_device}
-        GROUP BY path ORDER BY views DESC, path LIMIT {{limit:UInt32}}""", params)
-    matchers = [(pattern, re.compile(step_regex(pattern))) for pattern in patterns]
-    pages: dict[str, dict[str, Any]] = {}
-    for path, views in found:
-        group = next((pattern for pattern, regex in matchers if regex.match(path)), None)
-        entry = pages.setdefault(group or path, {"path": group or path, "views": 0, "pattern": group is not None})
-        entry["views"] += views
-    return sorted(pages.values(), key=lambda e: (-e["views"], e["path"]))[:limit]
+        GROUP BY page ORDER BY views DESC, page LIMIT {{limit:UInt32}}""", params)
+    return [{"path": path, "views": views, "pattern": path in patterns} for path, views in found]
