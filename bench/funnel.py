@@ -2,9 +2,11 @@
 
 Next to a bare `windowFunnel` over the same rows in the same run: on a shared, noisy machine that ratio,
 unlike the milliseconds, compares from run to run. In a child process owning the embedded store, the
-sessions' page views and events are made in ClickHouse straight into `pageviews` and `events`, and the
-funnels (`analysis.funnels.query`) are timed in interleaved rounds; then `footfall serve` on the same data
-directory, the funnel over HTTP.
+sessions' page views and events are made in ClickHouse straight into `pageviews` and `events` (each event
+with the page view it happened on), then from the page views their page-load measurements (`page_timings`,
+`web_vitals`, `resources`, `errors`); the funnels (`analysis.funnels.query`) and the funnel with each step's
+performance (`analysis.funnel_performance.query_with_performance`) are timed in interleaved rounds; then
+`footfall serve` on the same data directory, the funnel over HTTP without and with performance.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 import msgspec
 
-from analysis import funnels
+from analysis import funnel_performance, funnels
 from analysis.funnels import Funnel, Step
 from collector.runtime import lock_data_dir
 from collector.store import Store
@@ -43,11 +45,13 @@ RESULTS = ROOT / "bench" / "results"
 SITE, ORIGIN = "bench", "http://shop.test"
 GOAL_MS = 1000.0
 TABLES = ("pageviews", "events")
+PERF_TABLES = ("page_timings", "web_vitals", "resources", "errors")  # made from the page views
 STEPS = (Step(page="/"), Step(page="/category/*"), Step(page="/product/*"),
          Step(event="add_to_cart", props=(("plan", "pro"),)), Step(page="/checkout"))
 FUNNEL = Funnel(STEPS, window_s=86400, mode="ordered", count_by="session")
 VARIANTS = {"ordered": {}, "strict": {"mode": "strict"}, "unordered": {"mode": "unordered"},
             "visitor": {"count_by": "visitor"}, "breakdown": {"breakdown": "device"}}
+BLOCK_MULTIPLE = 20  # numbers per two whole sessions (rows_sql)
 STEP1_TOLERANCE = 0.03  # the funnel's step 1 and windowFunnel's level >= 1 may differ by this share at most
 
 # A session's journey: it is meant to reach DEPTH[k] of 10,000 sessions' step k + 1 (home, a category, a
@@ -60,11 +64,40 @@ SELECTORS = ["#buy", "nav a", ".gallery img", "button.size", "footer a"]
 NAMES = ["view_item", "add_to_cart", "signup", "newsletter"]  # add_to_cart among them with {"plan":"free"}
 VISITORS = 600_000  # sessions draw their visitor from this many: most visitors have one to three sessions
 
+# A page view's measurements, drawn from hashes of its id (log-normal around a desktop median; mobile pages
+# 1.5 times and tablet ones 1.25 times slower): every page view has a `page_timings` row and TTFB, FCP, LCP and
+# CLS, INP_SHARE % of them INP (a page without an interaction has none), two of RESOURCES (an even and an odd
+# one) and ERROR_PER_MILLE of them a JavaScript error. Ratings by the web-vitals library's thresholds.
+SLOWER = "multiIf(device = 'mobile', 1.5, device = 'tablet', 1.25, 1.0)"
+MADE_VITALS = (("TTFB", 350, 0.5, 800, 1800), ("FCP", 1100, 0.5, 1800, 3000), ("LCP", 1800, 0.55, 2500, 4000),
+               ("INP", 120, 0.8, 200, 500), ("CLS", 0.04, 1.0, 0.1, 0.25))  # name, median, sigma, good, poor
+INP_SHARE = 70
+MADE_PHASES = (("redirect", 80, 0.5), ("dns", 25, 0.6), ("connect", 35, 0.5), ("tls", 45, 0.5),
+               ("request", 250, 0.5), ("download", 40, 0.7), ("dom", 450, 0.5), ("load", 150, 0.6))
+REDIRECTED, FRESH = 5, 30  # % of page views after a redirect, on a new connection (dns, connect and tls)
+RESOURCES = [("https://cdn.shop.test/static/app.js", "script", 180, 95_000),
+             ("https://cdn.shop.test/static/app.css", "link", 90, 30_000),
+             ("https://fonts.shop.test/s/inter.woff2", "css", 120, 48_000),
+             ("https://cdn.shop.test/img/hero.jpg", "img", 350, 220_000),
+             ("https://tags.analytics.test/gtm.js", "script", 260, 110_000),
+             ("https://api.shop.test/v1/cart", "fetch", 220, 2_000),
+             ("https://cdn.shop.test/static/vendor.js", "script", 240, 180_000),
+             ("https://cdn.shop.test/img/product.webp", "img", 420, 160_000),
+             ("https://js.payments.test/v3/", "script", 300, 140_000),
+             ("https://api.shop.test/v1/recommendations", "fetch", 480, 12_000)]  # url, kind, median ms, bytes
+ERROR_PER_MILLE = 20
+ERRORS = [("error", "TypeError: undefined is not an object (evaluating e.price)"),
+          ("error", "ReferenceError: gtag is not defined"), ("rejection", "Failed to fetch"),
+          ("error", "ChunkLoadError: Loading chunk 42 failed.")]
+
 
 def rows_sql() -> str:
     """Rows numbers(first, count) as a session's rows: each 20 numbers are two sessions of 10 - a and 10 + a
     rows (a = 0..8), so the rows total is exact and sessions have 2 to 18 rows. Deterministic from sipHash64;
-    sessions start in the last six days, their rows 10 to 70 s apart."""
+    sessions start in the last six days, their rows 10 to 70 s apart. A session's first row is a page view,
+    and a click or custom event has the id of the page view before it (`pageview_id` of the session's last
+    page row so far: a window over the session, which a block of numbers holds whole as BLOCK_MULTIPLE
+    divides its size)."""
     bounds = [sum(w for _, w in FILLER_PAGES[:i + 1]) for i in range(len(FILLER_PAGES))]
     depth = " + ".join(f"(hs % 10000 < {b})" for b in DEPTH)
     step = "intDiv(k * d + L - 1, L)"  # the step this row is if any: the steps sit at rows intDiv(j * L, d)
@@ -73,16 +106,18 @@ SELECT s, k, hr, step, kind, path,
        now64(3, 'UTC') - toIntervalMillisecond(3600000 + bitShiftRight(hs, 24) % 518400000)
            + toIntervalMillisecond(k * 40000 + bitShiftRight(hr, 40) % 30000) AS time,
        hex(sipHash64(s, 4)) AS session_id, hex(sipHash64(sipHash64(s, 5) % {VISITORS})) AS visitor_id,
-       hex(sipHash64(s, k, 7)) AS pageview_id,
+       hex(sipHash64(s, pk, 7)) AS pageview_id,
        multiIf(bitShiftRight(hs, 40) % 20 < 11, 'desktop', bitShiftRight(hs, 40) % 20 < 19, 'mobile', 'tablet')
            AS device,
        ['Chrome', 'Safari', 'Firefox', 'Edge'][1 + bitShiftRight(hs, 48) % 4] AS browser,
        ['', 'google.com', 'news.ycombinator.com', 't.co', 'duckduckgo.com'][1 + bitShiftRight(hs, 52) % 5]
            AS referrer_host
 FROM (
+ SELECT *, max(if(kind = 'page', k, 0)) OVER (PARTITION BY s ORDER BY k ROWS UNBOUNDED PRECEDING) AS pk
+ FROM (
   SELECT s, k, hs, hr, step,
-         multiIf(step = 3, 'custom', step >= 0, 'page', hr % 100 < 55, 'page', hr % 100 < 85, 'click', 'custom')
-             AS kind,
+         multiIf(step = 3, 'custom', step >= 0 OR k = 0, 'page', hr % 100 < 55, 'page', hr % 100 < 85, 'click',
+                 'custom') AS kind,
          {sql_array([p for p, _ in FILLER_PAGES])}[arrayFirstIndex(b -> bitShiftRight(hr, 8) % 100 < b,
                                                                    {sql_array(bounds)})] AS filler,
          multiIf(step = 0, '/', step = 1, concat('/category/', toString(1 + bitShiftRight(hs, 8) % 20)),
@@ -95,7 +130,7 @@ FROM (
     FROM (SELECT number AS n, intDiv(n, 20) AS j, sipHash64(j, 1) % 9 AS a, n % 20 AS r,
                  if(r < 10 - a, 2 * j, 2 * j + 1) AS s, if(r < 10 - a, r, r - (10 - a)) AS k,
                  if(r < 10 - a, 10 - a, 10 + a) AS L, sipHash64(s, 2) AS hs, sipHash64(n, 3) AS hr
-          FROM numbers({{first:UInt64}}, {{count:UInt64}}))))"""
+          FROM numbers({{first:UInt64}}, {{count:UInt64}})))))"""
 
 
 def fill_statements() -> list[str]:
@@ -116,6 +151,64 @@ SELECT '{SITE}', time, kind, session_id, visitor_id, pageview_id, path, device, 
        multiIf(step = 3, '{{"plan":"pro"}}', kind = 'custom' AND bitShiftRight(hr, 32) % {len(NAMES)} = 1,
                '{{"plan":"free"}}', kind = 'custom', '{{}}', ''), 365
 FROM ({rows}) WHERE kind != 'page'"""]
+
+
+def lognormal(median: str, sigma: Any, h: str) -> str:
+    """SQL: a log-normal draw with this median from the 64-bit hash `h` (Box-Muller over its two halves)."""
+    return (f"({median}) * exp({sigma} * sqrt(-2 * log((bitAnd({h}, 4294967295) + 1) / 4294967297)) "
+            f"* cos(2 * pi() * bitShiftRight({h}, 32) / 4294967296))")
+
+
+def perf_statements() -> dict[str, str]:
+    """Per table, the INSERT ... SELECT that makes its rows from the stored page views (see MADE_VITALS)."""
+    columns = "site, time, session_id, visitor_id, pageview_id, path, device, browser"
+    pv = f"SELECT {columns}, retention, {SLOWER} AS slower FROM pageviews WHERE site = '{SITE}'"
+    names, medians, sigmas, good, poor = (list(c) for c in zip(*MADE_VITALS, strict=True))
+    phases = []
+    for k, (name, median, sigma) in enumerate(MADE_PHASES):
+        draw = f"round({lognormal(f'{median} * slower', sigma, f'sipHash64(pageview_id, {20 + k})')})"
+        when = (f"h % 100 < {REDIRECTED}" if name == "redirect" else
+                f"bitShiftRight(h, 8) % 100 < {FRESH}" if name in ("dns", "connect", "tls") else "1")
+        phases.append(f"toFloat32(if({when}, {draw}, 0)) AS {name}")
+    total = " + ".join(name for name, _, _ in MADE_PHASES)
+    urls, kinds, durations, sizes = (list(c) for c in zip(*RESOURCES, strict=True))
+    return {"page_timings": f"""
+INSERT INTO page_timings ({columns}, redirect, dns, connect, tls, request, download, dom, load, total, transfer_size,
+                          retention)
+SELECT site, time + toIntervalMillisecond(toUInt64(total) + 50), session_id, visitor_id, pageview_id, path, device,
+       browser, {", ".join(name for name, _, _ in MADE_PHASES)}, toFloat32({total}) AS total,
+       toUInt32(15000 + bitShiftRight(h, 16) % 60000), retention
+FROM (SELECT *, sipHash64(pageview_id, 19) AS h, {", ".join(phases)} FROM ({pv}))""",
+            "web_vitals": f"""
+INSERT INTO web_vitals ({columns}, name, value, rating, retention)
+SELECT site, time + toIntervalMillisecond(if(name IN ('INP', 'CLS'), 20000 + sipHash64(pageview_id, 9) % 40000,
+                                             toUInt64(value))),
+       session_id, visitor_id, pageview_id, path, device, browser, name, value,
+       multiIf(value <= good, 'good', value <= poor, 'needs-improvement', 'poor'), retention
+FROM (SELECT *, name, good, poor, sipHash64(pageview_id, name) AS h,  -- `*` leaves out what ARRAY JOIN adds
+             if(name = 'CLS', round({lognormal('median', 'sigma', 'h')}, 4),
+                round({lognormal('median * slower', 'sigma', 'h')})) AS value
+      FROM ({pv}) ARRAY JOIN {sql_array(names)} AS name, {sql_array(medians)} AS median,
+                             {sql_array(sigmas)} AS sigma, {sql_array(good)} AS good, {sql_array(poor)} AS poor
+      WHERE name != 'INP' OR sipHash64(pageview_id, 8) % 100 < {INP_SHARE})""",
+            "resources": f"""
+INSERT INTO resources ({columns}, kind, url, duration, transfer_size, retention)
+SELECT site, time + toIntervalMillisecond(3000 + toUInt64(duration)), session_id, visitor_id, pageview_id, path,
+       device, browser, {sql_array(kinds)}[i], {sql_array(urls)}[i], toFloat32(duration) AS duration,
+       toUInt64({sql_array(sizes)}[i] * (900 + bitShiftRight(h, 40) % 200) / 1000), retention
+FROM (SELECT *, sipHash64(pageview_id, 10, r) AS h, 1 + r + 2 * (bitShiftRight(h, 8) % {len(RESOURCES) // 2}) AS i,
+             round({lognormal(f'{sql_array(durations)}[i] * slower', 0.6, 'h')}) AS duration
+      FROM ({pv}) ARRAY JOIN [0, 1] AS r)""",
+            "errors": f"""
+INSERT INTO errors ({columns}, os, kind, message, stack, source, line, column, fingerprint, retention)
+SELECT site, time + toIntervalMillisecond(500 + bitShiftRight(h, 8) % 20000), session_id, visitor_id, pageview_id,
+       path, device, browser, 'Linux', {sql_array([k for k, _ in ERRORS])}[i], msg,
+       concat(msg, '\\n    at render (', src, ':1:', toString(col), ')'), src, 1, col, lower(hex(sipHash64(msg, src))),
+       retention
+FROM (SELECT *, sipHash64(pageview_id, 11) AS h, 1 + bitShiftRight(h, 24) % {len(ERRORS)} AS i,
+             {sql_array([m for _, m in ERRORS])}[i] AS msg, 'https://cdn.shop.test/static/app.js' AS src,
+             toUInt32(1 + bitShiftRight(h, 32) % 5000) AS col
+      FROM ({pv}) WHERE h % 1000 < {ERROR_PER_MILLE})"""}
 
 
 def window_funnel_sql(f: Funnel, params: dict[str, Any]) -> str:
@@ -182,21 +275,38 @@ def ratios(measures: dict[str, dict[str, Any]], baseline: float | None) -> None:
 # -- part 1: in process ---------------------------------------------------------------------------
 
 def fill(store: Store, ns: argparse.Namespace, out: dict[str, Any]) -> None:
-    """The rows into both tables, optionally merged (a part per partition)."""
-    t0, setup, statements = time.monotonic(), Steps(), fill_statements()
+    """The rows into both tables, then the page views' measurements into theirs, optionally merged (a part per
+    partition)."""
+    t0, setup, made, statements = time.monotonic(), Steps(), Steps(), fill_statements()
     for first in range(0, ns.rows, ns.block):
         for sql in statements:
             store.command(sql, {"first": first, "count": min(ns.block, ns.rows - first)})
         print(f"   {min(first + ns.block, ns.rows):,} rows stored ({time.monotonic() - t0:.1f} s)", flush=True)
     out["fill_s"] = round(time.monotonic() - t0, 1)
-    for table in TABLES if ns.optimize else ():
+    tables = TABLES + PERF_TABLES if ns.performance else TABLES
+    for table, sql in perf_statements().items() if ns.performance else ():
+        made.time(table, store.command, sql)
+        print(f"   {table} made from the page views ({made[table] / 1000:.1f} s)", flush=True)
+    out["perf_fill_s"] = {k: round(v / 1000, 1) for k, v in made.items()}
+    for table in tables if ns.optimize else ():
         setup.time(f"OPTIMIZE TABLE {table} FINAL", store.command, f"OPTIMIZE TABLE {table} FINAL")
     out["setup_s"] = {k: round(v / 1000, 1) for k, v in setup.items()}
     out["tables"] = {t: {"rows": int(store.scalar(f"SELECT count() FROM {t}")), "parts": int(store.scalar(
         "SELECT count() FROM system.parts WHERE active AND table = {t:String} AND database = currentDatabase()",
-        {"t": t}))} for t in TABLES}
-    stored = sum(t["rows"] for t in out["tables"].values())
+        {"t": t}))} for t in tables}
+    stored = sum(out["tables"][t]["rows"] for t in TABLES)
     require(stored == ns.rows, f"{stored:,} rows stored of {ns.rows:,} (retention TTL or a failed insert)")
+    views = out["tables"]["pageviews"]["rows"]
+    if ns.performance:
+        require(out["tables"]["page_timings"]["rows"] == views, f"{out['tables']['page_timings']['rows']:,} page "
+                f"timings for {views:,} page views")
+        out["vitals"] = {str(name): [int(n), int(good), int(poor)] for name, n, good, poor in store.rows(
+            "SELECT name, count(), countIf(rating = 'good'), countIf(rating = 'poor') FROM web_vitals "
+            "GROUP BY name ORDER BY name")}
+        out["error_views"] = int(store.scalar("SELECT uniqExact(pageview_id) FROM errors"))
+    orphans = int(store.scalar("SELECT count() FROM events WHERE pageview_id NOT IN "
+                               "(SELECT pageview_id FROM pageviews)"))
+    require(orphans == 0, f"{orphans:,} events without their page view")
     units = "SELECT session_id, visitor_id FROM pageviews UNION ALL SELECT session_id, visitor_id FROM events"
     sessions, visitors = store.rows(f"SELECT uniqExact(session_id), uniqExact(visitor_id) FROM ({units})")[0]
     out.update(sessions=int(sessions), visitors=int(visitors), kinds=[
@@ -234,9 +344,17 @@ def embedded_part(data: str, ns: argparse.Namespace) -> dict[str, Any]:
         print(f"== timing {', '.join(measures)}: {ns.runs} rounds after {ns.warmup} warm-up", flush=True)
         results = rounds(measures, ns.runs, ns.warmup, last)
         ratios(results, results["window_funnel"]["ms"]["median"])
+        if ns.performance:  # in rounds of their own: after one, the next query takes 5-10% longer
+            print(f"== timing window_funnel, performance: {ns.runs} rounds after {ns.warmup} warm-up", flush=True)
+            measured = rounds({"window_funnel": measures["window_funnel"], "performance": lambda steps:
+                               funnel_performance.query_with_performance(store, SITE, start, end, FUNNEL)},
+                              ns.runs, ns.warmup, last)
+            baseline = measured["window_funnel"]["ms"]["median"]
+            ratios(measured, baseline)
+            results["performance"] = measured["performance"] | {"baseline_ms": baseline}
         n = len(STEPS)
         counts = {"window_funnel": entered(last["window_funnel"], n)}
-        for name in VARIANTS:
+        for name in (*VARIANTS, "performance"):
             if name in last:
                 counts[name] = [s["entered"] for s in last[name]["steps"]]
                 require(counts[name] == sorted(counts[name], reverse=True), f"{name}: the steps grow {counts[name]}")
@@ -246,6 +364,11 @@ def embedded_part(data: str, ns: argparse.Namespace) -> dict[str, Any]:
             wf1, f1 = counts["window_funnel"][0], counts["ordered"][0]
             require(abs(f1 - wf1) <= STEP1_TOLERANCE * max(wf1, 1), f"step 1: the funnel counts {f1:,} sessions, "
                     f"windowFunnel {wf1:,} (more than {STEP1_TOLERANCE:.0%} apart)")
+        if "ordered" in counts and "performance" in counts:
+            require(counts["performance"] == counts["ordered"], f"with performance the funnel counts "
+                    f"{counts['performance']}, without {counts['ordered']}")
+        if "performance" in last:
+            out["performance"] = check_performance(last["performance"])
         if groups := (last.get("breakdown") or {}).get("breakdown", {}).get("groups"):
             out["groups"] = {g["value"]: g["steps"][0]["entered"] for g in groups}
             require(sum(out["groups"].values()) == counts["breakdown"][0], f"breakdown groups {out['groups']} "
@@ -262,6 +385,29 @@ def embedded_part(data: str, ns: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def check_performance(found: dict[str, Any]) -> list[dict[str, Any]]:
+    """What each step's performance counts, checked against the data as made: every page view has its page
+    timings and its LCP, so each step has exactly one of them per unit that entered it (the unit's page view of
+    that step, or for an event step the page view the event happened on); fewer mean a join that lost page
+    views, more one that multiplied them. INP is on a share of the page views, errors on fewer still."""
+    out = []
+    for s in found["steps"]:
+        perf, entered = s["performance"], s["entered"]
+        lcp, inp = perf["vitals"]["LCP"], perf["vitals"]["INP"]
+        row = {"step": s["step"], "entered": entered, "timed": perf["navigation"]["timed"], "lcp": lcp["count"],
+               "lcp_p75": lcp["p75"], "lcp_good": lcp["good"], "inp": inp["count"], "inp_p75": inp["p75"],
+               "with_error": perf["errors"]["pageviews_with_error"], "error_rate": perf["errors"]["error_rate"],
+               "resources": len(perf["slowest_resources"]),
+               "slowest": perf["slowest_resources"][0]["url"] if perf["slowest_resources"] else None}
+        require(row["timed"] == entered and row["lcp"] == entered, f"step {s['step']}: {entered:,} entered, "
+                f"{row['timed']:,} with page timings and {row['lcp']:,} with LCP (each page view has both)")
+        require(row["inp"] <= entered and row["with_error"] <= entered, f"step {s['step']}: {entered:,} entered, "
+                f"{row['inp']:,} with INP and {row['with_error']:,} with an error")
+        out.append(row)
+    require(bool(out) and out[0]["lcp"] > 0 and out[0]["resources"] > 0, f"step 1 without measurements: {out[:1]}")
+    return out
+
+
 # -- part 2: over HTTP ----------------------------------------------------------------------------
 
 def http_part(data: Path, ns: argparse.Namespace, embedded: dict[str, Any]) -> dict[str, Any]:
@@ -270,8 +416,9 @@ def http_part(data: Path, ns: argparse.Namespace, embedded: dict[str, Any]) -> d
     startup = round(time.monotonic() - t0, 1)
     start, end = scope()
     dates = f"from={start.date().isoformat()}&to={(end - timedelta(days=1)).date().isoformat()}"
-    requests = {"healthz": ("GET", "/healthz", None),
-                "funnel": ("POST", f"/api/v1/sites/{SITE}/funnels/query?{dates}", msgspec.json.encode(body_of(FUNNEL)))}
+    path, body = f"/api/v1/sites/{SITE}/funnels/query?{dates}", msgspec.json.encode(body_of(FUNNEL))
+    requests = {"healthz": ("GET", "/healthz", None), "funnel": ("POST", f"{path}&performance=false", body),
+                "performance": ("POST", path, body)}  # performance is on by default
     last: dict[str, bytes] = {}
 
     def fetch(name: str) -> bytes:  # the bearer token spares the POST the CSRF check
@@ -287,16 +434,28 @@ def http_part(data: Path, ns: argparse.Namespace, embedded: dict[str, Any]) -> d
         conn = http.client.HTTPConnection(server.host, server.port, timeout=300)
         print(f"== over HTTP ({server.url}, started in {startup} s): {ns.runs} rounds after {ns.warmup} warm-up",
               flush=True)
-        results = rounds({name: lambda steps, name=name: fetch(name) for name in requests}, ns.runs, ns.warmup, last)
+        results = rounds({name: lambda steps, name=name: fetch(name) for name in ("healthz", "funnel")}, ns.runs,
+                         ns.warmup, last)
+        if ns.performance:  # in rounds of its own, as in process
+            results |= rounds({"performance": lambda steps: fetch("performance")}, ns.runs, ns.warmup, last)
     finally:
         server.stop()
     ratios(results, embedded["measures"]["window_funnel"]["ms"]["median"])  # the same rows' baseline, part 1
-    got = [s["entered"] for s in json.loads(last["funnel"])["steps"]]
+    bare = json.loads(last["funnel"])
+    got = [s["entered"] for s in bare["steps"]]
+    require(all("performance" not in s for s in bare["steps"]), "performance=false gave performance")
+    if ns.performance:
+        measured = json.loads(last["performance"])
+        require([s["entered"] for s in measured["steps"]] == got, f"over HTTP the funnel with performance counts "
+                f"{[s['entered'] for s in measured['steps']]}, without {got}")
+        require(check_performance(measured) == embedded["performance"], "over HTTP the steps' performance "
+                "differs from in process")
     if "ordered" in embedded["counts"]:
         require(got == embedded["counts"]["ordered"], f"over HTTP the funnel counts {got}, in process "
                 f"{embedded['counts']['ordered']}")
     return {"server_startup_s": startup, "path": requests["funnel"][1], "body": body_of(FUNNEL),
-            "response_bytes": len(last["funnel"]), "counts": got, "measures": results}
+            "response_bytes": len(last["funnel"]), "performance_bytes": len(last.get("performance", b"")),
+            "counts": got, "measures": results}
 
 
 # -- report ---------------------------------------------------------------------------------------
@@ -305,8 +464,16 @@ TITLES = {"window_funnel": "bare `windowFunnel(86400 s)` per session, UNION of b
           "ordered": "funnel, ordered, per session (`funnels.query`)", "strict": "funnel, strict, per session",
           "unordered": "funnel, unordered, per session", "visitor": "funnel, ordered, per visitor",
           "breakdown": "funnel, ordered, per session, breakdown by device",
+          "performance": "funnel, ordered, per session, with each step's performance (`query_with_performance`)",
           "parts": "the funnel query's parts, each alone (below)"}
-HTTP_TITLES = {"healthz": "`GET /healthz` (no-op)", "funnel": "`POST .../funnels/query`, ordered, per session"}
+HTTP_TITLES = {"healthz": "`GET /healthz` (no-op)",
+               "funnel": "`POST .../funnels/query?performance=false`, ordered, per session",
+               "performance": "`POST .../funnels/query` (performance on, the default), ordered, per session"}
+PERFORMANCE_LINE = ("With performance: `funnels.query`, then one more query that walks the funnel again keeping each "
+                    "step's page view and joins to those page views the rows of `web_vitals` (latest value per page "
+                    "view and name), `page_timings` (8 phases), `errors` (not console) and `resources` in the range, "
+                    "for each step's vitals (p50/p75/p95, ratings), navigation phases, error rate, 10 slowest "
+                    "resources and the LCP / INP conversion impact (Wilson intervals, in Python).")
 GOALS = {("embedded", "ordered"): "5-step funnel, in process", ("http", "funnel"): "5-step funnel, over HTTP"}
 
 
@@ -348,10 +515,18 @@ def reading(report: dict[str, Any]) -> list[str]:
     if others:
         lines.append("The other funnels: " + ", ".join(others) + "; strict mode reads every page view, unordered "
                      "mode starts an attempt at every row that fills a step.")
+    if "performance" in m:
+        made = sum((e.get("tables") or {}).get(t, {}).get("rows", 0) for t in PERF_TABLES)
+        lines.append(f"With each step's performance (`query_with_performance`) the funnel takes "
+                     f"{med('performance'):,.0f} ms, {m['performance'].get('x_base')} times the bare `windowFunnel` "
+                     f"and {med('performance') / max(total, 1e-9):.2f} times the funnel alone (+"
+                     f"{med('performance') - total:,.0f} ms for the {made:,} rows of measurements it joins).")
     if h := (report.get("http") or {}).get("measures"):
         lines.append(f"Over HTTP the funnel takes {h['funnel']['ms']['median'] or 0:,.0f} ms "
                      f"({(h['funnel']['ms']['median'] or 0) - total:+,.0f} ms against in process); the no-op "
-                     f"`GET /healthz` takes {h['healthz']['ms']['median'] or 0:,.2f} ms on the same connection.")
+                     f"`GET /healthz` takes {h['healthz']['ms']['median'] or 0:,.2f} ms on the same connection"
+                     + (f"; with performance (the default) {h['performance']['ms']['median'] or 0:,.0f} ms."
+                        if "performance" in h else "."))
     return lines
 
 
@@ -373,6 +548,19 @@ def counts_table(e: dict[str, Any]) -> list[str]:
         for k, label in enumerate(e["labels"])]
 
 
+def performance_table(e: dict[str, Any]) -> list[str]:
+    """Each step's performance as `query_with_performance` gave it (checked: `check_performance`)."""
+    def pct(x: float | None) -> str:
+        return "–" if x is None else f"{x:.1%}"
+
+    return ["| step | entered | timed | LCP n | LCP p75 ms | LCP good | INP n | INP p75 ms | with error | slowest "
+            "resource |", "|---|---|---|---|---|---|---|---|---|---|"] + [
+        f"| {r['step']}. {label} | {r['entered']:,} | {r['timed']:,} | {r['lcp']:,} | {fmt(r['lcp_p75'], 0)} | "
+        f"{pct(r['lcp_good'])} | {r['inp']:,} | {fmt(r['inp_p75'], 0)} | {r['with_error']:,} "
+        f"({pct(r['error_rate'])}) | {r['slowest'] or '–'} |" for r, label in zip(e["performance"], e["labels"],
+                                                                             strict=True)]
+
+
 def markdown(report: dict[str, Any]) -> str:
     host, cfg, e, h = report["host"], report["config"], report.get("embedded") or {}, report.get("http") or {}
     lines = [f"# Funnel benchmark, {report['started']}", "",
@@ -385,8 +573,13 @@ def markdown(report: dict[str, Any]) -> str:
         setup = ", ".join(f"`{k}` ({v} s)" for k, v in e["setup_s"].items()) or "no merge"
         tables = ", ".join(f"`{k}` {v['rows']:,} rows in {v['parts']} active parts" for k, v in e["tables"].items())
         kinds = ", ".join(" ".join(f"`{v}`" for v in (t, n, p) if v) + f" {c:,}" for t, n, p, c in e["kinds"])
+        made = ", ".join(f"`{k}` {v} s" for k, v in (e.get("perf_fill_s") or {}).items())
         lines += [f"Data: {e['rows']:,} rows made in ClickHouse in blocks of {e['block']:,} ({e['fill_s']} s) "
-                  f"straight into `pageviews` and `events`, then {setup}: {tables}; {e['sessions']:,} sessions of "
+                  f"straight into `pageviews` and `events` (an event with the id of the page view before it), "
+                  + (f"then from the page views their measurements ({made}; {sum(e['perf_fill_s'].values()):.1f} s "
+                     f"in all: page timings and TTFB, FCP, LCP, CLS for every page view, INP for {INP_SHARE}%, two "
+                     f"resources each, an error on {ERROR_PER_MILLE / 10:g}%), " if made else "")
+                  + f"then {setup}: {tables}; {e['sessions']:,} sessions of "
                   f"2 to 18 rows, {e['visitors']:,} visitors, over the last six days. Events: {kinds}. Funnel: "
                   f"{' → '.join(f'`{s}`' for s in e.get('labels', []))} (the event with `plan` = `pro`), "
                   f"a window of {FUNNEL.window_s:,} s, over the API's default 30 days.", ""]
@@ -396,16 +589,25 @@ def markdown(report: dict[str, Any]) -> str:
                   *[f"| {g['measure']} | {fmt(g['median'], 1)} | {fmt(g['p90'], 1)} | {fmt(g['x_base'], 2)} | "
                     f"{'yes' if g['met'] else 'no'} |" for g in goals], ""]
     if e.get("measures"):
-        lines += ["## In process", "", *table(e["measures"], TITLES), "", "Parts (medians, ms):", "",
+        lines += ["## In process", "", *table(e["measures"], TITLES), "",
+                  *([f"{PERFORMANCE_LINE} Timed in rounds of its own beside the baseline again (median "
+                       f"{fmt(e['measures']['performance'].get('baseline_ms'), 1)} ms there, its `× windowFunnel`), "
+                       "not to slow the funnels above: after one, the next query takes 5-10% longer.", ""]
+                    if "performance" in e["measures"] else []), "Parts (medians, ms):", "",
                   "| measure | step | median ms | p90 ms |", "|---|---|---|---|",
                   *[f"| {name} | {step} | {fmt(s['median'], 1)} | {fmt(s['p90'], 1)} |"
                     for name, m in e["measures"].items() for step, s in m["steps_ms"].items()], "",
                   "Units reaching each step (and from step 1), `windowFunnel`'s levels beside the funnels':", "",
                   *counts_table(e), ""]
+    if e.get("performance"):
+        lines += ["Each step's performance with the funnel (`query_with_performance`; checked: every unit's page "
+                  "view of the step has its page timings and LCP):", "", *performance_table(e), ""]
     if h.get("measures"):
         lines += ["## Over HTTP", "", f"`footfall serve` on the same data directory (started in "
                   f"{h['server_startup_s']} s), one keep-alive connection, bearer token; time until the whole body is "
-                  f"read ({h['response_bytes']:,} bytes). `× windowFunnel` is against the baseline in process.", "",
+                  f"read ({h['response_bytes']:,} bytes"
+                  + (f", {h['performance_bytes']:,} with performance" if h.get("performance_bytes") else "")
+                  + "). `× windowFunnel` is against the baseline in process.", "",
                   *table(h["measures"], HTTP_TITLES), ""]
     if report.get("reading"):
         lines += ["## Reading", "", *[f"- {line}" for line in report["reading"]], ""]
@@ -427,10 +629,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.add_argument(f"--{name}", type=int, default=env_default(name, default), help=f"{text} [{default:,}]")
     p.add_argument("--variants", default=",".join(VARIANTS), help=f"funnels to time [{','.join(VARIANTS)}]")
     p.add_argument("--no-parts", dest="parts", action="store_false", help="skip timing the query's parts")
+    p.add_argument("--no-performance", dest="performance", action="store_false",
+                   help="skip the page views' measurements and the funnel with performance")
     p.add_argument("--no-optimize", dest="optimize", action="store_false", help="skip OPTIMIZE TABLE ... FINAL")
     p.add_argument("--no-http", dest="http", action="store_false", help="skip part 2 (the server)")
     p.add_argument("--out", type=Path, default=RESULTS, help="report directory [bench/results]")
     ns = p.parse_args(argv)
+    if ns.block <= 0 or ns.block % BLOCK_MULTIPLE:
+        p.error(f"--block is a multiple of {BLOCK_MULTIPLE}: a block holds its sessions whole")
     ns.variants = [v for v in ns.variants.split(",") if v]
     if unknown := set(ns.variants) - set(VARIANTS):
         p.error(f"unknown variants {sorted(unknown)}: choose from {', '.join(VARIANTS)}")
@@ -445,7 +651,8 @@ def main(argv: list[str] | None = None) -> int:
         "host": {"cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
                  "loadavg": [round(x, 2) for x in os.getloadavg()]},
         "config": {"rows": ns.rows, "block": ns.block, "runs": ns.runs, "warmup": ns.warmup, "variants": ns.variants,
-                   "optimize": ns.optimize, "http": ns.http, "goal_ms": GOAL_MS, "funnel": body_of(FUNNEL)}}
+                   "performance": ns.performance, "optimize": ns.optimize, "http": ns.http, "goal_ms": GOAL_MS,
+                   "funnel": body_of(FUNNEL)}}
     print(f"== funnel benchmark: {ns.rows:,} rows, {ns.rows // 10:,} sessions", flush=True)
     try:
         with tempfile.TemporaryDirectory(prefix="footfall-bench-funnel-") as tmp:
