@@ -6,7 +6,8 @@ INP rating of that page view (conversion_impact.py).
 
 One query: the funnel's units keep the page view of each step they reached (funnels.units_sql with
 views), and the measurement tables, put in one stream, are joined to those page views, so the
-funnel is walked once however many tables are read."""
+funnel is walked once however many tables are read. It reads every measurement of the range, so
+it costs several times the funnel alone on a large site (bench/funnel.py measures it)."""
 
 from __future__ import annotations
 
@@ -24,35 +25,40 @@ REPORTED_WITHIN = timedelta(hours=1)  # vitals such as INP and CLS are sent when
 
 
 def step_performance_sql(f: Funnel, params: dict[str, Any]) -> str:
+    """Rows of (what, step, name, kind, rows, page views, quantiles, size, ratings, converted
+    ratings). The page views join by a 64-bit hash of their id, cheaper to hash and compare than
+    the id; the navigation phases are unpivoted after the join, so only the steps' page views are.
+    A vital reported twice for one page view counts twice (the snippet reports each once)."""
     span = "site = {site:String} AND time >= {start:DateTime64(3)} AND time < {measured_until:DateTime64(3)}"
     phases = ", ".join(f"toFloat64({name})" for name in perf.PHASES)
     return f"""
     WITH units AS ({units_sql(f, params, views=True)}),
-    step_views AS (SELECT k, views[k] AS view, toUInt8(level > k) AS converted
+    step_views AS (SELECT k, cityHash64(views[k]) AS view, toUInt8(level > k) AS converted
                    FROM units ARRAY JOIN arrayEnumerate(views) AS k)
-    SELECT m.what, s.k, m.name, m.kind, count(), uniqExact(m.pageview_id),
-           quantilesExact(0.5, 0.75, 0.95)(m.value) AS q, avg(m.size),
-           countIf(m.rating = 'good'), countIf(m.rating = 'needs-improvement'), countIf(m.rating = 'poor'),
-           countIf(m.rating = 'good' AND s.converted = 1), countIf(m.rating = 'needs-improvement' AND s.converted = 1),
-           countIf(m.rating = 'poor' AND s.converted = 1)
+    SELECT what, s.k AS k, if(what = 'phase', phase, m.name) AS name, kind, count(), uniqExactIf(m.pv, what = 'error'),
+           quantilesExact(0.5, 0.75, 0.95)(if(what = 'phase', phase_value, m.value)) AS q, avg(size),
+           countIf(rating = 'good'), countIf(rating = 'needs-improvement'), countIf(rating = 'poor'),
+           countIf(rating = 'good' AND s.converted = 1), countIf(rating = 'needs-improvement' AND s.converted = 1),
+           countIf(rating = 'poor' AND s.converted = 1)
     FROM (
-        SELECT 'vital' AS what, pageview_id, toString(name) AS name, '' AS kind, argMax(value, time) AS value,
-               toString(argMax(rating, time)) AS rating, toUInt32(0) AS size
-        FROM web_vitals WHERE {span} GROUP BY pageview_id, name
+        SELECT 'vital' AS what, cityHash64(pageview_id) AS pv, toString(name) AS name, '' AS kind, value,
+               toString(rating) AS rating, toUInt32(0) AS size, CAST([], 'Array(Float64)') AS phases
+        FROM web_vitals WHERE {span}
         UNION ALL
-        SELECT 'phase', pageview_id, phase, '', value, '', toUInt32(0)
-        FROM page_timings ARRAY JOIN {list(perf.PHASES)} AS phase, [{phases}] AS value WHERE {span}
+        SELECT 'phase', cityHash64(pageview_id), '', '', toFloat64(0), '', toUInt32(0), [{phases}]
+        FROM page_timings WHERE {span}
         UNION ALL
-        SELECT 'error', pageview_id, '', '', toFloat64(0), '', toUInt32(0)
+        SELECT 'error', cityHash64(pageview_id), '', '', toFloat64(0), '', toUInt32(0), []
         FROM errors WHERE {span} AND kind != 'console'
         UNION ALL
-        SELECT 'resource', pageview_id, url, toString(kind), toFloat64(duration), '', transfer_size
+        SELECT 'resource', cityHash64(pageview_id), url, toString(kind), toFloat64(duration), '', transfer_size, []
         FROM resources WHERE {span}
     ) AS m
-    INNER JOIN step_views AS s ON m.pageview_id = s.view
-    GROUP BY m.what, s.k, m.name, m.kind
-    ORDER BY m.what, s.k, q[2] DESC, m.name
-    LIMIT {perf.RESOURCES_LISTED} BY m.what, s.k"""
+    INNER JOIN step_views AS s ON m.pv = s.view
+    LEFT ARRAY JOIN m.phases AS phase_value, arraySlice({list(perf.PHASES)}, 1, length(m.phases)) AS phase
+    GROUP BY what, k, name, kind
+    ORDER BY what, k, q[2] DESC, name
+    LIMIT {perf.RESOURCES_LISTED} BY what, k"""
 
 
 def step_performance(store: Store, site: str, start: datetime, end: datetime, f: Funnel,
@@ -72,7 +78,7 @@ def step_performance(store: Store, site: str, start: datetime, end: datetime, f:
             step["ratings"][name] = {rating: (count, won) for rating, count, won
                                      in zip(perf.RATINGS, (good, middling, poor), converted, strict=True) if count}
         elif what == "phase":
-            step["timed"] = max(step["timed"], views)
+            step["timed"] = max(step["timed"], rows)  # a timing row per page view, unpivoted
             step["phases"][name] = q
         elif what == "error":
             step["with_error"] = views
