@@ -10,15 +10,10 @@ clicks are made in ClickHouse straight into `events`, counted into the heatmap t
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import gc
 import http.client
 import json
-import multiprocessing
-import os
-import platform
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -35,7 +30,7 @@ from collector.store.migrations import available, migrate
 from collector.testing import ServerProcess, cli_json
 
 from .report import fmt
-from .store_bench import Steps, require, rounds, sql_array
+from .store_bench import Steps, env_default, finish, host, require, rounds, run_parts, sql_array
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -390,16 +385,12 @@ def markdown(report: dict[str, Any]) -> str:
 
 # -- main -----------------------------------------------------------------------------------------
 
-def env_default(name: str, default: Any) -> Any:
-    raw = os.environ.get(f"BENCH_HEATMAP_{name.upper()}")
-    return type(default)(raw) if raw else default
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.heatmap", description=__doc__.split("\n")[0])
     for name, default, text in (("rows", 10_000_000, "clicks stored"), ("block", 2_000_000, "clicks per INSERT"),
                                 ("runs", 15, "timed rounds"), ("warmup", 2, "untimed rounds first")):
-        p.add_argument(f"--{name}", type=int, default=env_default(name, default), help=f"{text} [{default:,}]")
+        p.add_argument(f"--{name}", type=int, default=env_default("heatmap", name, default),
+                       help=f"{text} [{default:,}]")
     p.add_argument("--no-optimize", dest="optimize", action="store_false", help="skip OPTIMIZE TABLE ... FINAL")
     p.add_argument("--no-elements", dest="elements", action="store_false", help="skip the elements ranking")
     p.add_argument("--no-http", dest="http", action="store_false", help="skip part 2 (the server)")
@@ -412,40 +403,16 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     report: dict[str, Any] = {
         "started": started.isoformat(timespec="seconds"), "stamp": started.strftime("%Y%m%dT%H%M%SZ"),
-        "host": {"cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
-                 "loadavg": [round(x, 2) for x in os.getloadavg()]},
+        "host": host(),
         "config": {"rows": ns.rows, "block": ns.block, "runs": ns.runs, "warmup": ns.warmup, "page": PAGE,
                    "device": DEVICE, "optimize": ns.optimize, "http": ns.http, "goal_ms": GOAL_MS}}
     print(f"== heatmap benchmark: {ns.rows:,} clicks", flush=True)
-    try:
-        with tempfile.TemporaryDirectory(prefix="footfall-bench-heatmap-") as tmp:
-            data = Path(tmp) / "data"
-            cli_json(data, "site", "create", "Bench", "--origin", ORIGIN, "--key", SITE)
-            spawn = multiprocessing.get_context("spawn")
-            with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
-                report["embedded"] = pool.submit(embedded_part, str(data), ns).result()
-            if ns.http:
-                report["http"] = http_part(data, ns, report["embedded"])
-    except Exception as exc:  # the benchmark's own failure, reported below
-        report["error"] = f"{type(exc).__name__}: {exc}"
+    run_parts(report, ns, "heatmap", SITE, ORIGIN, embedded_part, http_part)
     report.update(goals=goals_of(report), reading=reading(report),
                   elapsed_s=round((datetime.now(UTC) - started).total_seconds(), 1))
-    out = ns.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    md, json_path, md_path = markdown(report), *(out / f"heatmap-{report['stamp']}.{ext}" for ext in ("json", "md"))
-    json_path.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    for path in (md_path, out / "heatmap-latest.md"):  # the run's report, and the latest
-        path.write_text(md)
-    for g in report["goals"]:
-        print(f"   {g['measure']:40}: median {fmt(g['median'], 1):>7} ms, p90 {fmt(g['p90'], 1):>7} ms "
-              f"(goal < {GOAL_MS:.0f} ms: {'met' if g['met'] else 'NOT met'})")
-    print(f"   report: {md_path.relative_to(ROOT) if md_path.is_relative_to(ROOT) else md_path} and "
-          f"{json_path.name}; {report['elapsed_s']} s in all")
-    if report.get("error"):
-        print(f"benchmark FAILED: {report['error']}", file=sys.stderr)
-        return 1
-    return 0
-
+    goals = [f"{g['measure']:40}: median {fmt(g['median'], 1):>7} ms, p90 {fmt(g['p90'], 1):>7} ms "
+             f"(goal < {GOAL_MS:.0f} ms: {'met' if g['met'] else 'NOT met'})" for g in report["goals"]]
+    return finish(report, ns.out, "heatmap", markdown(report), goals)
 
 if __name__ == "__main__":
     sys.exit(main())

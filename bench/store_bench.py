@@ -1,16 +1,29 @@
 """What the benchmarks over an embedded store share: measures timed in interleaved rounds and
-summarised, the checks that make a wrong result the benchmark's own failure, and SQL literals for
-the INSERT ... SELECT statements that fill the store."""
+summarised, the checks that make a wrong result the benchmark's own failure, SQL literals for the
+INSERT ... SELECT statements that fill the store, and the run itself: the store filled and timed in
+a child process, then a server on it, then the report written."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import json
+import multiprocessing
+import os
+import platform
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+from collector.testing import cli_json
 
 from .harness import BenchError
 from .loadgen import percentile
 from .snippet import median
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def sql_array(values: list[Any]) -> str:
@@ -57,3 +70,53 @@ def rounds(measures: dict[str, Callable[[Steps], Any]], runs: int, warmup: int,
     return {name: {"ms": summary([r["total"] for r in runs]), "runs_ms": [round(r["total"], 2) for r in runs],
                    "steps_ms": {k: summary([r[k] for r in runs]) for k in (runs[0] if runs else {}) if k != "total"}}
             for name, runs in kept.items()}
+
+
+# -- a run: the store filled and timed in a child process, then the server; the report written ------
+def env_default(bench: str, name: str, default: Any) -> Any:
+    """An option's default, overridden by BENCH_<BENCH>_<NAME> in the environment."""
+    raw = os.environ.get(f"BENCH_{bench.upper()}_{name.upper()}")
+    return type(default)(raw) if raw else default
+
+
+def host() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
+            "loadavg": [round(x, 2) for x in os.getloadavg()]}
+
+
+def run_parts(report: dict[str, Any], ns: Any, bench: str, site: str, origin: str,
+              embedded_part: Callable[[str, Any], dict[str, Any]],
+              http_part: Callable[[Path, Any, dict[str, Any]], dict[str, Any]]) -> None:
+    """The site in a temporary data directory; `embedded_part` in a child process that owns the
+    embedded store, then (unless --no-http) `http_part` against a server on it. A failure is recorded
+    in the report as the benchmark's own."""
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"footfall-bench-{bench}-") as tmp:
+            data = Path(tmp) / "data"
+            cli_json(data, "site", "create", "Bench", "--origin", origin, "--key", site)
+            spawn = multiprocessing.get_context("spawn")
+            with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
+                report["embedded"] = pool.submit(embedded_part, str(data), ns).result()
+            if ns.http:
+                report["http"] = http_part(data, ns, report["embedded"])
+    except Exception as exc:  # the benchmark's own failure, reported by `finish`
+        report["error"] = f"{type(exc).__name__}: {exc}"
+
+
+def finish(report: dict[str, Any], out: Path, bench: str, markdown: str, goal_lines: list[str]) -> int:
+    """Writes <bench>-<stamp>.json and .md and <bench>-latest.md, prints the goals and where the
+    report is; 1 when the benchmark broke."""
+    out = out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = (out / f"{bench}-{report['stamp']}.{ext}" for ext in ("json", "md"))
+    json_path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    for path in (md_path, out / f"{bench}-latest.md"):  # the run's report, and the latest
+        path.write_text(markdown)
+    for line in goal_lines:
+        print(f"   {line}")
+    print(f"   report: {md_path.relative_to(ROOT) if md_path.is_relative_to(ROOT) else md_path} and "
+          f"{json_path.name}; {report['elapsed_s']} s in all")
+    if report.get("error"):
+        print(f"benchmark FAILED: {report['error']}", file=sys.stderr)
+        return 1
+    return 0

@@ -13,19 +13,19 @@ from typing import Any
 import msgspec
 import pytest
 
-from bench import funnel
+from bench import funnel, funnel_data
 from bench.harness import BenchError
 from collector import funnels_api
 
 
 def test_journeys_are_weighted_and_drop_off() -> None:
-    assert sum(w for _, w in funnel.FILLER_PAGES) == 100
-    assert funnel.DEPTH == sorted(funnel.DEPTH, reverse=True) and funnel.DEPTH[0] <= 10_000
-    assert len(funnel.DEPTH) == len(funnel.STEPS) == 5
+    assert sum(w for _, w in funnel_data.FILLER_PAGES) == 100
+    assert funnel_data.DEPTH == sorted(funnel_data.DEPTH, reverse=True) and funnel_data.DEPTH[0] <= 10_000
+    assert len(funnel_data.DEPTH) == len(funnel.STEPS) == 5
 
 
 def test_fill_statements_split_the_same_rows() -> None:
-    pageviews, events = funnel.fill_statements()
+    pageviews, events = funnel_data.fill_statements()
     assert pageviews.lstrip().startswith("INSERT INTO pageviews") and "WHERE kind = 'page'" in pageviews
     assert events.lstrip().startswith("INSERT INTO events") and "WHERE kind != 'page'" in events
     for sql in (pageviews, events):
@@ -37,22 +37,22 @@ def test_fill_statements_split_the_same_rows() -> None:
 
 
 def test_measurements_are_made_from_the_page_views() -> None:
-    made = funnel.perf_statements()
-    assert list(made) == list(funnel.PERF_TABLES) == ["page_timings", "web_vitals", "resources", "errors"]
+    made = funnel_data.perf_statements()
+    assert list(made) == list(funnel_data.PERF_TABLES) == ["page_timings", "web_vitals", "resources", "errors"]
     for table, sql in made.items():
         assert sql.lstrip().startswith(f"INSERT INTO {table} (site, time, session_id, visitor_id, pageview_id, path")
         assert f"FROM pageviews WHERE site = '{funnel.SITE}'" in sql and sql.count("(") == sql.count(")")
     vitals = made["web_vitals"]
     assert "['TTFB', 'FCP', 'LCP', 'INP', 'CLS'] AS name" in vitals and "[800, 1800, 2500, 200, 0.1] AS good" in vitals
     assert "multiIf(value <= good, 'good', value <= poor, 'needs-improvement', 'poor')" in vitals
-    assert f"name != 'INP' OR sipHash64(pageview_id, 8) % 100 < {funnel.INP_SHARE}" in vitals
+    assert f"name != 'INP' OR sipHash64(pageview_id, 8) % 100 < {funnel_data.INP_SHARE}" in vitals
     assert "ARRAY JOIN [0, 1] AS r" in made["resources"]
     assert "'https://cdn.shop.test/static/app.js'" in made["resources"]
-    assert f"h % 1000 < {funnel.ERROR_PER_MILLE}" in made["errors"] and "'console'" not in made["errors"]
-    for name, _, _ in funnel.MADE_PHASES:
+    assert f"h % 1000 < {funnel_data.ERROR_PER_MILLE}" in made["errors"] and "'console'" not in made["errors"]
+    for name, _, _ in funnel_data.MADE_PHASES:
         assert f"AS {name}" in made["page_timings"]
-    assert "'" not in "".join(m for _, m in funnel.ERRORS)  # quoted as SQL literals as they are
-    assert funnel.lognormal("2 * x", 0.5, "h").startswith("(2 * x) * exp(0.5 * sqrt(-2 * log(")
+    assert "'" not in "".join(m for _, m in funnel_data.ERRORS)  # quoted as SQL literals as they are
+    assert funnel_data.lognormal("2 * x", 0.5, "h").startswith("(2 * x) * exp(0.5 * sqrt(-2 * log(")
 
 
 def test_the_baseline_is_a_bare_window_funnel_over_both_tables() -> None:
@@ -144,14 +144,14 @@ def test_a_tiny_run_in_process_measures_the_funnel_with_performance(tmp_path: Pa
     assert out["tables"]["page_timings"]["rows"] == views and out["tables"]["resources"]["rows"] == 2 * views
     assert out["vitals"]["LCP"][0] == views and 0.5 * views < out["vitals"]["INP"][0] < 0.9 * views
     assert out["vitals"]["LCP"][1] > 0 and out["vitals"]["LCP"][2] > 0  # good and poor ones
-    assert 0 < out["error_views"] < 0.05 * views and set(out["perf_fill_s"]) == set(funnel.PERF_TABLES)
+    assert 0 < out["error_views"] < 0.05 * views and set(out["perf_fill_s"]) == set(funnel_data.PERF_TABLES)
     first = out["performance"][0]
     assert first["timed"] == first["lcp"] == first["entered"] == out["counts"]["ordered"][0] and first["resources"]
 
 
 def test_a_tiny_run_without_performance_makes_no_measurements(tmp_path: Path) -> None:
     out = tiny_run(tmp_path / "data", "--no-performance")
-    assert list(out["measures"]) == ["window_funnel", "ordered"] and list(out["tables"]) == list(funnel.TABLES)
+    assert list(out["measures"]) == ["window_funnel", "ordered"] and list(out["tables"]) == list(funnel_data.TABLES)
     assert out["perf_fill_s"] == {} and "performance" not in out and "vitals" not in out
 
 
