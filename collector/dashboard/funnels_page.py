@@ -21,7 +21,7 @@ from ..store import Store
 from .funnel_form import CHOICES, form_definition, form_values
 from .overview_page import chosen_range, day_bounds
 from .render import page
-from .sites_pages import admin, forbidden, site_or_404
+from .sites_pages import site_for_admin, site_or_404
 
 
 def routes(store: Store) -> list[Route]:
@@ -47,11 +47,9 @@ def routes(store: Store) -> list[Route]:
                     **CHOICES)
 
     async def save_funnel(request: Request) -> Response:
-        site = site_or_404(request)
+        site = site_for_admin(request)
         if isinstance(site, Response):
             return site
-        if not admin(request):
-            return forbidden(request)
         form = await request.form()
         name = str(form.get("name", "")).strip()[:200]
         try:
@@ -70,11 +68,9 @@ def routes(store: Store) -> list[Route]:
         return RedirectResponse(f"/sites/{site.key}/funnels?id={made.id}&saved=1", status_code=303)
 
     async def delete_funnel(request: Request) -> Response:
-        site = site_or_404(request)
+        site = site_for_admin(request)
         if isinstance(site, Response):
             return site
-        if not admin(request):
-            return forbidden(request)
         await store.run(saved_funnels.delete, store, site.key, request.path_params["id"])
         return RedirectResponse(f"/sites/{site.key}/funnels", status_code=303)
 

@@ -36,6 +36,15 @@ def site_or_404(request: Request) -> sites.Site | Response:
     return site
 
 
+def site_for_admin(request: Request) -> sites.Site | Response:
+    """The site of the path, for a change only administrators may make: the site, or the 404 or
+    403 page to answer with."""
+    site = site_or_404(request)
+    if isinstance(site, Response) or admin(request):
+        return site
+    return forbidden(request)
+
+
 def form_of(site: sites.Site) -> dict[str, Any]:
     return {"name": site.name, "origins": "\n".join(site.origins), "retention_days": site.retention_days,
             "replay_sample": round(site.replay_sample * 100, 3), "heatmap_sample": round(site.heatmap_sample * 100, 3),

@@ -181,6 +181,10 @@ def test_viewers_read_but_do_not_change(server: Server) -> None:
     assert client.get("/settings/tokens").status_code == 403
     assert client.get("/settings/users").status_code == 403
     assert client.get("/sites/new").status_code == 403
+    saved = client.post("/sites/shop/funnels", data={"csrf": token, "name": "Mine", "steps": "/\n/cart"})
+    assert saved.status_code == 403 and "Only administrators" in saved.text
+    assert client.post("/sites/shop/funnels/abc/delete", data={"csrf": token}).status_code == 403
+    assert client.post("/sites/nowhere/funnels", data={"csrf": token, "name": "Mine"}).status_code == 404
     assert client.get("/api/v1/sites/shop/events/count").status_code == 200
 
 
