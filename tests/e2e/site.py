@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import http.server
+import json
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -131,8 +133,26 @@ class HostSite:
         self.server = Server(self.data, {"FOOTFALL_RATE_LIMIT": "0"})
         self.collector = self.server.url
 
+    def settle(self, quiet_s: float = 0.8, timeout_s: float = 15.0) -> None:
+        """Waits until the collector has accepted nothing new for quiet_s: the beacons a closed tab sent
+        at pagehide may still be on their way, and a stopped server would refuse them."""
+        request = urllib.request.Request(self.collector + "/api/v1/ingest/stats",
+                                         headers={"Authorization": f"Bearer {self.token}"})
+        last, since, deadline = None, time.monotonic(), time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(request, timeout=5) as resp:
+                counts = json.loads(resp.read())
+            if counts != last:
+                last, since = counts, time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                return
+            time.sleep(0.1)
+
     def rows(self, sql: str) -> list[list[Any]]:
-        """Stops the server (its spool drains into the store), then reads the store."""
+        """Stops the server once the browser's beacons are in (its spool drains into the store), then
+        reads the store."""
+        if self.server.proc.poll() is None:
+            self.settle()
         self.server.stop()
         return query_store(self.data, sql)
 
