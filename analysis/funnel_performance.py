@@ -33,7 +33,7 @@ def step_performance_sql(f: Funnel, params: dict[str, Any]) -> str:
     phases = ", ".join(f"toFloat64({name})" for name in perf.PHASES)
     return f"""
     WITH units AS ({units_sql(f, params, views=True)}),
-    step_views AS (SELECT k, cityHash64(views[k]) AS view, toUInt8(level > k) AS converted
+    step_views AS (SELECT k, views[k] AS view, toUInt8(level > k) AS converted
                    FROM units ARRAY JOIN arrayEnumerate(views) AS k)
     SELECT what, s.k AS k, if(what = 'phase', phase, m.name) AS name, kind, count(), uniqExactIf(m.pv, what = 'error'),
            quantilesExact(0.5, 0.75, 0.95)(if(what = 'phase', phase_value, m.value)) AS q, avg(size),

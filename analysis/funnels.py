@@ -132,7 +132,7 @@ def stream_sql(f: Funnel, params: dict[str, Any], views: bool = False) -> str:
     span = "time >= {start:DateTime64(3)} AND time < {until:DateTime64(3)}"
     page_mask, page_x = mask(steps, "ps", params, "page"), mask(excluded, "px", params, "page")
     event_mask, event_x = mask(steps, "es", params, "event"), mask(excluded, "ex", params, "event")
-    view = ", pageview_id AS view" if views else ""
+    view = ", cityHash64(pageview_id) AS view" if views else ""
     keep_pages = "1" if f.mode == "strict" else f"({page_mask} != 0 OR {page_x} != 0)"
     parts = [f"""
         SELECT {unit} AS unit, toUnixTimestamp64Milli(time) AS t, {page_mask} AS m, toUInt8(1) AS pv,
@@ -150,7 +150,7 @@ def stream_sql(f: Funnel, params: dict[str, Any], views: bool = False) -> str:
 def event_fields(f: Funnel, views: bool = False) -> dict[str, int]:
     """The fields of an event tuple this funnel needs, with their positions: time, rank and step
     mask always; the page view flag in strict mode or with a breakdown, the exclusion mask with
-    exclusions, the breakdown value with a breakdown, the page view id with `views`. A narrower
+    exclusions, the breakdown value with a breakdown, a 64-bit hash of the page view id with `views`. A narrower
     tuple sorts and folds faster; the order of ties is the same, since a left-out field is constant."""
     names = ["t", "rank", "m"] + ["pv"] * (f.mode == "strict" or f.breakdown is not None) \
         + ["x"] * bool(f.exclusions) + ["bd"] * (f.breakdown is not None) + ["view"] * views
@@ -193,7 +193,7 @@ def units_sql(f: Funnel, params: dict[str, Any], with_unit: bool = False, views:
     filled, steps, page view, exclusions, breakdown."""
     can_start = "e.3 != 0" if f.mode == "unordered" else "bitTest(e.3, 0)"
     initial = ("(toUInt8(0), CAST([], 'Array(Int64)'), toUInt8(0), toUInt32(0), toInt64(0)"
-               + (", CAST([], 'Array(String)'))" if views else ")"))
+               + (", CAST([], 'Array(UInt64)'))" if views else ")"))
     at = event_fields(f, views)
     fields = ", ".join(["t", f"if(m = 0, {NO_STEP}, toUInt8(log2(bitAnd(m, bitNot(m) + 1))))", *list(at)[2:]])
     breakdown = f"arrayFirst(e -> e.{at['bd']} != '' OR e.{at['pv']} = 1, ev).{at['bd']}" if f.breakdown else "''"
