@@ -1,6 +1,10 @@
 """Funnels: a site's saved funnels, one of them queried over a date range (a bar per step, the step
 table with drop-off and time between steps, each drop-off opening the replays of the sessions that
-dropped there), and a form to create, edit or delete one (administrators)."""
+dropped there), and a form to create, edit or delete one (administrators).
+
+The page answers with the funnel alone; the steps' page-load performance, which reads every
+measurement of the range and takes several times longer on a large site, comes from the same page
+with performance=1, which dashboard.js fetches and puts in place (a link without JavaScript)."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from analysis import funnel_performance
+from analysis import funnel_performance, funnels
 
 from .. import saved_funnels
 from ..funnels_api import funnel_of
@@ -32,18 +36,21 @@ def routes(store: Store) -> list[Route]:
         first, last, note = chosen_range(request)
         saved = await store.run(saved_funnels.listed, store, site.key)
         chosen = next((f for f in saved if f.id == request.query_params.get("id")), saved[0] if saved else None)
-        result, dropped = None, {}
+        result, dropped, measured, deferred = None, {}, request.query_params.get("performance") == "1", ""
         if chosen is not None:
             start, end = day_bounds(first, last)
-            result = await store.run(funnel_performance.query_with_performance, store, site.key, start, end,
-                                     funnel_of(chosen.definition.encode()))
+            answer = funnel_performance.query_with_performance if measured else funnels.query
+            result = await store.run(answer, store, site.key, start, end, funnel_of(chosen.definition.encode()))
             for step in result["steps"][:-1]:
                 dropped[step["step"]] = f"/sites/{site.key}/replays?" + urlencode({
                     "funnel": chosen.definition, "dropped_at": step["step"], "from": first.isoformat(),
                     "to": last.isoformat(), "has_replay": ""})
+            deferred = f"/sites/{site.key}/funnels?" + urlencode({
+                "id": chosen.id, "from": first.isoformat(), "to": last.isoformat(), "performance": "1"})
         form = form_values(chosen.name, json.loads(chosen.definition)) if chosen else form_values("", {})
         return page(request, "funnels.html", site=site, first=first, last=last, note=note, saved=saved, chosen=chosen,
-                    result=result, dropped=dropped, form=form, saved_msg=request.query_params.get("saved") == "1",
+                    result=result, dropped=dropped, measured=measured, deferred=deferred, form=form,
+                    saved_msg=request.query_params.get("saved") == "1",
                     **CHOICES)
 
     async def save_funnel(request: Request) -> Response:

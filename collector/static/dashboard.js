@@ -33,6 +33,28 @@
     }
   });
 
+  // Parts of a page computed later (the funnel's page-load performance): the page at
+  // data-deferred-from holds them complete; each [data-deferred] element is swapped for its namesake.
+  var later = document.querySelector('[data-deferred-from]');
+  if (later) {
+    var failed = function () {
+      var note = document.getElementById('performance-status');
+      if (note) note.firstChild.textContent = 'The page loads could not be measured just now. ';
+      later.querySelectorAll('[aria-busy]').forEach(function (el) { el.removeAttribute('aria-busy'); });
+    };
+    fetch(later.getAttribute('data-deferred-from'), { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, 'text/html');
+        var parts = later.querySelectorAll('[data-deferred]');
+        if (!parts.length || Array.prototype.some.call(parts, function (el) { return !fresh.getElementById(el.id); })) {
+          return failed();
+        }
+        parts.forEach(function (el) { el.replaceWith(document.importNode(fresh.getElementById(el.id), true)); });
+        later.removeAttribute('data-deferred-from');
+      }, failed);
+  }
+
   // The install page's live state: polls until the first event arrives, then every 30 s.
   var status = document.getElementById('install-status');
   if (status) {

@@ -146,7 +146,10 @@ def test_a_funnel_saved_in_the_dashboard_shows_the_seeded_conversion(browser: Br
     page.get_by_label("Steps").fill("/\n/products/*\n/cart")
     page.get_by_label("Count per").select_option("session")
     page.get_by_role("button", name="Save funnel").click()
-    expect(page.get_by_role("status")).to_have_text("Saved.")
+    expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
+    # The funnel comes first; the steps' page loads are measured after and put in place.
+    expect(page.locator("#funnel-steps")).to_have_attribute("data-performance", "measured")
+    expect(page.get_by_text("Measuring the page loads")).to_have_count(0)
     rows = page.locator("#funnel-steps tbody tr")
     expect(rows).to_have_count(3)
     cells = [rows.nth(i).locator("td").all_inner_texts() for i in range(3)]
@@ -171,10 +174,17 @@ def test_a_funnel_saved_in_the_dashboard_shows_the_seeded_conversion(browser: Br
     expect(page.locator("#funnel-breakdown tbody tr")).to_have_text([re.compile(r"^desktop\s*2\s*1\s*0")])
     expect(page.get_by_label("Exclusions")).to_have_value("/products/2 between 2 and 3")
     expect(page.get_by_label("Break down by")).to_have_value("device")
+    page.route(re.compile(r"performance=1"), lambda route: route.abort())  # the measuring fails: it says so
+    page.reload()
+    expect(page.locator("#performance-status")).to_contain_text("could not be measured just now")
+    expect(page.locator("#funnel-steps")).not_to_have_attribute("aria-busy", "true")
+    expect(page.locator("#funnel-steps tbody tr td:first-of-type")).to_have_text(["2", "1", "0"])  # the funnel stays
+    page.unroute(re.compile(r"performance=1"))
     page.get_by_role("button", name="Delete “To the cart”").click()
     expect(page.get_by_text("No funnel yet")).to_be_visible()
-    # The one refused form answered 400 (the browser logs that); nothing else went wrong.
-    assert page.errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
+    # The one refused form answered 400 and the measuring was cut off (the browser logs both); nothing else went wrong.
+    assert page.errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)",
+                           "Failed to load resource: net::ERR_FAILED"]
 
 
 def test_an_empty_site_says_what_to_do_next(browser: Browser, seeded) -> None:  # noqa: ANN001

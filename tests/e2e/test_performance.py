@@ -63,7 +63,8 @@ def test_a_delayed_page_shows_its_delay_in_its_step(browser: Browser, host: Host
     dashboard.get_by_label("Steps").fill("/plain\n/slow")
     dashboard.get_by_label("Count per").select_option("session")
     dashboard.get_by_role("button", name="Save funnel").click()
-    expect(dashboard.get_by_role("status")).to_have_text("Saved.")
+    expect(dashboard.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
+    expect(dashboard.locator("#funnel-steps")).to_have_attribute("data-performance", "measured")
     rows = dashboard.locator("#funnel-steps tbody tr")
     expect(rows).to_have_count(2)
     for cell in ("TTFB", "request"):

@@ -258,3 +258,30 @@ def test_open_redirects_are_refused(server: Server) -> None:
         assert answer.status_code == 303 and answer.headers["location"] == "/", target
         client.post("/logout", data={"csrf": csrf_of(client.get("/sites").text)})
         token = csrf_of(client.get("/login").text)
+
+
+def test_the_funnel_page_answers_first_and_measures_the_page_loads_after(server: Server) -> None:
+    """The funnel alone comes at once, performance cells pending; the same page with performance=1 holds
+    them (dashboard.js puts that in place), here the LCP of the product page a visitor saw."""
+    visit = make_batch(events=1)
+    visit["e"].append({"t": "vital", "ts": visit["e"][0]["ts"] + 900, "n": "LCP", "v": 5300, "r": "poor"})
+    assert post(server.url, visit)[0] == 202
+    token = footfall(server.data, "token", "create", "funnel-page")["token"]
+    assert wait_for_count(server.url, token, "pageview", 1) >= 1
+    client = login(server, ADMIN)
+    form = {"csrf": csrf_of(client.get("/sites/shop/funnels").text), "name": "Product to cart",
+            "steps": "/product/*\n/cart"}
+    saved = client.post("/sites/shop/funnels", data=form)
+    assert saved.status_code == 303
+    first = client.get(saved.headers["location"])
+    later = re.search(r'data-deferred-from="([^"]+)"', first.text)
+    assert first.status_code == 200 and later and "performance=1" in later.group(1)
+    steps = first.text.split('id="funnel-steps"', 1)[1].split("</table>", 1)[0]
+    assert "aria-busy" in steps and steps.count('class="num pending"') == 10 and "5.30 s" not in steps
+    assert "Measuring the page loads of each step" in first.text
+    measured = client.get(later.group(1).replace("&amp;", "&"))
+    steps = measured.text.split('id="funnel-steps"', 1)[1].split("</table>", 1)[0]
+    assert 'data-performance="measured"' in steps and "pending" not in steps
+    assert "data-deferred-from" not in measured.text
+    assert '<span class="rating-poor">5.30 s</span>' in steps  # step 1's LCP p75
+    assert 'id="impact-1"' in measured.text
