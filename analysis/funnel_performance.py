@@ -5,9 +5,10 @@ performance.py; and for every step but the last, the conversion to the next step
 INP rating of that page view (conversion_impact.py).
 
 One query: the funnel's units keep the page view of each step they reached (funnels.units_sql with
-views), and the measurement tables, put in one stream, are joined to those page views, so the
-funnel is walked once however many tables are read. It reads every measurement of the range, so
-it costs several times the funnel alone on a large site (bench/funnel.py measures it)."""
+views), and the page views' measurements, a row per page view (pageview_performance) and a row per
+resource, are joined to those page views, so the funnel is walked once. It reads every page view's
+measurements of the range, so it costs a few times the funnel alone on a large site (bench/funnel.py
+measures it)."""
 
 from __future__ import annotations
 
@@ -25,40 +26,41 @@ REPORTED_WITHIN = timedelta(hours=1)  # vitals such as INP and CLS are sent when
 
 
 def step_performance_sql(f: Funnel, params: dict[str, Any]) -> str:
-    """Rows of (what, step, name, kind, rows, page views, quantiles, size, ratings, converted
-    ratings). The page views join by a 64-bit hash of their id, cheaper to hash and compare than
-    the id; the navigation phases are unpivoted after the join, so only the steps' page views are.
-    A vital reported twice for one page view counts twice (the snippet reports each once)."""
+    """Per step: a row of its page views' measurements (url ''), then a row per resource URL, the
+    slowest first. The steps' page views join by a 64-bit hash of their id to one stream of two
+    sources: pageview_performance (migration 0008: a page view's vitals, ratings, navigation phases
+    and error flag in one row, grouped here by the hash for the rows not merged yet) and resources."""
     span = "site = {site:String} AND time >= {start:DateTime64(3)} AND time < {measured_until:DateTime64(3)}"
-    phases = ", ".join(f"toFloat64({name})" for name in perf.PHASES)
+    days = "day >= toDate({start:DateTime64(3)}) AND day <= toDate({measured_until:DateTime64(3)})"
+    vitals = [v.lower() for v in perf.VITALS]
+    merged = ", ".join([f"max({v}) AS {v}, max({v}_rating) AS {v}_rating" for v in vitals]
+                       + [f"max({p}) AS {p}" for p in perf.PHASES] + ["max(has_error) AS has_error"])
+    none = ", ".join(["CAST(NULL, 'Nullable(Float64)'), toUInt8(0)"] * len(vitals)
+                     + ["CAST(NULL, 'Nullable(Float32)')"] * len(perf.PHASES) + ["toUInt8(0)"])
+    per_vital = ", ".join(
+        f"count(m.{v}), quantilesExact(0.5, 0.75, 0.95)(m.{v}), "
+        + ", ".join(f"countIf(m.{v}_rating = {code})" for code in (1, 2, 3)) + ", "
+        + ", ".join(f"countIf(m.{v}_rating = {code} AND s.converted = 1)" for code in (1, 2, 3)) for v in vitals)
+    phases = ", ".join(f"quantilesExact(0.5, 0.75)(m.{p})" for p in perf.PHASES)
     return f"""
     WITH units AS ({units_sql(f, params, views=True)}),
     step_views AS (SELECT k, views[k] AS view, toUInt8(level > k) AS converted
                    FROM units ARRAY JOIN arrayEnumerate(views) AS k)
-    SELECT what, s.k AS k, if(what = 'phase', phase, m.name) AS name, kind, count(), uniqExactIf(m.pv, what = 'error'),
-           quantilesExact(0.5, 0.75, 0.95)(if(what = 'phase', phase_value, m.value)) AS q, avg(size),
-           countIf(rating = 'good'), countIf(rating = 'needs-improvement'), countIf(rating = 'poor'),
-           countIf(rating = 'good' AND s.converted = 1), countIf(rating = 'needs-improvement' AND s.converted = 1),
-           countIf(rating = 'poor' AND s.converted = 1)
+    SELECT s.k AS k, m.url AS url, any(m.kind), count(), quantilesExact(0.5, 0.75, 0.95)(m.duration) AS q,
+           avg(m.size), {per_vital}, count(m.load), {phases}, countIf(m.has_error = 1)
     FROM (
-        SELECT 'vital' AS what, cityHash64(pageview_id) AS pv, toString(name) AS name, '' AS kind, value,
-               toString(rating) AS rating, toUInt32(0) AS size, CAST([], 'Array(Float64)') AS phases
-        FROM web_vitals WHERE {span}
+        SELECT cityHash64(pageview_id) AS pv, '' AS url, '' AS kind, toFloat64(0) AS duration, toUInt32(0) AS size,
+               {merged}
+        FROM pageview_performance WHERE {span} AND {days}
+        GROUP BY pv
         UNION ALL
-        SELECT 'phase', cityHash64(pageview_id), '', '', toFloat64(0), '', toUInt32(0), [{phases}]
-        FROM page_timings WHERE {span}
-        UNION ALL
-        SELECT 'error', cityHash64(pageview_id), '', '', toFloat64(0), '', toUInt32(0), []
-        FROM errors WHERE {span} AND kind != 'console'
-        UNION ALL
-        SELECT 'resource', cityHash64(pageview_id), url, toString(kind), toFloat64(duration), '', transfer_size, []
+        SELECT cityHash64(pageview_id), url, toString(kind), toFloat64(duration), transfer_size, {none}
         FROM resources WHERE {span}
     ) AS m
     INNER JOIN step_views AS s ON m.pv = s.view
-    LEFT ARRAY JOIN m.phases AS phase_value, arraySlice({list(perf.PHASES)}, 1, length(m.phases)) AS phase
-    GROUP BY what, k, name, kind
-    ORDER BY what, k, q[2] DESC, name
-    LIMIT {perf.RESOURCES_LISTED} BY what, k"""
+    GROUP BY k, url
+    ORDER BY k, url != '', q[2] DESC, url
+    LIMIT {1 + perf.RESOURCES_LISTED} BY k"""
 
 
 def step_performance(store: Store, site: str, start: datetime, end: datetime, f: Funnel,
@@ -67,23 +69,23 @@ def step_performance(store: Store, site: str, start: datetime, end: datetime, f:
     the page views' performance and, but for the last step, the conversion impact of LCP and INP."""
     params = range_params(site, start, end, f)
     params["measured_until"] = params["until"] + REPORTED_WITHIN
-    n = len(f.steps)
+    n, width = len(f.steps), 8  # per vital: count, quantiles, three ratings, three ratings converted
     found: list[dict[str, Any]] = [{"vitals": perf.no_vitals(), "timed": 0, "phases": {}, "with_error": 0,
                                     "resources": [], "ratings": {}} for _ in range(n)]
-    for what, k, name, kind, rows, views, q, size, good, middling, poor, *converted in store.rows(
-            step_performance_sql(f, params), params):
+    for k, url, kind, rows, q, size, *measured in store.rows(step_performance_sql(f, params), params):
         step = found[k - 1]
-        if what == "vital" and name in step["vitals"]:
-            step["vitals"][name] = perf.vital(name, rows, q, good, middling, poor)
-            step["ratings"][name] = {rating: (count, won) for rating, count, won
-                                     in zip(perf.RATINGS, (good, middling, poor), converted, strict=True) if count}
-        elif what == "phase":
-            step["timed"] = max(step["timed"], rows)  # a timing row per page view, unpivoted
-            step["phases"][name] = q
-        elif what == "error":
-            step["with_error"] = views
-        elif what == "resource":
-            step["resources"].append(perf.resource(name, kind, rows, q, size))
+        if url:
+            step["resources"].append(perf.resource(url, kind, rows, q, size))
+            continue
+        for i, name in enumerate(perf.VITALS):
+            count, quantiles, good, middling, poor, *converted = measured[i * width:(i + 1) * width]
+            if count:
+                step["vitals"][name] = perf.vital(name, count, quantiles, good, middling, poor)
+                step["ratings"][name] = {rating: (c, won) for rating, c, won
+                                         in zip(perf.RATINGS, (good, middling, poor), converted, strict=True) if c}
+        timed, *phases, with_error = measured[len(perf.VITALS) * width:]
+        step["timed"], step["with_error"] = timed, with_error
+        step["phases"] = dict(zip(perf.PHASES, phases, strict=True)) if timed else {}
     out = []
     for k, (counts, step) in enumerate(zip(steps, found, strict=True)):
         entered = counts["entered"]

@@ -32,7 +32,7 @@ from collector.store import Store
 from collector.store.migrations import migrate
 from collector.testing import ServerProcess, cli_json
 
-from .funnel_data import BLOCK_MULTIPLE, ERROR_PER_MILLE, INP_SHARE, ORIGIN, PERF_TABLES, SITE, fill
+from .funnel_data import BLOCK_MULTIPLE, ERROR_PER_MILLE, INP_SHARE, ORIGIN, SITE, fill
 from .report import fmt
 from .store_bench import Steps, env_default, finish, host, require, rounds, run_parts
 
@@ -264,10 +264,11 @@ HTTP_TITLES = {"healthz": "`GET /healthz` (no-op)",
                "funnel": "`POST .../funnels/query?performance=false`, ordered, per session",
                "performance": "`POST .../funnels/query` (performance on, the default), ordered, per session"}
 PERFORMANCE_LINE = ("With performance: `funnels.query`, then one more query that walks the funnel again keeping each "
-                    "step's page view and joins to those page views, by a hash of its id, the rows of `web_vitals`, "
-                    "`page_timings` (8 phases), `errors` (not console) and `resources` in the range, "
-                    "for each step's vitals (p50/p75/p95, ratings), navigation phases, error rate, 10 slowest "
-                    "resources and the LCP / INP conversion impact (Wilson intervals, in Python).")
+                    "step's page view and joins to those page views, by a hash of its id, their rows of "
+                    "`pageview_performance` (a page view's vitals, ratings, 8 phases and error flag in one row, "
+                    "grouped per page view) and of `resources` in the range, for each step's vitals (p50/p75/p95, "
+                    "ratings), navigation phases, error rate, 10 slowest resources and the LCP / INP conversion "
+                    "impact (Wilson intervals, in Python).")
 GOALS = {("embedded", "ordered"): "5-step funnel, in process", ("http", "funnel"): "5-step funnel, over HTTP"}
 
 
@@ -310,11 +311,12 @@ def reading(report: dict[str, Any]) -> list[str]:
         lines.append("The other funnels: " + ", ".join(others) + "; strict mode reads every page view, unordered "
                      "mode starts an attempt at every row that fills a step.")
     if "performance" in m:
-        made = sum((e.get("tables") or {}).get(t, {}).get("rows", 0) for t in PERF_TABLES)
+        made = sum((e.get("tables") or {}).get(t, {}).get("rows", 0) for t in ("pageview_performance", "resources"))
         lines.append(f"With each step's performance (`query_with_performance`) the funnel takes "
                      f"{med('performance'):,.0f} ms, {m['performance'].get('x_base')} times the bare `windowFunnel` "
                      f"and {med('performance') / max(total, 1e-9):.2f} times the funnel alone (+"
-                     f"{med('performance') - total:,.0f} ms for the {made:,} rows of measurements it joins).")
+                     f"{med('performance') - total:,.0f} ms for the {made:,} rows it joins: a row per page view's "
+                     f"measurements and a row per resource).")
     if h := (report.get("http") or {}).get("measures"):
         lines.append(f"Over HTTP the funnel takes {h['funnel']['ms']['median'] or 0:,.0f} ms "
                      f"({(h['funnel']['ms']['median'] or 0) - total:+,.0f} ms against in process); the no-op "

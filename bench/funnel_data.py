@@ -15,6 +15,7 @@ from .store_bench import Steps, require, sql_array
 SITE, ORIGIN = "bench", "http://shop.test"
 TABLES = ("pageviews", "events")
 PERF_TABLES = ("page_timings", "web_vitals", "resources", "errors")  # made from the page views
+SUMMARY = ("pageview_performance",)  # filled from those by the store's views as they are made
 BLOCK_MULTIPLE = 20  # numbers per two whole sessions (rows_sql)
 
 # A session's journey: it is meant to reach DEPTH[k] of 10,000 sessions' step k + 1 (home, a category, a
@@ -183,7 +184,7 @@ def fill(store: Store, ns: argparse.Namespace, out: dict[str, Any]) -> None:
             store.command(sql, {"first": first, "count": min(ns.block, ns.rows - first)})
         print(f"   {min(first + ns.block, ns.rows):,} rows stored ({time.monotonic() - t0:.1f} s)", flush=True)
     out["fill_s"] = round(time.monotonic() - t0, 1)
-    tables = TABLES + PERF_TABLES if ns.performance else TABLES
+    tables = TABLES + PERF_TABLES + SUMMARY if ns.performance else TABLES
     for table, sql in perf_statements().items() if ns.performance else ():
         made.time(table, store.command, sql)
         print(f"   {table} made from the page views ({made[table] / 1000:.1f} s)", flush=True)

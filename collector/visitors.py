@@ -32,6 +32,7 @@ from .store import Store
 
 MAX_ID = 128
 SKIPPED_PREFIXES = ("inbox_", "ingest_")  # Null-engine inboxes: rows pass through, nothing is kept
+MERGING = ("ReplacingMergeTree", "AggregatingMergeTree")  # a key's rows become one when parts merge
 MUTATION_SETTINGS = {"mutations_sync": 2}  # wait until every replica has rewritten its parts
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -53,7 +54,7 @@ class Table:
     by_session: bool  # rows belong to the visitor's sessions (no visitor_id column)
     has_session: bool  # has a session_id column: where the visitor's sessions are found
     has_time: bool
-    replacing: bool  # ReplacingMergeTree: export reads it with FINAL, each key once
+    merging: bool  # Replacing or AggregatingMergeTree: read with FINAL, each key once, its parts merged
 
     @property
     def where(self) -> str:
@@ -87,7 +88,7 @@ def select_tables(engines: dict[str, str], columns: dict[str, list[str]], cluste
             continue
         stored = engines.get(f"{name}_local", "") if cluster else engine
         found.append(Table(name, by_session="visitor_id" not in cols, has_session="session_id" in cols,
-                           has_time="time" in cols, replacing="Replacing" in stored))
+                           has_time="time" in cols, merging=any(kind in stored for kind in MERGING)))
     # Session-keyed tables first: once the visitor's rows are gone their sessions cannot be found.
     return sorted(found, key=lambda t: (not t.by_session, t.name))
 
@@ -142,7 +143,7 @@ def erase(store: Store, site: str, visitor: str) -> dict[str, int]:
         if table.by_session and not params["sessions"]:
             removed[table.name] = 0
             continue
-        final = " FINAL" if table.replacing else ""  # each key once, however many versions are stored
+        final = " FINAL" if table.merging else ""  # each key once, however many versions or parts are stored
         count = int(store.scalar(f"SELECT count() FROM {table.name}{final} WHERE {table.where}", params) or 0)
         removed[table.name] = count
         if count:
@@ -161,7 +162,7 @@ def export(store: Store, site: str, visitor: str) -> dict[str, Any]:
         if table.by_session and not params["sessions"]:
             out[table.name] = []
             continue
-        final = " FINAL" if table.replacing else ""
+        final = " FINAL" if table.merging else ""
         order = " ORDER BY time" if table.has_time else ""
         rows = store.dicts(f"SELECT * FROM {table.name}{final} WHERE {table.where}{order}", params)
         out[table.name] = [{k: jsonable(v) for k, v in row.items()} for row in rows]

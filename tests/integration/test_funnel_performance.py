@@ -9,12 +9,16 @@ import math
 import uuid
 from datetime import timedelta
 
+import msgspec
+
 from analysis import funnels
 from analysis.funnel_performance import step_performance
 from analysis.funnels import Funnel, Step
+from collector.ingest import frames, rows, wire
+from collector.store.migrations import available
 
 from .test_performance import exact
-from .test_sessions import DAY, Visit, click, error, land, ms
+from .test_sessions import CHROME, DAY, ORIGIN, Visit, click, error, land, ms
 
 Z = 1.959963984540054
 
@@ -83,3 +87,46 @@ def test_each_steps_page_views_and_the_conversion_impact(store) -> None:  # noqa
     assert inp == {"good": 0, "needs-improvement": 0, "poor": 0, "not measured": 24}
     assert clicked["impact"]["INP"]["lost"] is None
     assert good_lcps and product["vitals"]["LCP"]["p50"] == exact(good_lcps + [4500 + 100 * i for i in range(10)], 0.5)
+
+
+def test_a_page_views_measurements_sent_in_several_batches_count_once(store) -> None:  # noqa: ANN001
+    """TTFB and a first LCP with the page view, the navigation and a larger LCP at load, INP, CLS and an error
+    when the page is left: one page view, its LCP the larger (a vital reported twice keeps its maximum)."""
+    site, sid, pv, at = "fp-" + uuid.uuid4().hex[:8], uuid.uuid4().hex, uuid.uuid4().hex, ms(DAY) + 60_000
+
+    def batch(*events: dict) -> tuple:
+        body = {"v": 1, "site": site, "sid": sid, "pv": pv, "url": ORIGIN + "/product/1", "vid": "v-one",
+                "vw": 1280, "vh": 800, "e": [{**e, "ts": at + e["ts"]} for e in events]}
+        record = wire.batch_decoder.decode(msgspec.json.encode(body))
+        return frames.BATCH, record, rows.Context(at + 10_000, "server-hash", CHROME, 30)
+
+    vital = lambda ts, name, value, rating: {"t": "vital", "ts": ts, "n": name, "v": value, "r": rating}  # noqa: E731
+    for sent in (batch({"t": "pageview", "ts": 0}, vital(300, "TTFB", 310, "good"), vital(900, "LCP", 2000, "good")),
+                 batch({"t": "nav", "ts": 1200, "req": 250, "res": 20, "dom": 300, "load": 40},
+                       vital(1500, "LCP", 4600, "poor")),
+                 batch(vital(9000, "INP", 650, "poor"), vital(9000, "CLS", 0.02, "good"), error(9100))):
+        land(store, [sent])  # each batch its own insert, as they arrive
+    f = Funnel((Step(page="/product/*"), Step(page="/cart")))
+    start, end = DAY, DAY + timedelta(days=1)
+    [product, _] = step_performance(store, site, start, end, f, funnels.query(store, site, start, end, f)["steps"])
+    vitals = product["vitals"]
+    assert vitals["LCP"]["count"] == 1 and vitals["LCP"]["p50"] == 4600 and vitals["LCP"]["poor"] == 1.0
+    assert (vitals["TTFB"]["p50"], vitals["INP"]["p50"], vitals["CLS"]["p50"]) == (310, 650, 0.02)
+    assert product["navigation"]["timed"] == 1 and product["navigation"]["phases"]["request"]["median"] == 250
+    assert product["errors"] == {"pageviews_with_error": 1, "error_rate": 1.0}
+    assert {b["rating"]: b["units"] for b in product["impact"]["LCP"]["buckets"]}["poor"] == 1
+    merged = store.rows("SELECT lcp, lcp_rating, request, has_error FROM pageview_performance FINAL "
+                        "WHERE site = {site:String}", {"site": site})
+    assert merged == [(4600.0, 3, 250.0, 1)]
+
+    # A store older than the table: migration 0008 brings the rows stored before it.
+    store.client.command("ALTER TABLE pageview_performance DELETE WHERE site = {site:String}",
+                         parameters={"site": site}, settings={"mutations_sync": 2})
+    assert step_performance(store, site, start, end, f, [{"entered": 1, "converted": 0}] * 2)[0]["vitals"][
+        "LCP"]["count"] == 0
+    [migration] = [m for m in available() if m.name == "pageview_performance"]
+    for statement in migration.statements():
+        if statement.startswith("INSERT"):
+            store.command(statement)
+    assert store.rows("SELECT lcp, lcp_rating, request, has_error FROM pageview_performance FINAL "
+                      "WHERE site = {site:String}", {"site": site}) == merged

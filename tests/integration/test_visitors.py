@@ -25,7 +25,7 @@ NOW = int(time.time()) * 1000
 CHROME = Client("Chrome", "120", "Linux", False, "desktop")
 # Where each event type of `journey` lands, and how many rows one page view makes there.
 PER_PAGE = {"pageviews": 1, "events": 4, "page_timings": 1, "web_vitals": 1, "errors": 1, "resources": 1,
-            "form_fields": 1}
+            "form_fields": 1, "pageview_performance": 1}  # the last: the page view's measurements merged
 REPLAY_PER_SESSION = 2
 TABLES = {*PER_PAGE, "replay_chunks", "session_index", "page_snapshots"}  # the last three by session
 

@@ -9,7 +9,8 @@ import pytest
 from collector import visitors
 from collector.store import migrations
 
-EVENT_TABLES = {"pageviews", "events", "page_timings", "web_vitals", "errors", "resources", "form_fields"}
+EVENT_TABLES = {"pageviews", "events", "page_timings", "web_vitals", "errors", "resources", "form_fields",
+                "pageview_performance"}
 BY_SESSION = {"page_snapshots", "replay_chunks", "session_index"}
 
 
@@ -44,7 +45,7 @@ def test_one_node_finds_every_event_table_and_the_session_tables_by_session() ->
     assert {t.name for t in found} == EVENT_TABLES | BY_SESSION
     assert {t.name for t in found[:3]} == BY_SESSION  # erased first
     assert all(t.by_session for t in found[:3])
-    assert [t.name for t in found[:3] if t.replacing] == ["replay_chunks", "session_index"]
+    assert [t.name for t in found[:3] if t.merging] == ["replay_chunks", "session_index"]
     assert not any(t.by_session for t in found[3:])
     by_name = {t.name: t for t in found}
     assert visitors.delete_sql(by_name["pageviews"]) == (
@@ -60,7 +61,8 @@ def test_cluster_deletes_go_on_cluster_to_the_local_tables() -> None:
     # Reads use the Distributed tables; the _local tables and the inboxes are not listed themselves.
     assert {t.name for t in found} == EVENT_TABLES | BY_SESSION
     by_name = {t.name: t for t in found}
-    assert by_name["replay_chunks"].replacing and not by_name["events"].replacing
+    assert by_name["replay_chunks"].merging and not by_name["events"].merging
+    assert by_name["pageview_performance"].merging  # AggregatingMergeTree: read with FINAL, parts merged
     assert visitors.delete_sql(by_name["events"], "analytics", "footfall") == (
         "ALTER TABLE footfall.events_local ON CLUSTER analytics DELETE WHERE "
         "site = {site:String} AND visitor_id = {visitor:String}")
