@@ -173,6 +173,8 @@ def test_a_page_never_recorded_gets_a_snapshot_for_heatmaps(browser: Browser, ho
     leave(page)
     found = wait_until(lambda: (r := api(host, "heatmaps/snapshot")).status_code == 200 and r.json())
     assert found and found["source"] == "snapshot"
+    # The click comes in its own batch, which may land after the snapshot's.
+    assert wait_until(lambda: api(host, "elements", device="desktop").json()["total"] == 1)
     meta, full = found["events"]
     assert meta["type"] == 4 and meta["data"]["href"].endswith("/heatmap") and full["type"] == 2
     text = json.dumps(full)
