@@ -14,8 +14,10 @@
 -- has the better rating, so the maximum rating is the maximum value's.
 --
 -- The views read the tables the ingest views write (views chain), so rows inserted into those
--- tables by any path arrive here too; the inserts at the end bring the rows stored before this
--- version. Rows keep the retention of their measurements.
+-- tables by any path arrive here too; a view combines the rows of one insert per page view first.
+-- The inserts at the end bring the rows stored before this version (row by row: a page view's rows
+-- combine in merges, and the insert needs no memory for all page views at once). Rows keep the
+-- retention of their measurements.
 
 CREATE TABLE IF NOT EXISTS pageview_performance
 (
@@ -55,16 +57,17 @@ SETTINGS non_replicated_deduplication_window = 10000;
 CREATE MATERIALIZED VIEW IF NOT EXISTS pageview_vitals_mv TO pageview_performance AS
 WITH toUInt8(indexOf(['good', 'needs-improvement', 'poor'], rating)) AS code
 SELECT
-    site, toDate(time) AS day, session_id, visitor_id, pageview_id, time,
-    if(name = 'TTFB', value, NULL) AS ttfb, if(name = 'FCP', value, NULL) AS fcp,
-    if(name = 'LCP', value, NULL) AS lcp, if(name = 'INP', value, NULL) AS inp,
-    if(name = 'CLS', value, NULL) AS cls,
-    if(name = 'TTFB', code, 0) AS ttfb_rating, if(name = 'FCP', code, 0) AS fcp_rating,
-    if(name = 'LCP', code, 0) AS lcp_rating, if(name = 'INP', code, 0) AS inp_rating,
-    if(name = 'CLS', code, 0) AS cls_rating,
-    retention
-FROM web_vitals
-WHERE name IN ('TTFB', 'FCP', 'LCP', 'INP', 'CLS');
+    site, toDate(v.time) AS day, session_id, visitor_id, pageview_id, min(v.time) AS time,
+    max(if(name = 'TTFB', value, NULL)) AS ttfb, max(if(name = 'FCP', value, NULL)) AS fcp,
+    max(if(name = 'LCP', value, NULL)) AS lcp, max(if(name = 'INP', value, NULL)) AS inp,
+    max(if(name = 'CLS', value, NULL)) AS cls,
+    max(if(name = 'TTFB', code, 0)) AS ttfb_rating, max(if(name = 'FCP', code, 0)) AS fcp_rating,
+    max(if(name = 'LCP', code, 0)) AS lcp_rating, max(if(name = 'INP', code, 0)) AS inp_rating,
+    max(if(name = 'CLS', code, 0)) AS cls_rating,
+    max(v.retention) AS retention
+FROM web_vitals AS v
+WHERE name IN ('TTFB', 'FCP', 'LCP', 'INP', 'CLS')
+GROUP BY site, day, session_id, visitor_id, pageview_id;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS pageview_timings_mv TO pageview_performance AS
 SELECT
@@ -73,9 +76,11 @@ SELECT
 FROM page_timings;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS pageview_errors_mv TO pageview_performance AS
-SELECT site, toDate(time) AS day, session_id, visitor_id, pageview_id, time, toUInt8(1) AS has_error, retention
-FROM errors
-WHERE kind != 'console';
+SELECT site, toDate(e.time) AS day, session_id, visitor_id, pageview_id, min(e.time) AS time, toUInt8(1) AS has_error,
+       max(e.retention) AS retention
+FROM errors AS e
+WHERE kind != 'console'
+GROUP BY site, day, session_id, visitor_id, pageview_id;
 
 INSERT INTO pageview_performance (site, day, session_id, visitor_id, pageview_id, time, ttfb, fcp, lcp, inp, cls,
                                   ttfb_rating, fcp_rating, lcp_rating, inp_rating, cls_rating, retention)
