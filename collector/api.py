@@ -54,6 +54,14 @@ def date_range(request: Request) -> tuple[datetime, datetime]:
     )
 
 
+async def site_and_range(request: Request, cache: TokenCache) -> tuple[str, datetime, datetime]:
+    """The path's site, once the request may read it, and the query's date range: what every read
+    of a site's data starts with."""
+    site = request.path_params["site"]
+    await require_site_access(request, cache, site)
+    return (site, *date_range(request))
+
+
 def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         try:
@@ -69,9 +77,7 @@ def routes(store: Store, tokens: TokenCache, counters: Counters) -> list[Route]:
         return JSONResponse({"status": "ok"})
 
     async def events_count(request: Request) -> Response:
-        site = request.path_params["site"]
-        await require_site_access(request, tokens, site)
-        start, end = date_range(request)
+        site, start, end = await site_and_range(request, tokens)
         kind = request.query_params.get("type", "")
         if kind and kind not in COUNT_SOURCES:
             raise Rejected(400, "type", f"type must be one of {', '.join(COUNT_SOURCES)}")

@@ -21,8 +21,8 @@ from starlette.routing import Route
 
 from analysis import funnel_performance, funnels
 
-from .api import date_range, guarded
-from .auth import TokenCache, require_site_access
+from .api import guarded, site_and_range
+from .auth import TokenCache
 from .ingest.decode import decode
 from .ingest.rejection import Rejected
 from .store import Store
@@ -86,9 +86,7 @@ def funnel_of(raw: bytes) -> funnels.Funnel:
 
 def routes(store: Store, token_cache: TokenCache) -> list[Route]:
     async def query(request: Request) -> Response:
-        site = request.path_params["site"]
-        await require_site_access(request, token_cache, site)
-        start, end = date_range(request)
+        site, start, end = await site_and_range(request, token_cache)
         measured = request.query_params.get("performance", "true")
         if measured not in ("true", "false"):
             raise Rejected(400, "performance", "performance is true or false")

@@ -25,8 +25,8 @@ from starlette.routing import Route
 from analysis import errors, heatmaps, pages, performance
 
 from . import sites
-from .api import date_range, guarded
-from .auth import TokenCache, require_site_access
+from .api import guarded, site_and_range
+from .auth import TokenCache
 from .ingest.rejection import Rejected
 from .store import Store
 
@@ -45,9 +45,7 @@ def device_param(request: Request) -> str | None:
 
 def routes(store: Store, token_cache: TokenCache) -> list[Route]:
     async def page_performance(request: Request) -> Response:
-        site = request.path_params["site"]
-        await require_site_access(request, token_cache, site)
-        start, end = date_range(request)
+        site, start, end = await site_and_range(request, token_cache)
         url = request.query_params.get("url", "")
         if not url or len(url) > heatmaps.MAX_URL:
             raise Rejected(400, "url", "url is required: a path, or a pattern where * stands for path segments")
@@ -56,9 +54,7 @@ def routes(store: Store, token_cache: TokenCache) -> list[Route]:
         return Response(msgspec.json.encode(found), media_type="application/json")
 
     async def error_groups(request: Request) -> Response:
-        site = request.path_params["site"]
-        await require_site_access(request, token_cache, site)
-        start, end = date_range(request)
+        site, start, end = await site_and_range(request, token_cache)
         url = request.query_params.get("url") or None
         if url is not None and len(url) > heatmaps.MAX_URL:
             raise Rejected(400, "url", f"url is at most {heatmaps.MAX_URL} characters")
@@ -76,9 +72,7 @@ def routes(store: Store, token_cache: TokenCache) -> list[Route]:
         return Response(msgspec.json.encode(found), media_type="application/json")
 
     async def pages_performance(request: Request) -> Response:
-        site = request.path_params["site"]
-        await require_site_access(request, token_cache, site)
-        start, end = date_range(request)
+        site, start, end = await site_and_range(request, token_cache)
         device = device_param(request)
         found = await store.run(pages_of, store, site, start, end, device)
         return Response(msgspec.json.encode({"pages": found}), media_type="application/json")

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from analysis import recordings, sessions, signals
 
-from .api import date_range, guarded
+from .api import guarded, site_and_range
 from .auth import TokenCache, require_site_access
 from .funnels_api import funnel_of
 from .ingest.rejection import Rejected
@@ -133,9 +133,7 @@ def session_id_of(request: Request) -> str:
 # -- routes ---------------------------------------------------------------------------------------
 def routes(store: Store, token_cache: TokenCache) -> list[Route]:
     async def session_list(request: Request) -> Response:
-        site = request.path_params["site"]
-        await require_site_access(request, token_cache, site)
-        start, end = date_range(request)
+        site, start, end = await site_and_range(request, token_cache)
         filters = filters_of(request)
         sort = request.query_params.get("sort") or "start"
         if sort not in sessions.SORTS:
