@@ -4,6 +4,7 @@ Content-Security-Policy to allow, readable without JavaScript (each chart has a 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 WIDTH, HEIGHT = 160, 36
 
@@ -44,3 +45,32 @@ def trend_points(values: Sequence[float | None]) -> str:
     step = TREND_WIDTH / max(1, len(values) - 1)
     return " ".join(f"{i * step:.1f},{TREND_HEIGHT - 4 - (v / top) * (TREND_HEIGHT - 8):.1f}"
                     for i, v in enumerate(values) if v is not None)
+
+
+FUNNEL_BAR, FUNNEL_GAP, FUNNEL_HEIGHT, FUNNEL_TOP, FUNNEL_FOOT = 80, 44, 160, 22, 30  # px: bar, gap, bars' box
+
+
+def funnel_bars(steps: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A column per funnel step, as tall as its share of the first step, topped by a lighter part for
+    the units lost since the step before (the drop-off), as funnel charts draw them."""
+    first = float(steps[0]["entered"]) if steps else 0.0
+    bars: list[dict[str, Any]] = []
+    before = first
+    for i, step in enumerate(steps):
+        entered = float(step["entered"])
+        reached = FUNNEL_HEIGHT * entered / first if first else 0.0
+        lost = FUNNEL_HEIGHT * (before - entered) / first if first else 0.0
+        bottom = FUNNEL_TOP + FUNNEL_HEIGHT
+        bars.append({"step": step["step"], "label": step["label"], "entered": int(entered),
+                     "share": step["conversion_from_start"], "dropped": int(before - entered),
+                     "x": FUNNEL_GAP / 2 + i * (FUNNEL_BAR + FUNNEL_GAP), "width": FUNNEL_BAR,
+                     "y": round(bottom - reached, 1), "height": round(reached, 1),
+                     "lost_y": round(bottom - reached - lost, 1), "lost_height": round(lost, 1)})
+        before = entered
+    return bars
+
+
+def funnel_chart(steps: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The funnel's columns and the box they are drawn in (labels above and below the bars)."""
+    return {"bars": funnel_bars(steps), "width": len(steps) * (FUNNEL_BAR + FUNNEL_GAP),
+            "height": FUNNEL_TOP + FUNNEL_HEIGHT + FUNNEL_FOOT, "base": FUNNEL_TOP + FUNNEL_HEIGHT}

@@ -22,6 +22,7 @@ from .. import saved_funnels
 from ..funnels_api import funnel_of
 from ..ingest.rejection import Rejected
 from ..store import Store
+from .charts import funnel_chart
 from .funnel_form import CHOICES, form_definition, form_values
 from .overview_page import chosen_range, day_bounds
 from .render import page
@@ -51,7 +52,7 @@ def routes(store: Store) -> list[Route]:
         return page(request, "funnels.html", site=site, first=first, last=last, note=note, saved=saved, chosen=chosen,
                     result=result, dropped=dropped, measured=measured, deferred=deferred, form=form,
                     saved_msg=request.query_params.get("saved") == "1",
-                    **CHOICES)
+                    chart=funnel_chart(result["steps"]) if result else None, **CHOICES)
 
     async def save_funnel(request: Request) -> Response:
         site = site_for_admin(request)
