@@ -17,7 +17,8 @@ def test_columns_stand_on_one_base_and_stack_the_drop_off() -> None:
     first, second, third = chart["bars"]
     assert (first["height"], second["height"], third["height"]) == (FUNNEL_HEIGHT, FUNNEL_HEIGHT / 4, FUNNEL_HEIGHT / 5)
     assert all(b["y"] + b["height"] == base for b in chart["bars"])  # every column stands on the base
-    assert (first["lost_height"], second["lost_height"], third["lost_height"]) == (0, FUNNEL_HEIGHT * 3 / 4, FUNNEL_HEIGHT / 20)
+    lost = (first["lost_height"], second["lost_height"], third["lost_height"])
+    assert lost == (0, FUNNEL_HEIGHT * 3 / 4, FUNNEL_HEIGHT / 20)
     assert all(b["lost_y"] + b["lost_height"] == b["y"] for b in chart["bars"])  # the drop-off sits on top
     assert second["lost_y"] == FUNNEL_TOP  # reached and lost add up to the step before
     assert [b["dropped"] for b in chart["bars"]] == [0, 150, 10]
