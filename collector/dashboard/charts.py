@@ -48,6 +48,7 @@ def trend_points(values: Sequence[float | None]) -> str:
 
 
 FUNNEL_BAR, FUNNEL_GAP, FUNNEL_HEIGHT, FUNNEL_TOP, FUNNEL_FOOT = 80, 44, 160, 22, 30  # px: bar, gap, bars' box
+FUNNEL_BASE = FUNNEL_TOP + FUNNEL_HEIGHT  # where every column stands
 
 
 def funnel_bars(steps: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -60,12 +61,11 @@ def funnel_bars(steps: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         entered = float(step["entered"])
         reached = FUNNEL_HEIGHT * entered / first if first else 0.0
         lost = FUNNEL_HEIGHT * (before - entered) / first if first else 0.0
-        bottom = FUNNEL_TOP + FUNNEL_HEIGHT
         bars.append({"step": step["step"], "label": step["label"], "entered": int(entered),
                      "share": step["conversion_from_start"], "dropped": int(before - entered),
                      "x": FUNNEL_GAP / 2 + i * (FUNNEL_BAR + FUNNEL_GAP), "width": FUNNEL_BAR,
-                     "y": round(bottom - reached, 1), "height": round(reached, 1),
-                     "lost_y": round(bottom - reached - lost, 1), "lost_height": round(lost, 1)})
+                     "y": round(FUNNEL_BASE - reached, 1), "height": round(reached, 1),
+                     "lost_y": round(FUNNEL_BASE - reached - lost, 1), "lost_height": round(lost, 1)})
         before = entered
     return bars
 
@@ -73,4 +73,4 @@ def funnel_bars(steps: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def funnel_chart(steps: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The funnel's columns and the box they are drawn in (labels above and below the bars)."""
     return {"bars": funnel_bars(steps), "width": len(steps) * (FUNNEL_BAR + FUNNEL_GAP),
-            "height": FUNNEL_TOP + FUNNEL_HEIGHT + FUNNEL_FOOT, "base": FUNNEL_TOP + FUNNEL_HEIGHT}
+            "height": FUNNEL_BASE + FUNNEL_FOOT, "base": FUNNEL_BASE}
