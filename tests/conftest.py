@@ -35,16 +35,29 @@ def query_store(data: Path, sql: str) -> list[list[Any]]:
     return json.loads(out.stdout)
 
 
+def stored_hits(data: Path, markers: tuple[str, ...]) -> dict[str, int]:
+    """Every text column of every table of a stopped server's store, searched for the markers:
+    {"table.column": rows holding one}, only where some do. Markers must not hold quotes."""
+    columns = query_store(data, "SELECT table, name FROM system.columns WHERE database = 'footfall' "
+                                "AND type LIKE '%String%'")
+    assert len(columns) > 50
+    needles = ", ".join(f"'{marker}'" for marker in markers)
+    search = " UNION ALL ".join(
+        f"SELECT '{table}.{column}', countIf(multiSearchAny(toString(`{column}`), [{needles}])) FROM `{table}`"
+        for table, column in columns)
+    return {where: int(n) for where, n in query_store(data, search) if int(n)}
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
 def start_site_server(data: Path, env: dict[str, str] | None = None) -> tuple[Server, str]:
-    """A server with site `shop` (origin http://shop.test) and an API token."""
+    """A server with site `shop` (origin http://shop.test) and an admin-scoped API token."""
     footfall(data, "site", "create", "Shop", "--origin", ORIGIN, "--key", "shop")
     server = Server(data, env)
-    token = footfall(data, "token", "create", "tests")["token"]
+    token = footfall(data, "token", "create", "tests", "--scope", "admin")["token"]
     return server, token
 
 

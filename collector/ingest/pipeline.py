@@ -16,7 +16,7 @@ import msgspec
 from ..clock import now_ms
 from ..settings import Config
 from ..sites import Site, SiteCache
-from . import frames, rows, wire
+from . import frames, rows, urls, wire
 from .decode import MAX_EXPANSION, decode, gunzip, unwrap
 from .enrich import client_of, visitor_hash
 from .ratelimit import RateLimiter
@@ -214,7 +214,7 @@ class Ingestor:
         try:
             ctx = await self.context(req, site)
             if count:
-                await self.spool_payload(frames.pack(frames.BATCH, ctx, batch), count)
+                await self.spool_payload(frames.pack(frames.BATCH, ctx, urls.clean_batch(batch)), count)
         except BaseException:
             if claim:
                 self.recent.discard(claim)  # not stored: the sender's retry must be let in
@@ -234,6 +234,7 @@ class Ingestor:
                 raise Rejected(400, "$.url", "a page snapshot needs the page's url")
             site = await self.site_for(chunk.site, req.headers)
             self.limit(req, site)
+            chunk = urls.clean_chunk(chunk)  # the page's query string and fragment go before the spool
         except Rejected as exc:
             self.counters.add(f"rejected.{exc.status}")
             raise

@@ -1,12 +1,14 @@
-"""No raw IP address is stored anywhere; it only shapes the salted visitor hash."""
+"""No raw IP address is stored anywhere; it only shapes the salted visitor hash. No query string or
+fragment of a visited page is stored either."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from tests.conftest import footfall, query_store, start_site_server
+from tests.conftest import footfall, query_store, start_site_server, stored_hits
 
-from .helpers import make_batch, post, wait_for_count
+from .helpers import ORIGIN, make_batch, post, wait_for_count
 
 IPS = ("203.0.113.77", "198.51.100.23")
 
@@ -41,3 +43,37 @@ def test_client_ip_is_never_stored(tmp_path: Path) -> None:
     hits = {where: int(n) for where, n in query_store(data, search)}
     assert len(hits) == len(columns) and not any(hits.values()), hits
     assert footfall(data, "token", "create", "after")["token"]
+
+
+QUERY = "?email=alice%40example.com&token=SECRET"
+PAGE = f"{ORIGIN}/account{QUERY}#frag-k3y"
+URL_MARKERS = ("alice%40example.com", "alice@example.com", "SECRET", "frag-k3y")
+
+
+def test_query_strings_and_fragments_reach_neither_the_spool_nor_the_store(tmp_path: Path) -> None:
+    """Whatever a page (or an old or modified snippet) sends: batch, recording and page snapshot."""
+    data = tmp_path / "data"
+    server, _ = start_site_server(data, {"FOOTFALL_FLUSH_INTERVAL_MS": "600000"})  # frames stay in the spool
+    try:
+        batch = make_batch(url=PAGE, ref=PAGE)
+        now = batch["sent"]
+        batch["e"] += [{"t": "error", "ts": now, "msg": f"failed at {PAGE}", "src": PAGE,
+                        "stack": f"Error: x\n    at buy ({PAGE}:12:5)"},
+                       {"t": "res", "ts": now, "url": f"{ORIGIN}/a.png{QUERY}", "dur": 900}]
+        assert post(server.url, batch)[0] == 202
+        events = [{"type": 4, "data": {"href": PAGE, "width": 800, "height": 600}, "timestamp": now},
+                  {"type": 2, "data": {"node": {"type": 2, "tagName": "a", "attributes": {
+                      "href": f"{ORIGIN}/account{QUERY}#top"}}}, "timestamp": now + 1}]
+        chunk = {"v": 1, "site": "shop", "sid": batch["sid"], "seq": 0, "data": json.dumps(events), "ts": now}
+        assert post(server.url, chunk, path="/i/v1/replay")[0] == 202
+        snapshot = {**chunk, "snap": True, "url": PAGE, "vw": 800}
+        assert post(server.url, snapshot, path="/i/v1/replay")[0] == 202
+        spool = b"".join(p.read_bytes() for p in (data / "spool").rglob("*") if p.is_file())
+        assert spool.count(f"{ORIGIN}/account".encode()) >= 5  # the frames are there, cut
+        assert not [m for m in URL_MARKERS if m.encode() in spool]
+    finally:
+        server.stop()  # the spool drains into the store
+    assert query_store(data, "SELECT count() FROM replay_chunks")[0][0] == 1
+    assert query_store(data, "SELECT count() FROM page_snapshots")[0][0] == 1
+    assert query_store(data, "SELECT url FROM pageviews") == [[f"{ORIGIN}/account"]]
+    assert stored_hits(data, URL_MARKERS) == {}
