@@ -28,9 +28,10 @@ export async function gzipBase64(text) {
 
 /**
  * `send(chunk, leaving)` posts one chunk; `storage(key[, value])` is the session's shared store;
- * `stop()` is called once the session's byte cap is reached.
+ * `stop()` is called once the session's byte cap is reached; `scrub(json)` takes out of a chunk's JSON
+ * what must not leave the browser (the page's query strings: urls.js).
  */
-export function createChunker({ site, sid, storage, send, stop, now = Date.now }) {
+export function createChunker({ site, sid, storage, send, stop, now = Date.now, scrub = (json) => json }) {
   let events = [];
   let size = 0;
   let started = 0;
@@ -54,7 +55,7 @@ export function createChunker({ site, sid, storage, send, stop, now = Date.now }
   async function flush() {
     if (!events.length) return;
     const first = events[0].timestamp;
-    const text = JSON.stringify(take());
+    const text = scrub(JSON.stringify(take()));
     if (typeof CompressionStream == 'function') {
       const data = await gzipBase64(text);
       send(chunkOf(data, 'gzip-base64', data.length, first), false);
@@ -76,7 +77,7 @@ export function createChunker({ site, sid, storage, send, stop, now = Date.now }
     leave() {
       if (!events.length) return;
       const first = events[0].timestamp;
-      const text = JSON.stringify(take());
+      const text = scrub(JSON.stringify(take()));
       send(chunkOf(text, 'json', text.length, first), true);
     },
     pending: () => events.length,
