@@ -20,11 +20,11 @@ from .store import Store
 
 SOCKET_NAME = "admin.sock"
 MAX_REQUEST = 1 << 20
-# What a running server does for the CLI: the creating commands, and a visitor's erase and
-# export (a GDPR request must not wait for the server to stop).
-ACCEPTED = frozenset({"site.create", "user.create", "token.create", "visitor.erase", "visitor.export"})
+# What a running server does for the CLI: every command (a GDPR request, or ending a user's access,
+# must not wait for the server to stop).
+ACCEPTED = frozenset(commands.COMMANDS)
 # Seconds to wait for the reply: erasing rewrites the table parts that held the visitor's rows.
-TIMEOUTS = {"visitor.erase": 600.0, "visitor.export": 600.0}
+TIMEOUTS = {"visitor.erase": 600.0, "visitor.export": 600.0, "site.delete": 600.0}
 
 
 class AdminError(Exception):

@@ -55,20 +55,45 @@ def build_parser() -> argparse.ArgumentParser:
     site_create.add_argument("--json", action="store_true")
     add_settings(site_create, STORE_SETTINGS)
 
+    site_list = site.add_parser("list", help="list the sites")
+    site_delete = site.add_parser("delete", help="delete a site and every stored row of it")
+    site_delete.add_argument("key")
+    for each in (site_list, site_delete):
+        each.add_argument("--json", action="store_true")
+        add_settings(each, STORE_SETTINGS)
+
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
     user_create = user.add_parser("create", help="create a dashboard user")
     user_create.add_argument("email")
     user_create.add_argument("--role", choices=("admin", "viewer"), default="viewer")
-    user_create.add_argument("--password-stdin", action="store_true")
-    user_create.add_argument("--json", action="store_true")
-    add_settings(user_create, STORE_SETTINGS)
+    user_create.add_argument("--update", action="store_true",
+                             help="if the user exists, set its password and role (its sessions end)")
+    user_list = user.add_parser("list", help="list the users and their roles")
+    user_delete = user.add_parser("delete", help="delete a user; its sessions end at once")
+    user_delete.add_argument("email")
+    user_passwd = user.add_parser("passwd", help="set a user's password; its sessions end at once")
+    user_passwd.add_argument("email")
+    user_role = user.add_parser("role", help="change a user's role; its sessions end at once")
+    user_role.add_argument("email")
+    user_role.add_argument("role", choices=("admin", "viewer"))
+    for each in (user_create, user_passwd):
+        each.add_argument("--password-stdin", action="store_true")
+    for each in (user_create, user_list, user_delete, user_passwd, user_role):
+        each.add_argument("--json", action="store_true")
+        add_settings(each, STORE_SETTINGS)
 
     token = sub.add_parser("token", help="manage API tokens").add_subparsers(dest="action", required=True)
     token_create = token.add_parser("create", help="create an API token; prints it once")
     token_create.add_argument("name")
     token_create.add_argument("--site", default="", help="limit the token to this site key")
-    token_create.add_argument("--json", action="store_true")
-    add_settings(token_create, STORE_SETTINGS)
+    token_create.add_argument("--scope", choices=("read", "admin"), default="read",
+                              help="read: every read route; admin: also erase, export and changes")
+    token_list = token.add_parser("list", help="list the tokens (ids, names, sites, scopes, states)")
+    token_revoke = token.add_parser("revoke", help="revoke a token by its id, as `token list` shows it")
+    token_revoke.add_argument("id")
+    for each in (token_create, token_list, token_revoke):
+        each.add_argument("--json", action="store_true")
+        add_settings(each, STORE_SETTINGS)
 
     erase = sub.add_parser("erase", help="delete every stored row of one visitor of a site")
     erase.add_argument("--site", required=True, help="the site key")
@@ -127,6 +152,37 @@ def erase_summary(result: dict[str, Any]) -> str:
     return head + "".join(f"\n  {table}: {n}" for table, n in erased.items() if n)
 
 
+def manage(config: Config, ns: argparse.Namespace) -> None:
+    """The site, user and token commands: each one request, run here or by the server."""
+    name = f"{ns.command}.{ns.action}"
+    if name == "site.create":
+        origins = [o for group in ns.origins for o in group]
+        public = ns.public_url or f"http://{config.host}:{config.port}"
+        result = execute(config, name, {"name": ns.name, "origins": origins, "key": ns.key, "public_url": public,
+                                        "retention_days": config.retention_days})
+        return print_result(ns, result, f"site key: {result['key']}\nsnippet:  {result['snippet']}")
+    args: dict[str, Any] = {k: v for k, v in vars(ns).items()
+                            if k in ("key", "email", "role", "update", "name", "site", "scope", "id")}
+    if name in ("user.create", "user.passwd"):
+        args["password"] = read_password(ns)
+    result = execute(config, name, args)
+    human = {
+        "site.list": lambda r: "\n".join(f"{s['key']}  {s['name']}  {' '.join(s['origins'])}" for s in r["sites"]),
+        "site.delete": lambda r: f"deleted site {r['key']} ({r['name']}) and its data",
+        "user.create": lambda r: f"{'updated' if ns.update else 'created'} {r['role']} {r['email']}",
+        "user.list": lambda r: "\n".join(f"{u['email']}  {u['role']}" for u in r["users"]),
+        "user.delete": lambda r: f"deleted {r['email']}; their sessions have ended",
+        "user.passwd": lambda r: f"new password for {r['email']}; their sessions have ended",
+        "user.role": lambda r: f"{r['email']} is now {r['role']}; their sessions have ended",
+        "token.create": lambda r: r["token"],
+        "token.list": lambda r: "\n".join(
+            f"{t['id']}  {t['name']}  {t['site'] or 'all sites'}  {t['scope']}  {t['created']}  "
+            f"{'revoked' if t['revoked'] else 'active'}" for t in r["tokens"]),
+        "token.revoke": lambda r: f"revoked token {r['id']} ({r['name']})",
+    }[name]
+    print_result(ns, result, human(result))
+
+
 def main(argv: list[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
     config = config_of(ns)
@@ -140,20 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             from .demo.seed import serve_demo
 
             serve_demo(config, sessions=ns.sessions, days=ns.days)
-        elif ns.command == "site":
-            origins = [o for group in ns.origins for o in group]
-            public = ns.public_url or f"http://{config.host}:{config.port}"
-            result = execute(config, "site.create", {"name": ns.name, "origins": origins,
-                                                     "key": ns.key, "public_url": public,
-                                                     "retention_days": config.retention_days})
-            print_result(ns, result, f"site key: {result['key']}\nsnippet:  {result['snippet']}")
-        elif ns.command == "user":
-            result = execute(config, "user.create",
-                             {"email": ns.email, "password": read_password(ns), "role": ns.role})
-            print_result(ns, result, f"created {result['role']} {result['email']}")
-        elif ns.command == "token":
-            result = execute(config, "token.create", {"name": ns.name, "site": ns.site})
-            print_result(ns, result, result["token"])
+        elif ns.command in ("site", "user", "token"):
+            manage(config, ns)
         elif ns.command == "erase":
             result = execute(config, "visitor.erase", {"site": ns.site, "visitor": ns.visitor})
             print_result(ns, result, erase_summary(result))

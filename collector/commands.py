@@ -20,15 +20,52 @@ def site_create(store: Store, args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def site_list(store: Store, args: dict[str, Any]) -> dict[str, Any]:
+    listed = sorted(sites.load_all(store).values(), key=lambda s: s.key)
+    return {"sites": [{"key": s.key, "name": s.name, "origins": list(s.origins), "retention_days": s.retention_days}
+                      for s in listed]}
+
+
+def site_delete(store: Store, args: dict[str, Any]) -> dict[str, Any]:
+    return sites.delete(store, args["key"])
+
+
 def user_create(store: Store, args: dict[str, Any]) -> dict[str, Any]:
-    return accounts.create(store, args["email"], args["password"], args.get("role") or "viewer")
+    return accounts.create(store, args["email"], args["password"], args.get("role") or "viewer",
+                           update=bool(args.get("update")))
+
+
+def user_list(store: Store, args: dict[str, Any]) -> dict[str, Any]:
+    return {"users": accounts.list_all(store)}
+
+
+def user_delete(store: Store, args: dict[str, Any]) -> dict[str, Any]:
+    return accounts.delete(store, args["email"])
+
+
+def user_passwd(store: Store, args: dict[str, Any]) -> dict[str, Any]:
+    return accounts.set_password(store, args["email"], args["password"])
+
+
+def user_role(store: Store, args: dict[str, Any]) -> dict[str, Any]:
+    return accounts.set_role(store, args["email"], args["role"])
 
 
 def token_create(store: Store, args: dict[str, Any]) -> dict[str, Any]:
     site = args.get("site") or ""
     if site and site not in sites.load_all(store):
         raise ValueError(f"unknown site {site!r}")
-    return {"token": tokens.create(store, args["name"], site), "name": args["name"], "site": site}
+    scope = args.get("scope") or "read"
+    return {"token": tokens.create(store, args["name"], site, scope), "name": args["name"], "site": site,
+            "scope": scope}
+
+
+def token_list(store: Store, args: dict[str, Any]) -> dict[str, Any]:
+    return {"tokens": tokens.list_all(store)}
+
+
+def token_revoke(store: Store, args: dict[str, Any]) -> dict[str, Any]:
+    return tokens.revoke(store, args["id"])
 
 
 def visitor_erase(store: Store, args: dict[str, Any]) -> dict[str, Any]:
@@ -42,8 +79,16 @@ def visitor_export(store: Store, args: dict[str, Any]) -> dict[str, Any]:
 
 COMMANDS: dict[str, Callable[[Store, dict[str, Any]], dict[str, Any]]] = {
     "site.create": site_create,
+    "site.list": site_list,
+    "site.delete": site_delete,
     "user.create": user_create,
+    "user.list": user_list,
+    "user.delete": user_delete,
+    "user.passwd": user_passwd,
+    "user.role": user_role,
     "token.create": token_create,
+    "token.list": token_list,
+    "token.revoke": token_revoke,
     "visitor.erase": visitor_erase,
     "visitor.export": visitor_export,
 }

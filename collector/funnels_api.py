@@ -6,7 +6,7 @@
   and unless `performance=false` the step's page-load performance and conversion impact
   (analysis/funnel_performance.py).
 
-`routes(store, token_cache)` gives the routes; `openapi_paths()` their OpenAPI path entries.
+`routes(store)` gives the routes; `openapi_paths()` their OpenAPI path entries.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from starlette.routing import Route
 from analysis import funnel_performance, funnels
 
 from .api import guarded, site_and_range
-from .auth import TokenCache
 from .ingest.decode import decode
 from .ingest.rejection import Rejected
 from .store import Store
@@ -84,9 +83,9 @@ def funnel_of(raw: bytes) -> funnels.Funnel:
         raise Rejected(400, "$.exclusions", str(exc)) from None
 
 
-def routes(store: Store, token_cache: TokenCache) -> list[Route]:
+def routes(store: Store) -> list[Route]:
     async def query(request: Request) -> Response:
-        site, start, end = await site_and_range(request, token_cache)
+        site, start, end = await site_and_range(request)
         measured = request.query_params.get("performance", "true")
         if measured not in ("true", "false"):
             raise Rejected(400, "performance", "performance is true or false")

@@ -9,7 +9,7 @@
 - `GET heatmaps/snapshot?url=&device=`: the page snapshot to draw over (analysis/snapshots.py).
 - `GET elements?url=&device=`: the clicked elements ranked.
 
-`routes(store, token_cache)` gives the routes; `openapi_paths()` their OpenAPI path entries.
+`routes(store)` gives the routes; `openapi_paths()` their OpenAPI path entries.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from starlette.routing import Route
 from analysis import heatmap_image, heatmaps, snapshots
 
 from .api import date_range, guarded
-from .auth import TokenCache, require_site_access
 from .ingest.rejection import Rejected
 from .store import Store
 
@@ -101,9 +100,8 @@ def layered_map(layers: tuple[Any, Any], request: Request, fmt: str) -> Response
     return cell_map(chosen, request, fmt, top)
 
 
-def routes(store: Store, token_cache: TokenCache) -> list[Route]:
+def routes(store: Store) -> list[Route]:
     async def heatmap(request: Request) -> Response:
-        await require_site_access(request, token_cache, request.path_params["site"])
         kind = request.path_params["kind"]
         if kind not in KINDS:
             raise Rejected(404, "kind", f"heatmaps are {', '.join(KINDS)}")
@@ -122,7 +120,6 @@ def routes(store: Store, token_cache: TokenCache) -> list[Route]:
         return cell_map(await store.run(cells_of, store, scope), request, fmt)
 
     async def snapshot(request: Request) -> Response:
-        await require_site_access(request, token_cache, request.path_params["site"])
         found = await store.run(snapshots.latest_snapshot, store, scope_of(request))
         if found is None:
             if request.query_params.get("optional") in ("true", "1"):
@@ -131,7 +128,6 @@ def routes(store: Store, token_cache: TokenCache) -> list[Route]:
         return JSONResponse(found)
 
     async def elements(request: Request) -> Response:
-        await require_site_access(request, token_cache, request.path_params["site"])
         raw = request.query_params.get("limit") or "100"
         if not raw.isdigit() or not 1 <= int(raw) <= 1000:
             raise Rejected(400, "limit", "limit must be 1 to 1000")

@@ -8,7 +8,7 @@
 - `GET /api/v1/sites/{site}/errors?url=&console=&limit=`: JavaScript errors grouped by fingerprint
   (analysis/errors.py).
 
-`routes(store, token_cache)` gives the routes; `openapi_paths()` their OpenAPI path entries.
+`routes(store)` gives the routes; `openapi_paths()` their OpenAPI path entries.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from analysis import errors, heatmaps, pages, performance
 
 from . import sites
 from .api import guarded, site_and_range
-from .auth import TokenCache
 from .ingest.rejection import Rejected
 from .store import Store
 
@@ -43,9 +42,9 @@ def device_param(request: Request) -> str | None:
     return device
 
 
-def routes(store: Store, token_cache: TokenCache) -> list[Route]:
+def routes(store: Store) -> list[Route]:
     async def page_performance(request: Request) -> Response:
-        site, start, end = await site_and_range(request, token_cache)
+        site, start, end = await site_and_range(request)
         url = request.query_params.get("url", "")
         if not url or len(url) > heatmaps.MAX_URL:
             raise Rejected(400, "url", "url is required: a path, or a pattern where * stands for path segments")
@@ -54,7 +53,7 @@ def routes(store: Store, token_cache: TokenCache) -> list[Route]:
         return Response(msgspec.json.encode(found), media_type="application/json")
 
     async def error_groups(request: Request) -> Response:
-        site, start, end = await site_and_range(request, token_cache)
+        site, start, end = await site_and_range(request)
         url = request.query_params.get("url") or None
         if url is not None and len(url) > heatmaps.MAX_URL:
             raise Rejected(400, "url", f"url is at most {heatmaps.MAX_URL} characters")
@@ -72,7 +71,7 @@ def routes(store: Store, token_cache: TokenCache) -> list[Route]:
         return Response(msgspec.json.encode(found), media_type="application/json")
 
     async def pages_performance(request: Request) -> Response:
-        site, start, end = await site_and_range(request, token_cache)
+        site, start, end = await site_and_range(request)
         device = device_param(request)
         found = await store.run(pages_of, store, site, start, end, device)
         return Response(msgspec.json.encode({"pages": found}), media_type="application/json")

@@ -140,3 +140,37 @@ class SiteCache:
 
 def snippet(host: str, key: str) -> str:
     return f'<script defer src="{host.rstrip("/")}/f.js" data-site="{key}"></script>'
+
+
+DATA_TABLES = """
+SELECT t.name FROM system.tables AS t
+WHERE t.database = currentDatabase() AND t.engine LIKE {engine:String} AND t.name NOT IN ('sites', 'schema_migrations')
+  AND t.name IN (SELECT table FROM system.columns WHERE database = currentDatabase() AND name = 'site')
+ORDER BY t.name
+"""
+
+
+def delete(store: Store, key: str) -> dict[str, object]:
+    """Remove the site: its settings (ingestion refuses its key from now on), then every stored row
+    of it, in every table that has a `site` column (discovered, so a later table is not forgotten)."""
+    found = store.rows("SELECT name FROM sites FINAL WHERE key = {k:String} AND deleted = 0", {"k": key})
+    if not found:
+        raise ValueError(f"no site {key!r}")
+    row = store.rows(SELECT.replace("WHERE deleted = 0", "WHERE key = {k:String}"), {"k": key})[0]
+    site = _site(row)
+    stamp = now()
+    store.insert_rows(
+        "sites",
+        ["key", "name", "origins", "retention_days", "replay_sample", "heatmap_sample",
+         "honour_dnt", "url_patterns", "created", "updated", "deleted"],
+        [[site.key, site.name, list(site.origins), site.retention_days, site.replay_sample,
+          site.heatmap_sample, int(site.honour_dnt), list(site.url_patterns), stamp, stamp, 1]],
+    )
+    database = store.client.database or "footfall"
+    engine = "Distributed" if store.cluster else "%MergeTree"
+    tables = [name for (name,) in store.rows(DATA_TABLES, {"engine": engine})]
+    for table in tables:
+        target = f"{database}.{table}_local ON CLUSTER {store.cluster}" if store.cluster else table
+        store.client.command(f"ALTER TABLE {target} DELETE WHERE site = {{k:String}}", parameters={"k": key},
+                             settings={"mutations_sync": 2})
+    return {"key": key, "name": site.name, "deleted": True, "tables": tables}

@@ -3,21 +3,17 @@
 - `SecurityHeaders`: a strict Content-Security-Policy for dashboard pages (no inline script, no
   framing except by this origin's own sandbox frames), no MIME sniffing, a referrer policy.
 - Starlette's `SessionMiddleware` (itsdangerous-signed cookie) sits between these two.
-- `RequireLogin`: default deny. Only PUBLIC paths are open; a page without a logged-in user
-  redirects to /login, an API call without a session or a bearer token gets 401.
-- `CsrfGuard`: a state-changing request that relies on the session cookie must carry the
-  session's CSRF token (form field `csrf` or header `X-CSRF-Token`). Bearer-token calls carry no
-  cookie, so they need none.
+- `SecureCookieOnHttps`: the session cookie is Secure whenever the request arrived over https.
+Who may call each route, and the CSRF check, live in collector/access.py, around every route.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -25,11 +21,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# Open without a login: the login page, the health check, the snippet and its recorder, the dashboard's own
-# static files, and the demo shop (a site being measured, not part of the dashboard).
-PUBLIC_EXACT = {"/login", "/healthz", "/f.js", "/replay.js"}
-PUBLIC_PREFIXES = ("/static/", "/demo/shop")
-UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_FORM_BYTES = 1 << 20
 
 CSP = "; ".join([
@@ -46,10 +37,6 @@ CSP = "; ".join([
 ])
 
 
-def is_public(path: str) -> bool:
-    return path in PUBLIC_EXACT or path.startswith(PUBLIC_PREFIXES)
-
-
 def csrf_token(session: MutableMapping[str, Any]) -> str:
     """The session's CSRF token, made on first use (anonymous sessions too: the login form)."""
     if "csrf" not in session:
@@ -64,7 +51,7 @@ def _header(scope: Scope, name: bytes) -> str:
     return ""
 
 
-async def _reply(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+async def reply(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [*headers, (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
@@ -93,54 +80,55 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-class RequireLogin:
+async def check_csrf(scope: Scope, receive: Receive, send: Send) -> Receive | None:
+    """A state-changing request must carry the session's CSRF token (form field `csrf` or header
+    `X-CSRF-Token`). Returns a `receive` that replays the body it read, or None once it refused."""
+    body, more = b"", True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > MAX_FORM_BYTES:
+            await reply(send, 413, b"request too large", [(b"content-type", b"text/plain")])
+            return None
+    sent = _header(scope, b"x-csrf-token")
+    if not sent and _header(scope, b"content-type").startswith("application/x-www-form-urlencoded"):
+        sent = (parse_qs(body.decode("utf-8", "replace")).get("csrf") or [""])[0]
+    expected = scope.get("session", {}).get("csrf", "")
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        message = b"This form has expired or did not come from Footfall. Go back, reload the page and try again."
+        await reply(send, 403, message, [(b"content-type", b"text/plain; charset=utf-8")])
+        return None
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+class SecureCookieOnHttps:
+    """Cookies set on a request that arrived over https (directly, or from a proxy trusted by
+    --forwarded-allow-ips, which uvicorn applies to the scope) are marked Secure."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or is_public(scope["path"]):
+        if scope["type"] != "http" or scope.get("scheme") != "https":
             return await self.app(scope, receive, send)
-        if scope.get("session", {}).get("user") or _header(scope, b"authorization").lower().startswith("bearer "):
-            return await self.app(scope, receive, send)  # bearer tokens are checked by the API route
-        if scope["path"].startswith("/api/"):
-            body = json.dumps({"error": "log in or send a bearer token", "field": "authorization"}).encode()
-            return await _reply(send, 401, body, [(b"content-type", b"application/json")])
-        target = scope["path"] + ("?" + scope["query_string"].decode() if scope.get("query_string") else "")
-        await _reply(send, 303, b"", [(b"location", ("/login?next=" + quote(target, safe="")).encode())])
 
+        async def secure(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    (k, v + b"; secure") if k.lower() == b"set-cookie" and b"secure" not in v.lower() else (k, v)
+                    for k, v in message.get("headers", [])]
+            await send(message)
 
-class CsrfGuard:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] != "http" or scope["method"] not in UNSAFE or _header(scope, b"authorization")
-                or scope["path"].startswith("/demo/shop")):
-            return await self.app(scope, receive, send)
-        body, more = b"", True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > MAX_FORM_BYTES:
-                return await _reply(send, 413, b"request too large", [(b"content-type", b"text/plain")])
-        sent = _header(scope, b"x-csrf-token")
-        if not sent and _header(scope, b"content-type").startswith("application/x-www-form-urlencoded"):
-            sent = (parse_qs(body.decode("utf-8", "replace")).get("csrf") or [""])[0]
-        expected = scope.get("session", {}).get("csrf", "")
-        if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-            message = b"This form has expired or did not come from Footfall. Go back, reload the page and try again."
-            return await _reply(send, 403, message, [(b"content-type", b"text/plain; charset=utf-8")])
-
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, receive, secure)

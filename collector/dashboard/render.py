@@ -18,7 +18,8 @@ SITE_NAV = [("Overview", "overview"), ("Heatmaps", "heatmaps"), ("Replays", "rep
 
 
 def user_of(request: Request) -> dict[str, str] | None:
-    return request.session.get("user")
+    """The logged-in user, as collector/access.py read it from the store for this request."""
+    return request.scope.get("footfall.user")
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

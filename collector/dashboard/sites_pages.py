@@ -182,9 +182,20 @@ def routes(store: Store) -> list[Route]:
         key = request.path_params["key"]
         if key not in request.app.state.runtime.sites.sites:
             return JSONResponse({"error": f"unknown site {key!r}", "field": "site"}, status_code=404)
-        if not user_of(request):
-            return JSONResponse({"error": "log in to see this", "field": "authorization"}, status_code=401)
         return JSONResponse(await store.run(install_status, store, key))
+
+    async def delete_site(request: Request) -> Response:
+        """The site and all its data go; the form asks for the key typed again, as a confirmation."""
+        site = site_for_admin(request)
+        if isinstance(site, Response):
+            return site
+        form = await request.form()
+        if str(form.get("confirm", "")).strip() != site.key:
+            return page(request, "site_form.html", status=400, site=site, form=form_of(site),
+                        delete_error=f"Type the site key {site.key} to delete it.")
+        await store.run(sites.delete, store, site.key)
+        await reload(request)
+        return RedirectResponse("/sites?deleted=" + site.key, status_code=303)
 
     return [
         Route("/", home),
@@ -192,6 +203,7 @@ def routes(store: Store) -> list[Route]:
         Route("/sites", list_sites),
         Route("/sites/new", new_site, methods=["GET", "POST"]),
         Route("/sites/{key}/settings", settings, methods=["GET", "POST"]),
+        Route("/sites/{key}/delete", delete_site, methods=["POST"]),
         Route("/sites/{key}/install", install),
         Route("/api/v1/sites/{key}/install-status", status_api),
     ]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.conftest import FOOTFALL, ROOT, Server, footfall
 
-from .helpers import count, get, make_batch, post
+from .helpers import count, get, make_batch, post, wait_for_count
 
 
 def run_cli(data: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -65,3 +65,52 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "footfall"
     out = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "serve" in out.stdout and "demo" in out.stdout
+
+
+def test_users_sites_and_tokens_are_managed_from_the_command_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    footfall(data, "site", "create", "Shop", "--origin", "http://shop.test", "--key", "shop")
+    footfall(data, "site", "create", "Gone", "--origin", "http://gone.test", "--key", "gone")
+    footfall(data, "user", "create", "boss@shop.test", "--role", "admin", "--password-stdin", stdin="boss-pass-1\n")
+    again = run_cli(data, "user", "create", "boss@shop.test", "--role", "viewer", "--password-stdin",
+                    stdin="other-pass-2\n")
+    assert again.returncode == 2 and "already exists" in again.stderr and "--update" in again.stderr
+    ops = footfall(data, "token", "create", "ops", "--scope", "admin")
+    assert ops["scope"] == "admin"
+    server = Server(data, {"FOOTFALL_RATE_LIMIT": "0"})
+    try:
+        # While the server holds the store, through its admin socket.
+        footfall(data, "user", "create", "ann@shop.test", "--password-stdin", stdin="ann-pass-11\n")
+        assert footfall(data, "user", "list")["users"] == [{"email": "ann@shop.test", "role": "viewer"},
+                                                           {"email": "boss@shop.test", "role": "admin"}]
+        assert footfall(data, "user", "role", "ann@shop.test", "admin")["role"] == "admin"
+        assert footfall(data, "user", "create", "ann@shop.test", "--role", "viewer", "--update",
+                        "--password-stdin", stdin="ann-pass-22\n")["role"] == "viewer"
+        footfall(data, "user", "passwd", "ann@shop.test", "--password-stdin", stdin="ann-pass-33\n")
+        last = run_cli(data, "user", "delete", "boss@shop.test")
+        assert last.returncode == 2 and "last administrator" in last.stderr
+        footfall(data, "user", "delete", "ann@shop.test")
+        assert [u["email"] for u in footfall(data, "user", "list")["users"]] == ["boss@shop.test"]
+
+        reader = footfall(data, "token", "create", "reader", "--site", "shop")["token"]
+        listed = footfall(data, "token", "list")["tokens"]
+        assert {(t["name"], t["site"], t["scope"], t["revoked"]) for t in listed} == {
+            ("ops", "", "admin", False), ("reader", "shop", "read", False)}
+        assert get(f"{server.url}/api/v1/sites/shop/events/count", reader)[0] == 200
+        reader_id = next(t["id"] for t in listed if t["name"] == "reader")
+        assert footfall(data, "token", "revoke", reader_id)["revoked"] == "true"
+        assert get(f"{server.url}/api/v1/sites/shop/events/count", reader)[0] == 401  # at once on this server
+        assert run_cli(data, "token", "revoke", "zz").returncode == 2
+
+        assert post(server.url, make_batch(site="gone"), {"Origin": "http://gone.test"})[0] == 202
+        assert wait_for_count(server.url, ops["token"], "pageview", 1, site="gone") == 1
+        deleted = footfall(data, "site", "delete", "gone")
+        assert deleted["deleted"] is True and "pageviews" in deleted["tables"]
+        assert [s["key"] for s in footfall(data, "site", "list")["sites"]] == ["shop"]
+        assert post(server.url, make_batch(site="gone"), {"Origin": "http://gone.test"})[0] == 403
+        assert count(server.url, ops["token"], "", site="gone") == 0
+    finally:
+        server.stop()
+    # And directly, with the server stopped.
+    assert [s["key"] for s in footfall(data, "site", "list")["sites"]] == ["shop"]
+    assert run_cli(data, "site", "delete", "gone").returncode == 2
