@@ -22,7 +22,8 @@ export function installForms(t) {
     const el = e.target;
     if (!isField(el)) return;
     const s = selectorOf(el);
-    const f = (fields[s] ||= { s, first: 0, time: 0, changes: 0, refocus: -1, hesitation: false });
+    // first and hesitation start undefined: left out of the JSON, the wire's defaults (0, false) apply.
+    const f = (fields[s] ||= { s, time: 0, changes: 0, refocus: -1 });
     const at = now();
     if (e.type == 'focusin') {
       current = last = f;

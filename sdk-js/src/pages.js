@@ -25,12 +25,14 @@ export function installPages(t) {
     };
     t.add({ t: 'pageview', ts: now(), title: doc.title });
   };
-  const changed = () => {
-    if (loc.href == t.page.url) return;
+  // The page view ends and the next begins; `between` runs in between (footfall('reset')).
+  const next = (t.next = (between) => {
     t.ends.forEach((end) => end());
+    between?.();
     begin(t.page.url);
     t.starts.forEach((start) => start());
-  };
+  });
+  const changed = () => loc.href != t.page.url && next();
   ['pushState', 'replaceState'].forEach((name) => {
     const original = history[name];
     history[name] = function () {
@@ -43,7 +45,7 @@ export function installPages(t) {
       return result;
     };
   });
-  on(win, 'popstate', () => changed());
-  on(win, 'hashchange', () => changed());
+  on(win, 'popstate', changed);
+  on(win, 'hashchange', changed);
   begin(doc.referrer);
 }

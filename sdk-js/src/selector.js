@@ -11,7 +11,7 @@ const classes = (el) =>
 /** The selector of `el`: unique among its siblings at every step. */
 export function selectorOf(el) {
   const parts = [];
-  for (let depth = 0; el && el.nodeType == 1 && depth < 8; depth++, el = el.parentElement) {
+  for (let depth = 0; el?.nodeType == 1 && depth < 8; depth++, el = el.parentElement) {
     const tag = el.tagName.toLowerCase();
     const test = el.getAttribute('data-testid');
     if (el.id && stable(el.id)) {

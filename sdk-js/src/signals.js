@@ -3,7 +3,7 @@
 export function createSignals() {
   const listeners = {};
   return {
-    on: (signal, callback) => (listeners[signal] = listeners[signal] || []).push(callback),
+    on: (signal, callback) => (listeners[signal] ||= []).push(callback),
     emit: (signal, detail) =>
       (listeners[signal] || []).forEach((callback) => {
         try {

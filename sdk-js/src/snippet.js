@@ -8,7 +8,7 @@ import { start } from './tracker.js';
     const script = document.currentScript;
     const site = script.getAttribute('data-site');
     const stub = window.footfall;
-    if (!site || (stub && stub.api)) return;
+    if (!site || stub?.api) return;
     const api = start(window, {
       site,
       host: new URL(script.src).origin,
@@ -23,7 +23,7 @@ import { start } from './tracker.js';
     };
     footfall.api = api;
     window.footfall = footfall;
-    ((stub && stub.q) || []).forEach((args) => footfall(...args));
+    stub?.q?.forEach((args) => footfall(...args));
   } catch (x) {
     // never into the host page
   }

@@ -34,7 +34,7 @@ export function installTimings(t) {
     const entry = entries[entries.length - 1] || {};
     const node = name == 'LCP' ? entry.element : name == 'INP' ? entry.target : null;
     t.add({ t: 'vital', ts: now(), n: name, v: round(value * 1e3) / 1e3, r: rating,
-      target: node && node.isConnected ? selectorOf(node) : '' }, page);
+      target: node?.isConnected ? selectorOf(node) : '' }, page);
   };
   [onTTFB, onFCP, onLCP, onCLS, onINP].forEach((subscribe) => subscribe(vital));
 

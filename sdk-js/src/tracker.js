@@ -1,5 +1,5 @@
 // Wires the capture modules to batching and delivery, behind the visitor's privacy choices,
-// and returns the browser API of SPEC.md: event, identify, consent, on.
+// and returns the browser API of SPEC.md: event, identify, reset, consent, on.
 
 import { createBatcher } from './batcher.js';
 import { installClicks } from './clicks.js';
@@ -40,6 +40,7 @@ export function start(win, { site, host, respectDnt }) {
   const t = {
     win, doc: win.document, site, host, store, signals,
     vid: ID.test(store('ff_vid')) && store('ff_vid'),
+    next: (between) => between(), // the next page view, once pages.js is installed
     starts: [], // page-view start, end and timer hooks of the capture modules
     ends: [],
     ticks: [],
@@ -74,6 +75,13 @@ export function start(win, { site, host, respectDnt }) {
   return {
     event: (name, props) => name && t.add({ t: 'custom', ts: now(), n: name + '', p: cleanProps(props) }),
     identify: (id) => id != null && ID.test((id += '')) && store('ff_vid', (t.vid = id)),
+    // Logout: what waits goes with the old session, which a new page view in a new session follows.
+    reset: () =>
+      t.next(() => {
+        flush();
+        store('ff_s', (t.vid = null));
+        store('ff_vid', null);
+      }),
     consent(yes) {
       store('ff_consent', !!yes);
       if (yes) return begin();

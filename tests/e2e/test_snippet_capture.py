@@ -238,6 +238,28 @@ def test_the_es_module_build_measures_too(browser: Browser, host: HostSite) -> N
     assert host.rows("SELECT selector FROM events WHERE type = 'click'") == [["#go"]]
 
 
+def test_reset_at_logout_forgets_the_visitor_and_starts_a_new_session(browser: Browser, host: HostSite) -> None:
+    page = open_page(browser, host.url("/plain"))
+    page.wait_for_function("localStorage.ff_s !== undefined")  # the first batch went
+    page.evaluate("footfall('identify', 'user-42'); footfall('event', 'logout')")
+    before = page.evaluate("JSON.parse(localStorage.ff_s).id")
+    page.evaluate("footfall('reset')")
+    assert page.evaluate("[localStorage.ff_vid, localStorage.ff_s].map(v => { try { return JSON.parse(v) }"
+                         " catch (x) { return null } })") == [None, None]
+    page.click("#go")
+    page.wait_for_function(f"((JSON.parse(localStorage.ff_s || 'null') || {{}}).id || {before!r}) !== {before!r}")
+    after = page.evaluate("JSON.parse(localStorage.ff_s).id")
+    leave(page)
+
+    views = host.rows("SELECT session_id, visitor_id, pageview_id FROM pageviews ORDER BY time")
+    assert [v[0] for v in views] == [before, after]  # a new page view, in the new session
+    assert views[0][2] != views[1][2] and views[1][1] != "user-42"
+    # What waited at reset went with the old session and the identified visitor; nothing after it did.
+    assert host.rows("SELECT session_id, visitor_id FROM events WHERE type = 'custom'") == [[before, "user-42"]]
+    clicks = host.rows("SELECT session_id, visitor_id FROM events WHERE type = 'click'")
+    assert clicks == [[after, views[1][1]]]
+
+
 @pytest.mark.parametrize("refusal", ["consent", "dnt", "gpc"])
 def test_a_visitor_who_says_no_sends_nothing(browser: Browser, host: HostSite, refusal: str) -> None:
     scripts = {
