@@ -69,9 +69,11 @@ def routes(store: Store) -> list[Route]:
                     selectors=placed)
 
     async def frame(request: Request) -> Response:
-        if request.path_params["key"] not in request.app.state.runtime.sites.sites:
+        site = request.app.state.runtime.sites.sites.get(request.path_params["key"])
+        if site is None:
             return isolated_frames.not_found()
-        return isolated_frames.shell(request, "heatmap.js", "Heatmap over a snapshot of the page", VIEWER_STYLE)
+        return isolated_frames.shell(request, "heatmap.js", "Heatmap over a snapshot of the page", VIEWER_STYLE,
+                                     origins=site.origins)
 
     return [
         Route("/sites/{key}/heatmaps", heatmaps_page),

@@ -191,9 +191,10 @@ def routes(store: Store) -> list[Route]:
                                                              **HELPERS)
 
     async def frame(request: Request) -> Response:
-        if request.path_params["key"] not in request.app.state.runtime.sites.sites or not session_of(request):
+        site = request.app.state.runtime.sites.sites.get(request.path_params["key"])
+        if site is None or not session_of(request):
             return isolated_frames.not_found()
-        return isolated_frames.shell(request, "player.js", "Replay of the recorded pages")
+        return isolated_frames.shell(request, "player.js", "Replay of the recorded pages", origins=site.origins)
 
     return [
         Route("/sites/{key}/replays", replays_list),

@@ -13,6 +13,8 @@ import { sanitizeEvents } from '../player/sanitize.js';
 (() => {
   const stage = document.getElementById('stage');
   const DASHBOARD = stage.dataset.dashboard;
+  // The site's own origins: what the rebuilt page may load (the frame's policy says the same).
+  const ORIGINS = (stage.dataset.origins || '').split(' ').filter(Boolean);
   const page = parent.parent;
   let replayer = null;
   const overlays = {}; // layer -> the <img> drawn in the rebuilt page
@@ -72,7 +74,7 @@ import { sanitizeEvents } from '../player/sanitize.js';
     if (replayer) replayer.destroy();
     Object.keys(overlays).forEach((layer) => delete overlays[layer]);
     size = { width: message.width, height: message.height };
-    const events = sanitizeEvents(message.events || []);
+    const events = sanitizeEvents(message.events || [], ORIGINS);
     replayer = new Replayer(events, {
       root: stage, mouseTail: false, showWarning: false, triggerFocus: false, pauseAnimation: true,
       UNSAFE_replayCanvas: false, // would add allow-scripts to the rebuilt page's iframe: never

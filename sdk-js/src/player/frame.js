@@ -13,6 +13,8 @@ import { sanitizeEvents } from './sanitize.js';
 (() => {
   const stage = document.getElementById('stage');
   const DASHBOARD = stage.dataset.dashboard; // the page that frames the shell that frames this document
+  // The site's own origins: what the rebuilt page may load (the frame's policy says the same).
+  const ORIGINS = (stage.dataset.origins || '').split(' ').filter(Boolean);
   const page = parent.parent;
   let replayer = null;
   let size = { width: 1024, height: 768 };
@@ -55,7 +57,7 @@ import { sanitizeEvents } from './sanitize.js';
 
   const load = (message) => {
     if (replayer) replayer.destroy();
-    const events = sanitizeEvents(message.events);
+    const events = sanitizeEvents(message.events, ORIGINS);
     replayer = new Replayer(events, {
       root: stage,
       speed: message.speed || 1,
