@@ -28,7 +28,8 @@ class HostSite:
     an image delayed by HERO_DELAY_S, so it is the page's slowest resource. /replay-change and
     /replay-hostile are pages to replay; /heatmap is a 100vh hero with two buttons, stacked on
     narrow screens, over 2200 px more, and a button fixed to the viewport's top right; /pwned logs
-    its requests in `pwned`."""
+    its requests in `pwned`. /replay-privacy loads images, a font and a background from
+    `substitutions["{{other}}"]` (tests/e2e/test_replay_privacy.py)."""
 
     SLOW_S = 0.4
     HERO_DELAY_S = 0.25
@@ -39,6 +40,7 @@ class HostSite:
         self.origin = f"http://127.0.0.1:{self.port}"
         self.data = tmp_path / "data"
         self.pwned: list[str] = []  # requests for /pwned (see replay_hostile.html)
+        self.substitutions: dict[str, str] = {}  # more {{name}} placeholders of the pages
         footfall(self.data, "site", "create", "Owner", "--origin", self.origin, "--key", key)
         self.server = Server(self.data, {"FOOTFALL_RATE_LIMIT": "0"})
         self.token = footfall(self.data, "token", "create", "e2e")["token"]
@@ -51,6 +53,8 @@ class HostSite:
 
     def _page(self, name: str) -> bytes:
         html = (PAGES / name).read_text()
+        for placeholder, value in self.substitutions.items():
+            html = html.replace(placeholder, value)
         return html.replace("{{collector}}", self.collector).replace("{{site}}", self.key).encode()
 
     def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
@@ -72,6 +76,7 @@ class HostSite:
             "/heatmap": ("heatmap.html", 0, {}),
             "/replay-change": ("replay_change.html", 0, {}),
             "/replay-hostile": ("replay_hostile.html", 0, {}),
+            "/replay-privacy": ("replay_privacy.html", 0, {}),
         }
 
         class Handler(http.server.BaseHTTPRequestHandler):
