@@ -120,7 +120,7 @@ async def session_user(request: Request, store: Store) -> dict[str, str] | None:
     if "footfall.user" in request.scope:
         return request.scope["footfall.user"]
     user = None
-    session_id = request.session.get("sid")
+    session_id = request.session.get("sid") if "session" in request.scope else None
     if isinstance(session_id, str):
         user = await store.run(login_sessions.lookup, store, session_id)
         if user is None:

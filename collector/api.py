@@ -147,7 +147,11 @@ OPENAPI = {
     "openapi": "3.1.0",
     "info": {"title": "Footfall API", "version": "1"},
     "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "securitySchemes": {"bearer": {
+            "type": "http", "scheme": "bearer",
+            "description": "An API token (ff_...). Scope read: every read route; scope admin: also erasing and "
+                           "exporting a visitor. A token made for one site is valid for that site only. A "
+                           "dashboard session cookie is accepted too (a viewer reads, an admin also erases)."}},
         "schemas": {
             "Error": {
                 "type": "object",
@@ -185,7 +189,7 @@ OPENAPI = {
         },
         "/api/v1/sites/{site}/visitors/{visitor}": {
             "delete": {
-                "summary": "Erase every stored row of one visitor of the site, in every table",
+                "summary": "Erase every stored row of one visitor of the site, in every table (admin scope)",
                 "parameters": _VISITOR_PARAMS,
                 "responses": {
                     "200": {
@@ -205,7 +209,7 @@ OPENAPI = {
         },
         "/api/v1/sites/{site}/visitors/{visitor}/export": {
             "get": {
-                "summary": "Every stored row of one visitor of the site, per table",
+                "summary": "Every stored row of one visitor of the site, per table (admin scope)",
                 "parameters": _VISITOR_PARAMS,
                 "responses": {
                     "200": {

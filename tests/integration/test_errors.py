@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from analysis.errors import grouped_errors
 from analysis.sessions import SessionFilters, list_sessions
 from collector import performance_api, sessions_api, tokens
+from collector.access import guard_routes
 from collector.auth import TokenCache
 
 from .test_sessions import DAY, NEXT_DAY, Visit, land, ms
@@ -57,8 +58,8 @@ def test_errors_are_grouped_counted_and_linked_to_their_sessions(store) -> None:
     listed = list_sessions(store, site, DAY, end, SessionFilters(error=cart["fingerprint"]))
     assert sorted(s["session_id"] for s in listed["sessions"]) == sorted([visits[0].sid, visits[1].sid])
 
-    app = Starlette(routes=[*performance_api.routes(store, TokenCache(store)),
-                            *sessions_api.routes(store, TokenCache(store))])
+    app = Starlette(routes=guard_routes([*performance_api.routes(store), *sessions_api.routes(store)],
+                                        store, TokenCache(store)))
     auth = {"Authorization": f"Bearer {tokens.create(store, 'errors', site)}"}
     with TestClient(app) as client:
         base = f"/api/v1/sites/{site}/errors?from={DAY.date()}"

@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 
 from analysis.heatmaps import CELL
 from collector import heatmaps_api, tokens
+from collector.access import guard_routes
 from collector.auth import TokenCache
 from collector.ingest import frames, rows, wire
 
@@ -59,7 +60,7 @@ def made(store) -> Made:  # noqa: ANN001
 
 @pytest.fixture(scope="module")
 def api(store, made) -> Iterator[tuple[TestClient, dict[str, str]]]:  # noqa: ANN001
-    app = Starlette(routes=heatmaps_api.routes(store, TokenCache(store)))
+    app = Starlette(routes=guard_routes(heatmaps_api.routes(store), store, TokenCache(store)))
     token = tokens.create(store, "heatmap-tests", made.site)
     with TestClient(app) as client:
         yield client, {"Authorization": f"Bearer {token}"}

@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from analysis.performance import performance, slowest_pages
 from collector import performance_api, tokens
+from collector.access import guard_routes
 from collector.auth import TokenCache
 
 from .test_sessions import DAY, NEXT_DAY, Visit, land, ms
@@ -75,7 +76,7 @@ def test_a_pages_vitals_phases_errors_and_resources(store) -> None:  # noqa: ANN
     [grouped] = slowest_pages(store, site, DAY, NEXT_DAY + timedelta(days=1), patterns=("/*",))
     assert (grouped["page"], grouped["pattern"], grouped["pageviews"], grouped["LCP"]["count"]) == ("/*", True, 9, 9)
 
-    app_ = Starlette(routes=performance_api.routes(store, TokenCache(store)))
+    app_ = Starlette(routes=guard_routes(performance_api.routes(store), store, TokenCache(store)))
     auth = {"Authorization": f"Bearer {tokens.create(store, 'perf', site)}"}
     with TestClient(app_) as client:
         url = f"/api/v1/sites/{site}/performance?from={DAY.date()}"

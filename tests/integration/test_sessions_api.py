@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from analysis import recordings
 from analysis.sessions import session_detail
 from collector import sessions_api, tokens
+from collector.access import guard_routes
 from collector.auth import TokenCache
 
 from .test_sessions import DAY, NEWEST_FIRST, Sessions, build, by_name, chunk, land, ms, rrweb
@@ -33,7 +34,7 @@ def made(store) -> Sessions:  # noqa: ANN001
 
 @pytest.fixture(scope="module")
 def api(store, made) -> Iterator[tuple[TestClient, dict[str, str]]]:  # noqa: ANN001
-    app = Starlette(routes=sessions_api.routes(store, TokenCache(store)))
+    app = Starlette(routes=guard_routes(sessions_api.routes(store), store, TokenCache(store)))
     token = tokens.create(store, "sessions-tests", made.site)
     with TestClient(app) as client:
         yield client, {"Authorization": f"Bearer {token}"}

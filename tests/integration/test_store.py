@@ -45,8 +45,8 @@ def test_passwords_are_hashed_with_scrypt(store) -> None:  # noqa: ANN001
     accounts.create(store, "dev@example.com", "long enough pw", "viewer")
     stored = store.scalar("SELECT password_hash FROM users FINAL WHERE email = 'dev@example.com'")
     assert stored.startswith("scrypt$") and "long enough" not in stored
-    assert accounts.authenticate(store, "DEV@example.com", "long enough pw") == {
-        "email": "dev@example.com", "role": "viewer"}
+    user = accounts.authenticate(store, "DEV@example.com", "long enough pw")
+    assert user is not None and (user.email, user.role) == ("dev@example.com", "viewer")
     assert accounts.authenticate(store, "dev@example.com", "wrong password") is None
 
 
