@@ -104,8 +104,8 @@ def test_every_page_reached_from_the_navigation_shows_the_seeded_data(browser: B
     expect(page.get_by_role("heading", name="API tokens")).to_be_visible()
     expect(page.get_by_role("cell", name="seed", exact=True)).to_be_visible()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
-    expect(page.get_by_role("cell", name=ADMIN[0])).to_be_visible()
-    expect(page.get_by_role("cell", name=VIEWER[0])).to_be_visible()
+    expect(page.get_by_role("cell", name=f"{ADMIN[0]} (you)", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name=VIEWER[0], exact=True)).to_be_visible()
     assert page.errors == []  # type: ignore[attr-defined]
 
 

@@ -116,7 +116,7 @@ def test_dashboard_pages_send_the_security_headers(server: Server) -> None:
 
 
 def test_the_heatmaps_page_and_its_frame(server: Server) -> None:
-    from collector.dashboard.isolated_frames import FRAME_CSP
+    from collector.dashboard.isolated_frames import frame_policy
 
     client = login(server, ADMIN)
     page = client.get("/sites/shop/heatmaps?url=/cart?x=1&device=phone&kind=heat&opacity=lots")
@@ -125,7 +125,7 @@ def test_the_heatmaps_page_and_its_frame(server: Server) -> None:
     assert 'data-kind="click"' in page.text and 'value="/cart"' in page.text  # bad choices fall back
     assert "Clicks on <code>/cart</code>, desktop" in page.text
     frame = client.get("/sites/shop/heatmaps/frame")
-    assert frame.status_code == 200 and frame.headers["content-security-policy"] == FRAME_CSP
+    assert frame.status_code == 200 and frame.headers["content-security-policy"] == frame_policy(["http://shop.test"])
     assert "data:text/html;base64," in frame.text and "x-frame-options" not in frame.headers
     assert client.get("/sites/nosuch/heatmaps").status_code == 404
     assert client.get("/sites/nosuch/heatmaps/frame").status_code == 404
