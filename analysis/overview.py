@@ -6,7 +6,8 @@ Every metric is defined in docs/metrics.md; in short:
 
 - Only rows with `start <= time < end` count, always filtered by site. A session is the set of
   a `session_id`'s page views in the range (a session crossing `start` or `end` counts with its
-  part inside), and the previous period is the same length just before `start`.
+  part inside), and the previous period is the same length just before `start` (from 1970 at
+  the earliest).
 - visitors = distinct visitor ids, sessions = distinct session ids, pageviews = page view rows
   (all three exact: `uniqExact`, `count`); errors = rows of `errors`.
 - bounce rate = share of sessions with exactly one page view.
@@ -70,7 +71,7 @@ def overview(store: Store, site: str, start: datetime, end: datetime,
     start, end = utc(start), utc(end)
     if end <= start:
         raise ValueError("end must be after start")
-    previous = start - (end - start)
+    previous = max(start - (end - start), EPOCH)  # nothing is stored before 1970, nor can a query ask for it
     params = {"site": site, "start": start, "end": end, "previous": previous}
     total = totals(store, params)
     visitors, sessions, pageviews = (total[k]["value"] for k in ("visitors", "sessions", "pageviews"))

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import visitors
+from . import dates, visitors
 from .ingest.rejection import Counters, Rejected
 from .store import Store
 
@@ -31,7 +31,8 @@ DEFAULT_DAYS = 30
 
 
 def date_range(request: Request) -> tuple[datetime, datetime]:
-    """`from` and `to` are ISO dates, both inclusive; the default is the last 30 days."""
+    """`from` and `to` are ISO dates, both inclusive; the default is the last 30 days. Days before
+    1970 or after 2099 are read as the nearest day of that window (collector/dates.py)."""
     today = datetime.now(UTC).date()
 
     def parse(name: str, default: date) -> date:
@@ -39,7 +40,7 @@ def date_range(request: Request) -> tuple[datetime, datetime]:
         if not raw:
             return default
         try:
-            return date.fromisoformat(raw[:10])
+            return dates.parse_day(raw)
         except ValueError:
             raise Rejected(400, name, f"{name} must be an ISO date (YYYY-MM-DD)") from None
 
@@ -47,10 +48,7 @@ def date_range(request: Request) -> tuple[datetime, datetime]:
     end = parse("to", today)
     if end < start:
         raise Rejected(400, "to", "to is before from")
-    return (
-        datetime(start.year, start.month, start.day, tzinfo=UTC),
-        datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1),
-    )
+    return dates.day_bounds(start, end)
 
 
 async def site_and_range(request: Request) -> tuple[str, datetime, datetime]:

@@ -46,8 +46,10 @@ def routes(store: Store) -> list[Route]:
     async def page_performance(request: Request) -> Response:
         site, start, end = await site_and_range(request)
         url = request.query_params.get("url", "")
-        if not url or len(url) > heatmaps.MAX_URL:
+        if not url:
             raise Rejected(400, "url", "url is required: a path, or a pattern where * stands for path segments")
+        if len(url) > heatmaps.MAX_URL:
+            raise Rejected(400, "url", f"url is at most {heatmaps.MAX_URL} characters")
         device = device_param(request)
         found = await store.run(performance.performance, store, site, start, end, pages.page_path(url), device)
         return Response(msgspec.json.encode(found), media_type="application/json")

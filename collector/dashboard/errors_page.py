@@ -13,8 +13,9 @@ from starlette.routing import Route
 from analysis import errors
 from analysis.pages import page_path
 
+from ..dates import day_bounds
 from ..store import Store
-from .overview_page import chosen_range, day_bounds
+from .overview_page import chosen_range
 from .render import page
 from .sites_pages import site_or_404
 

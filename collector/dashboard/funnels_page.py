@@ -19,12 +19,13 @@ from starlette.routing import Route
 from analysis import funnel_performance, funnels
 
 from .. import saved_funnels
+from ..dates import day_bounds
 from ..funnels_api import funnel_of
 from ..ingest.rejection import Rejected
 from ..store import Store
 from .charts import funnel_chart
 from .funnel_form import CHOICES, form_definition, form_values
-from .overview_page import chosen_range, day_bounds
+from .overview_page import chosen_range
 from .render import page
 from .sites_pages import site_for_admin, site_or_404
 

@@ -20,9 +20,10 @@ from starlette.routing import Route
 from analysis import heatmaps
 from analysis.pages import page_path
 
+from ..dates import day_bounds
 from ..store import Store
 from . import isolated_frames
-from .overview_page import chosen_range, day_bounds
+from .overview_page import chosen_range
 from .render import page
 from .sites_pages import site_or_404
 
@@ -51,8 +52,13 @@ def routes(store: Store) -> list[Route]:
             opacity = min(1.0, max(0.1, float(request.query_params.get("opacity") or 0.7)))
         except ValueError:
             opacity = 0.7
+        asked = request.query_params.get("url") or ""
+        if len(page_path(asked)) > heatmaps.MAX_URL:
+            return page(request, "message.html", status=400, title="Page address too long",
+                        message=f"A page's address is at most {heatmaps.MAX_URL:,} characters. Pick the page "
+                                "from the list on the heatmaps page.")
         pages = await store.run(heatmaps.top_pages, store, site.key, start, end, device, site.url_patterns)
-        url = page_path(request.query_params.get("url") or (pages[0]["path"] if pages else "/"))
+        url = page_path(asked or (pages[0]["path"] if pages else "/"))
         scope = heatmaps.Scope(site.key, start, end, url, device)
         ranked: dict[str, Any] = await store.run(heatmaps.elements, store, scope, ELEMENTS_PLACED)
         placed = [e["selector"] for e in ranked["elements"]]

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from analysis.overview import main_funnel_for, overview
 
+from .. import dates
 from ..store import Store
 from .charts import sparkline_points
 from .render import page
@@ -21,28 +22,24 @@ DEFAULT_DAYS = 30
 
 
 def chosen_range(request: Request) -> tuple[date, date, str | None]:
-    """`from`/`to` (inclusive ISO dates) or `days`; a bad value falls back to the default, with a note."""
+    """`from`/`to` (inclusive ISO dates) or `days`; a bad value falls back to the default, with a note.
+    Days outside 1970..2099 are read as the nearest day of that window, as the API reads them
+    (collector/dates.py), and the range ends today at the latest."""
     today = datetime.now(UTC).date()
     query = request.query_params
     try:
         if query.get("from") or query.get("to"):
-            first = date.fromisoformat(query.get("from") or str(today - timedelta(days=DEFAULT_DAYS - 1)))
-            last = date.fromisoformat(query.get("to") or str(today))
+            first = dates.parse_day(query.get("from") or str(today - timedelta(days=DEFAULT_DAYS - 1)))
+            last = dates.parse_day(query.get("to") or str(today))
             if last < first:
                 raise ValueError
-            return first, min(last, today), None
+            first, last = dates.clamped(first), dates.clamped(last)
+            return first, max(first, min(last, today)), None
         days = max(1, min(3650, int(query.get("days") or DEFAULT_DAYS)))
     except ValueError:
         note = "That date range could not be read; showing the last 30 days."
         return today - timedelta(days=DEFAULT_DAYS - 1), today, note
     return today - timedelta(days=days - 1), today, None
-
-
-def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    """Inclusive dates as the UTC instants the queries take: from the first day's start to the
-    end of the last."""
-    return (datetime(first.year, first.month, first.day, tzinfo=UTC),
-            datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1))
 
 
 def routes(store: Store) -> list[Route]:
@@ -51,7 +48,7 @@ def routes(store: Store) -> list[Route]:
         if isinstance(site, Response):
             return site
         first, last, note = chosen_range(request)
-        start, end = day_bounds(first, last)
+        start, end = dates.day_bounds(first, last)
         data: dict[str, Any] = await store.run(overview, store, site.key, start, end, main_funnel_for(site.key))
         charts = {name: sparkline_points([point[name] for point in data["series"]])
                   for name in ("visitors", "sessions", "pageviews")}

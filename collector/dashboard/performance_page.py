@@ -14,10 +14,11 @@ from starlette.routing import Route
 from analysis import heatmaps, performance
 from analysis.pages import page_path
 
+from ..dates import day_bounds
 from ..store import Store
 from .charts import TREND_HEIGHT, TREND_WIDTH, WATERFALL_BOX, WATERFALL_LABEL, WATERFALL_WIDTH, trend_points, waterfall
 from .heatmaps_page import DEVICE_LABELS
-from .overview_page import chosen_range, day_bounds
+from .overview_page import chosen_range
 from .render import page
 from .sites_pages import site_or_404
 

@@ -22,11 +22,12 @@ from starlette.routing import Route
 from analysis import sessions, signals
 from analysis.recordings import decode_chunk
 
+from ..dates import day_bounds
 from ..ingest.rejection import Rejected
 from ..sessions_api import SESSION_ID, filters_of
 from ..store import Store
 from . import isolated_frames
-from .overview_page import chosen_range, day_bounds
+from .overview_page import chosen_range
 from .render import env, page, render
 from .sites_pages import site_or_404
 
