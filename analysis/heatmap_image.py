@@ -70,9 +70,11 @@ def colour(heat: np.ndarray, top: float | None = None) -> np.ndarray:
     if top is None:
         top = float(heat.max()) if heat.size else 0.0
     scaled = np.minimum(heat / top, 1.0) if top > 0 else heat
-    rgba = np.stack([np.interp(scaled, STOPS, RGBA[:, c]) for c in range(4)], axis=-1)
+    rgba = np.empty((*scaled.shape, 4), dtype=np.uint8)
+    for c in range(4):  # a channel at a time: the largest grid in float64 RGBA would take 80 MB more
+        rgba[..., c] = np.interp(scaled, STOPS, RGBA[:, c]).round()
     rgba[scaled <= 0.01, 3] = 0
-    return rgba.round().astype(np.uint8)
+    return rgba
 
 
 def png(rgba: np.ndarray) -> bytes:

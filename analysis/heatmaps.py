@@ -32,6 +32,8 @@ from .signals import ERROR_CLICK_MS
 CELL = 8  # page pixels per cell side
 MAX_WIDTH = 4096  # page pixels mapped; beyond is dropped (a stray coordinate must not blow up a grid)
 MAX_HEIGHT = 40_000
+COLUMNS, ROWS = MAX_WIDTH // CELL, MAX_HEIGHT // CELL  # the largest grid: 512 x 5000 cells
+MAX_BOX_PX = 1_000_000  # a layout number beyond this (in page pixels) is no measurement: refused
 ELEMENT_STEPS = 20  # an offset inside an element is binned to 1/20 of its width and height
 MAX_LAYOUT = 2000  # element boxes a viewer may send
 MAX_URL = 2048
@@ -132,13 +134,15 @@ def element_offsets(store: Store, scope: Scope, selectors: list[str]) -> list[tu
 
 def place(offsets: list[tuple[str, int, int, int]], layout: dict[str, list[float]]) -> np.ndarray:
     """Cells for element-relative clicks, each at its offset inside the element's box
-    [left, top, width, height] (page pixels) as the viewer measured it."""
+    [left, top, width, height] (page pixels) as the viewer measured it. Clicks placed outside the
+    grid (0..MAX_WIDTH x 0..MAX_HEIGHT) are dropped, as page positions beyond it are."""
     placed = []
     for selector, column, row, count in offsets:
         left, top, width, height = layout[selector][:4]
-        x = left + (column + 0.5) / ELEMENT_STEPS * width
-        y = top + (row + 0.5) / ELEMENT_STEPS * height
-        placed.append((math.floor(x / CELL), math.floor(y / CELL), count))
+        x = math.floor((left + (column + 0.5) / ELEMENT_STEPS * width) / CELL)
+        y = math.floor((top + (row + 0.5) / ELEMENT_STEPS * height) / CELL)
+        if 0 <= x < COLUMNS and 0 <= y < ROWS:
+            placed.append((x, y, count))
     return cells(placed)
 
 
@@ -150,15 +154,18 @@ def valid_fixed(raw: Any, layout: dict[str, list[float]]) -> set[str]:
 
 
 def valid_layout(raw: Any) -> dict[str, list[float]]:
-    """The viewer's element boxes, checked: {selector: [left, top, width, height]}."""
+    """The viewer's element boxes, checked: {selector: [left, top, width, height]}, each number
+    within MAX_BOX_PX (a box a billion pixels down was not measured in a page)."""
     if not isinstance(raw, dict) or len(raw) > MAX_LAYOUT:
         raise ValueError(f"layout must map at most {MAX_LAYOUT} selectors to boxes")
     layout = {}
     for selector, box in raw.items():
-        if (not isinstance(selector, str) or not isinstance(box, list) or len(box) != 4
-                or not all(isinstance(v, int | float) and math.isfinite(v) for v in box)
+        if (not isinstance(selector, str) or not isinstance(box, list | tuple) or len(box) != 4
+                or not all(isinstance(v, int | float) and not isinstance(v, bool) and abs(v) <= MAX_BOX_PX
+                           for v in box)
                 or box[2] < 0 or box[3] < 0):
-            raise ValueError("each layout entry is a selector and [left, top, width, height] in pixels")
+            raise ValueError(f"each layout entry is a selector and [left, top, width, height] in pixels, "
+                             f"each within {MAX_BOX_PX:,} and width and height at least 0")
         layout[selector] = [float(v) for v in box]
     return layout
 
@@ -183,12 +190,13 @@ def click_layers(store: Store, scope: Scope, layout: dict[str, list[float]],
 
 
 def extent(found: np.ndarray, width_px: int | None, height_px: int | None) -> tuple[int, int]:
-    """The grid's size in cells: as asked (page pixels), else just past the furthest cell."""
+    """The grid's size in cells: as asked (page pixels), else just past the furthest cell; never
+    more than COLUMNS x ROWS, so what a grid costs is bounded whatever the cells say."""
     far_column = int(found[:, 0].max()) + 1 if len(found) else 1
     far_row = int(found[:, 1].max()) + 1 if len(found) else 1
     width = math.ceil(min(width_px, MAX_WIDTH) / CELL) if width_px else far_column
     height = math.ceil(min(height_px, MAX_HEIGHT) / CELL) if height_px else far_row
-    return max(1, width), max(1, height)
+    return min(max(1, width), COLUMNS), min(max(1, height), ROWS)
 
 
 def as_json(found: np.ndarray, width: int, height: int) -> dict[str, Any]:
@@ -196,10 +204,10 @@ def as_json(found: np.ndarray, width: int, height: int) -> dict[str, Any]:
     ordered by left then top."""
     if not len(found):
         return {"cell": CELL, "width": width * CELL, "height": height * CELL, "total": 0, "max": 0, "bins": []}
-    keys = found[:, 0] * (MAX_HEIGHT // CELL + 1) + found[:, 1]
+    keys = found[:, 0] * (ROWS + 1) + found[:, 1]
     unique, inverse = np.unique(keys, return_inverse=True)
     sums = np.bincount(inverse, weights=found[:, 2]).astype(np.int64)
-    columns, rows = np.divmod(unique, MAX_HEIGHT // CELL + 1)
+    columns, rows = np.divmod(unique, ROWS + 1)
     bins = np.column_stack([columns * CELL, rows * CELL, sums])
     return {"cell": CELL, "width": width * CELL, "height": height * CELL, "total": int(sums.sum()),
             "max": int(sums.max()), "bins": bins.tolist()}

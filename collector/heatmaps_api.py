@@ -14,9 +14,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+from msgspec import Meta
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -30,6 +31,8 @@ from .store import Store
 KINDS = ("click", "move", "scroll")
 MAX_LAYOUT_BYTES = 512 * 1024
 PNG = "image/png"
+Position = Annotated[float, Meta(ge=-heatmaps.MAX_BOX_PX, le=heatmaps.MAX_BOX_PX)]  # layout numbers, page pixels
+Size = Annotated[float, Meta(ge=0, le=heatmaps.MAX_BOX_PX)]
 
 
 def scope_of(request: Request) -> heatmaps.Scope:
@@ -57,47 +60,73 @@ def pixels(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if not raw:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 100_000:
         raise Rejected(400, name, f"{name} must be a whole number of pixels, 1 to 100000")
     return int(raw)
 
 
-def cell_map(found: Any, request: Request, fmt: str, top: float | None = None) -> Response:
-    """The cells as JSON bins or a PNG (coloured on the scale of `top` when given, else their own)."""
-    width, height = heatmaps.extent(found, pixels(request, "width"), pixels(request, "height"))
+def drawn(found: Any, size: tuple[int | None, int | None], fmt: str, top: float | None = None) -> bytes:
+    """The cells as JSON bins or a PNG (coloured on the scale of `top` when given, else their own).
+    Blocking numpy and Pillow work on a grid of up to heatmaps.COLUMNS x ROWS cells: run it in the
+    store's thread pool, never on the event loop."""
+    width, height = heatmaps.extent(found, *size)
     if fmt == "png":
-        return Response(heatmap_image.heat_png(found, width, height, top=top), media_type=PNG,
+        return heatmap_image.heat_png(found, width, height, top=top)
+    return msgspec.json.encode(heatmaps.as_json(found, width, height))
+
+
+def drawn_layer(layers: tuple[Any, Any], chosen: int, size: tuple[int | None, int | None], fmt: str) -> bytes:
+    """One layer of a click map drawn in two, a PNG coloured on the scale of the hotter of both so
+    they read as one map (blocking, as `drawn`)."""
+    if fmt == "json":
+        return drawn(layers[chosen], size, fmt)
+    top = max(heatmap_image.hottest(found, *heatmaps.extent(found, None, None)) for found in layers)
+    return drawn(layers[chosen], size, fmt, top)
+
+
+def answer(body: bytes, fmt: str) -> Response:
+    if fmt == "png":
+        return Response(body, media_type=PNG,
                         headers={"X-Heatmap-Cell": str(heatmaps.CELL), "Cache-Control": "private, max-age=60"})
-    return Response(msgspec.json.encode(heatmaps.as_json(found, width, height)), media_type="application/json")
+    return Response(body, media_type="application/json")
+
+
+class LayoutBody(msgspec.Struct, forbid_unknown_fields=True):
+    """A posted layout, typed so that decoding stops at the first value of a wrong type: a body
+    nested a thousand deep is refused at its first level, not decoded until Python's stack ends."""
+
+    layout: Annotated[dict[str, tuple[Position, Position, Size, Size]], Meta(max_length=heatmaps.MAX_LAYOUT)] = {}
+    fixed: Annotated[list[str], Meta(max_length=heatmaps.MAX_LAYOUT)] = []
+
+
+_layout_decoder = msgspec.json.Decoder(LayoutBody)
+
+
+async def body_of(request: Request, limit: int) -> bytes:
+    """The request body, read no further than `limit` bytes (413 beyond)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise Rejected(413, "layout", f"the layout is over {limit // 1024} KB")
+    return bytes(body)
 
 
 async def layout_of(request: Request) -> tuple[dict[str, list[float]], set[str]]:
     """The posted layout: element boxes, and which of them are fixed to the viewport."""
-    body = await request.body()
-    if len(body) > MAX_LAYOUT_BYTES:
-        raise Rejected(413, "layout", f"the layout is over {MAX_LAYOUT_BYTES // 1024} KB")
+    body = await body_of(request, MAX_LAYOUT_BYTES)
     try:
-        raw = msgspec.json.decode(body or b"{}")
-        layout = heatmaps.valid_layout(raw.get("layout", {}) if isinstance(raw, dict) else None)
-    except (msgspec.DecodeError, ValueError) as exc:
-        raise Rejected(400, "layout", str(exc)) from None
+        raw = _layout_decoder.decode(body or b"{}")
+        layout = heatmaps.valid_layout(raw.layout)
+    except RecursionError:  # only a body of another shape than LayoutBody gets that deep
+        raise Rejected(400, "layout", "the layout is nested too deep") from None
+    except (msgspec.DecodeError, ValueError) as exc:  # msgspec's ValidationError is a DecodeError
+        at = str(exc).rpartition(" - at `")[2]
+        raise Rejected(400, "fixed" if at.startswith("$.fixed") else "layout", str(exc)) from None
     try:
-        return layout, heatmaps.valid_fixed(raw.get("fixed", []), layout)
+        return layout, heatmaps.valid_fixed(raw.fixed, layout)
     except ValueError as exc:
         raise Rejected(400, "fixed", str(exc)) from None
-
-
-def layered_map(layers: tuple[Any, Any], request: Request, fmt: str) -> Response:
-    """One layer of a click map drawn in two (`layer=page`, the default, or `fixed`), coloured on
-    the scale of the hotter of both so they read as one map."""
-    layer = request.query_params.get("layer") or "page"
-    if layer not in ("page", "fixed"):
-        raise Rejected(400, "layer", "layer must be page or fixed")
-    chosen = layers[0] if layer == "page" else layers[1]
-    if fmt == "json":
-        return cell_map(chosen, request, fmt)
-    top = max(heatmap_image.hottest(found, *heatmaps.extent(found, None, None)) for found in layers)
-    return cell_map(chosen, request, fmt, top)
 
 
 def routes(store: Store) -> list[Route]:
@@ -111,13 +140,18 @@ def routes(store: Store) -> list[Route]:
             if fmt == "png":
                 return Response(heatmap_image.band_png(reach["reach"]), media_type=PNG)
             return JSONResponse(reach)
+        size = pixels(request, "width"), pixels(request, "height")
         if request.method == "POST":
             if kind != "click":
                 raise Rejected(405, "kind", "only the click map takes a layout")
+            layer = request.query_params.get("layer") or "page"
+            if layer not in ("page", "fixed"):
+                raise Rejected(400, "layer", "layer must be page or fixed")
             layout, fixed = await layout_of(request)
-            return layered_map(await store.run(heatmaps.click_layers, store, scope, layout, fixed), request, fmt)
+            layers = await store.run(heatmaps.click_layers, store, scope, layout, fixed)
+            return answer(await store.run(drawn_layer, layers, 0 if layer == "page" else 1, size, fmt), fmt)
         cells_of = heatmaps.click_cells if kind == "click" else heatmaps.move_cells
-        return cell_map(await store.run(cells_of, store, scope), request, fmt)
+        return answer(await store.run(drawn, await store.run(cells_of, store, scope), size, fmt), fmt)
 
     async def snapshot(request: Request) -> Response:
         found = await store.run(snapshots.latest_snapshot, store, scope_of(request))
@@ -129,7 +163,7 @@ def routes(store: Store) -> list[Route]:
 
     async def elements(request: Request) -> Response:
         raw = request.query_params.get("limit") or "100"
-        if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1000:
             raise Rejected(400, "limit", "limit must be 1 to 1000")
         return JSONResponse(await store.run(heatmaps.elements, store, scope_of(request), int(raw)))
 

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from starlette.applications import Starlette
 
-from analysis.heatmaps import CELL
+from analysis.heatmaps import CELL, COLUMNS, MAX_HEIGHT, ROWS
 from collector import heatmaps_api, tokens
 from collector.access import guard_routes
 from collector.auth import TokenCache
@@ -111,6 +111,46 @@ def test_clicks_on_fixed_elements_are_a_layer_of_their_own(made, api) -> None:  
     assert bad.status_code == 400 and bad.json()["field"] == "fixed"
     bad = client.post(url(made, "heatmaps/click", layer="sticky"), headers=auth, json=body)
     assert bad.status_code == 400 and bad.json()["field"] == "layer"
+
+
+def test_a_layout_far_down_the_page_draws_on_a_bounded_grid(made, api) -> None:  # noqa: ANN001
+    """The grid ends at MAX_WIDTH x MAX_HEIGHT whatever the layout says: a box just above 40,000 px
+    is drawn at the grid's bottom, one below is dropped like a page position beyond it, and the
+    PNG of either is at most COLUMNS x ROWS pixels (was one pixel per cell down to the box)."""
+    client, auth = api
+    inside = {"layout": {"#buy": [600, MAX_HEIGHT - 20, 100, 20]}}
+    got = client.post(url(made, "heatmaps/click"), headers=auth, json=inside).json()
+    assert got["total"] == 3 and max(top for _, top, _ in got["bins"]) >= MAX_HEIGHT - 2 * CELL
+    for far in (MAX_HEIGHT, 1_000_000):
+        beyond = {"layout": {"#buy": [far, far, 1_000_000, 1_000_000]}}
+        got = client.post(url(made, "heatmaps/click"), headers=auth, json=beyond).json()
+        assert got["total"] == 1 and got["height"] <= MAX_HEIGHT  # a.help by page position alone
+    for body in (inside, {"layout": {"#buy": [0, 0, 1_000_000, 1_000_000]}, "fixed": ["#buy"]}):
+        for layer in ("page", "fixed"):
+            png = client.post(url(made, "heatmaps/click", format="png", layer=layer, width="100000",
+                                  height="100000"), headers=auth, json=body)
+            with Image.open(io.BytesIO(png.content)) as image:
+                assert image.size == (COLUMNS, ROWS)
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    (b'{"layout": {"#a": [0, 1e15, 10, 10]}}', "layout"),
+    (b'{"layout": {"#a": [-1000001, 0, 10, 10]}}', "layout"),
+    (b'{"layout": {"#a": [0, 0, 1000001, 10]}}', "layout"),
+    (b'{"layout": {"#a": [0, 0, 10, 1e400]}}', "layout"),
+    (b'{"layout": {"#a": [true, 0, 10, 10]}}', "layout"),
+    (b'{"layout": {"#a": [0, 0, 10, 10]}, "extra": 1}', "layout"),
+    (b'{"layout": ' + b"[" * 1000 + b"]" * 1000 + b"}", "layout"),
+    (b'{"layout": {"#a": ' + b"[" * 1000 + b"]" * 1000 + b"}}", "layout"),
+    (b'{"deep": ' + b'{"a": ' * 1000 + b"1" + b"}" * 1000 + b"}", "layout"),
+    (b"[" * 100_000 + b"]" * 100_000, "layout"),
+    (b'{"layout": {}, "fixed": ' + b"[" * 1000 + b"]" * 1000 + b"}", "fixed"),
+    (b'{"layout": {"#a": [0, 0, 1, 1]}, "fixed": ["#a", 5]}', "fixed"),
+])
+def test_absurd_and_deeply_nested_layouts_are_refused(made, api, body: bytes, field: str) -> None:  # noqa: ANN001
+    client, auth = api
+    response = client.post(url(made, "heatmaps/click", format="png"), headers=auth, content=body)
+    assert response.status_code == 400 and response.json()["field"] == field, response.text
 
 
 def test_move_and_scroll_maps(made, api) -> None:  # noqa: ANN001
