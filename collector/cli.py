@@ -95,6 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
         each.add_argument("--json", action="store_true")
         add_settings(each, STORE_SETTINGS)
 
+    spool = sub.add_parser("spool", help="the ingestion spool").add_subparsers(dest="action", required=True)
+    spool_status = spool.add_parser("status", help="segments waiting, and those set aside (dead letter)")
+    spool_retry = spool.add_parser("retry", help="put dead-lettered segments back in line for the writer")
+    spool_retry.add_argument("--segment", default="", help="only this segment (a name from `spool status`)")
+    for each in (spool_status, spool_retry):
+        each.add_argument("--json", action="store_true")
+        add_settings(each, STORE_SETTINGS)
+
     erase = sub.add_parser("erase", help="delete every stored row of one visitor of a site")
     erase.add_argument("--site", required=True, help="the site key")
     erase.add_argument("--visitor", required=True, help="the visitor id (from identify, or the daily hash)")
@@ -162,7 +170,9 @@ def manage(config: Config, ns: argparse.Namespace) -> None:
                                         "retention_days": config.retention_days})
         return print_result(ns, result, f"site key: {result['key']}\nsnippet:  {result['snippet']}")
     args: dict[str, Any] = {k: v for k, v in vars(ns).items()
-                            if k in ("key", "email", "role", "update", "name", "site", "scope", "id")}
+                            if k in ("key", "email", "role", "update", "name", "site", "scope", "id", "segment")}
+    if ns.command == "spool":
+        args["spool"] = str(config.data_dir / "spool")
     if name in ("user.create", "user.passwd"):
         args["password"] = read_password(ns)
     result = execute(config, name, args)
@@ -179,6 +189,9 @@ def manage(config: Config, ns: argparse.Namespace) -> None:
             f"{t['id']}  {t['name']}  {t['site'] or 'all sites'}  {t['scope']}  {t['created']}  "
             f"{'revoked' if t['revoked'] else 'active'}" for t in r["tokens"]),
         "token.revoke": lambda r: f"revoked token {r['id']} ({r['name']})",
+        "spool.status": lambda r: f"{r['waiting']} segments waiting, {len(r['dead_letter'])} set aside"
+                                  + "".join(f"\n  {d['segment']}  {d['bytes']} bytes" for d in r["dead_letter"]),
+        "spool.retry": lambda r: f"{len(r['retried'])} segments back in line ({r['bytes']} bytes)",
     }[name]
     print_result(ns, result, human(result))
 
@@ -196,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             from .demo.seed import serve_demo
 
             serve_demo(config, sessions=ns.sessions, days=ns.days)
-        elif ns.command in ("site", "user", "token"):
+        elif ns.command in ("site", "user", "token", "spool"):
             manage(config, ns)
         elif ns.command == "erase":
             result = execute(config, "visitor.erase", {"site": ns.site, "visitor": ns.visitor})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from . import accounts, sites, tokens, visitors
@@ -68,6 +69,33 @@ def token_revoke(store: Store, args: dict[str, Any]) -> dict[str, Any]:
     return tokens.revoke(store, args["id"])
 
 
+DEAD_LETTER_FOLDERS = ("dead-letter", "quarantine")  # quarantine: where older versions set segments aside
+
+
+def spool_status(store: Store, args: dict[str, Any]) -> dict[str, Any]:
+    """Segments waiting for the writer, and those set aside because the store kept refusing them."""
+    spool = Path(args["spool"])
+    aside = [p for folder in DEAD_LETTER_FOLDERS for p in sorted((spool / folder).glob("*.seg"))]
+    return {"waiting": len(list(spool.glob("*.seg"))),
+            "dead_letter": [{"segment": p.stem, "bytes": p.stat().st_size} for p in aside]}
+
+
+def spool_retry(store: Store, args: dict[str, Any]) -> dict[str, Any]:
+    """Put dead-lettered segments (all, or the one named) back in line for the writer."""
+    spool, only = Path(args["spool"]), args.get("segment") or ""
+    moved, size = [], 0
+    for folder in DEAD_LETTER_FOLDERS:
+        for path in sorted((spool / folder).glob("*.seg")):
+            if only and path.stem != only:
+                continue
+            size += path.stat().st_size
+            path.rename(spool / path.name)
+            moved.append(path.stem)
+    if only and not moved:
+        raise ValueError(f"no dead-lettered segment {only!r}: see `footfall spool status`")
+    return {"retried": moved, "bytes": size}
+
+
 def visitor_erase(store: Store, args: dict[str, Any]) -> dict[str, Any]:
     erased = visitors.erase(store, args.get("site"), args.get("visitor"))
     return {"site": args["site"], "visitor": args["visitor"], "erased": erased}
@@ -89,6 +117,8 @@ COMMANDS: dict[str, Callable[[Store, dict[str, Any]], dict[str, Any]]] = {
     "token.create": token_create,
     "token.list": token_list,
     "token.revoke": token_revoke,
+    "spool.status": spool_status,
+    "spool.retry": spool_retry,
     "visitor.erase": visitor_erase,
     "visitor.export": visitor_export,
 }

@@ -85,14 +85,17 @@ class Runtime:
             seal_rows=cfg.flush_rows,
             seal_age=cfg.flush_interval_ms / 1000,
         )
-        self.writer = Writer(self.spool, store, collector_id(cfg.data_dir))
         self.ingestor = Ingestor(cfg, self.sites, self.salt, self.spool)
+        self.writer = Writer(self.spool, store, collector_id(cfg.data_dir), self.ingestor.counters,
+                             on_written=self.ingestor.recent.stored)
         return store
 
     async def start(self) -> None:
         """Replay what a previous run left in the spool, then start committing and writing."""
         await self.store_or_open().run(self.sites.reload)
         self.spool.start()
+        known = self.ingestor.recent.load(self.spool.sealed())
+        log.info("ingest: %d recent batch ids known, duplicates of them are not stored again", known)
         self.writer.start()
 
     def store_or_open(self) -> Store:

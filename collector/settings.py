@@ -59,10 +59,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_events", 500, "Most events in one batch."),
     Setting("rate_limit", 20.0, "Batches per second per client IP and site (token refill rate)."),
     Setting("rate_burst", 200, "Token bucket size for the per IP and site rate limit."),
+    Setting("rate_limit_kb", 1024, "Kilobytes per second per client IP and site, counted as stored (a gzipped "
+            "body by what it inflates to); 0 turns the byte limit off."),
+    Setting("rate_burst_kb", 32768, "Kilobyte bucket size for the per IP and site byte limit."),
     Setting("retention_days", 365, "Retention of new sites, in days."),
     Setting("secret", "", "Signing secret for sessions; generated under <data> when empty."),
     Setting("secure_cookies", False, "Send the session cookie over HTTPS only (set it when served over HTTPS)."),
     Setting("log_level", "info", "Server log level."),
+    Setting("header_timeout", 10.0, "Seconds a connection has to send a request's headers, from when it opens "
+            "or its last response was sent; then it is closed."),
+    Setting("body_timeout", 30.0, "Seconds after its headers within which a request's whole body must arrive; "
+            "then it is answered 408 and the connection closed."),
+    Setting("max_connections", 10000, "Most open connections, and never more than the open-file limit (raised to "
+            "its hard limit at start) less 1,024 or a quarter of it. At the cap a new connection closes the one "
+            "that has waited longest for its request's headers."),
+    Setting("max_connections_per_ip", 256, "Most open connections from one client address (proxies in "
+            "--forwarded-allow-ips are exempt); one more is answered 503 and closed."),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}

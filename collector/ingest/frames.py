@@ -21,7 +21,7 @@ INBOX = {BATCH: "inbox_batches", REPLAY: "inbox_replay", SNAPSHOT: "inbox_snapsh
 
 
 class BadFrame(ValueError):
-    """A frame no inbox takes: the writer sets its segment aside (see writer.DATA_ERRORS)."""
+    """A frame no inbox takes: the writer sets its segment aside (see writer.PERMANENT)."""
 
 
 class Header(msgspec.Struct):

@@ -4,27 +4,27 @@ from __future__ import annotations
 
 import base64
 import binascii
-import collections
 import dataclasses
-import time
 import zlib
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 import msgspec
 
 from ..clock import now_ms
 from ..settings import Config
 from ..sites import Site, SiteCache
-from . import frames, rows, urls, wire
-from .decode import MAX_EXPANSION, decode, gunzip, unwrap
+from . import frames, rows, times, urls, wire
+from .decode import InvalidEvent, decode, decode_batch, gunzip, inflated_limit, unwrap
 from .enrich import client_of, visitor_hash
 from .ratelimit import RateLimiter
+from .recent import RecentIds
+from .recordings import Recordings, SnapshotWants
 from .rejection import Counters, Drop, Rejected
 from .salts import DailySalt
 from .spool import Spool, SpoolFull
 
 RETRY_AFTER_FULL = 2
+MAX_ERRORS_SHOWN = 10
 
 
 @dataclasses.dataclass
@@ -40,6 +40,7 @@ class Request:
 class Outcome:
     accepted: int = 0
     dropped: Drop | None = None
+    invalid: list[InvalidEvent] = dataclasses.field(default_factory=list)  # events dropped, the rest stored
     # True: the session is sampled in for replay, the snippet loads the recorder. "snapshot": it is
     # not, but the page is wanted for heatmaps; the recorder takes one snapshot of it and stops.
     replay: bool | str = False
@@ -48,12 +49,15 @@ class Outcome:
         out: dict[str, object] = {"accepted": self.accepted}
         if self.dropped:
             out["dropped"] = self.dropped.value
+        if self.invalid:
+            out["invalid"] = len(self.invalid)
+            out["errors"] = [{"field": e.field, "error": e.message} for e in self.invalid[:MAX_ERRORS_SHOWN]]
         if self.replay:
             out["replay"] = self.replay
         return out
 
 
-def inflate(chunk: wire.ReplayChunk, limit: int) -> wire.ReplayChunk:
+def inflate(chunk: wire.ReplayChunk, limit: int, received: int) -> wire.ReplayChunk:
     """A chunk the browser gzipped is stored as its JSON: ClickHouse's column compression then
     sees across chunks (every page's full snapshot repeats the same markup and styles), where each
     chunk gzipped alone cannot; stored bytes fall about sixfold (bench/README.md, Replay)."""
@@ -64,7 +68,7 @@ def inflate(chunk: wire.ReplayChunk, limit: int) -> wire.ReplayChunk:
     except (binascii.Error, ValueError):
         raise Rejected(400, "$.data", "data is not valid base64") from None
     try:
-        text = gunzip(packed, limit * MAX_EXPANSION).decode()
+        text = gunzip(packed, inflated_limit(received, limit)).decode()
     except UnicodeDecodeError:
         raise Rejected(400, "$.data", "data is not gzipped UTF-8 JSON") from None
     except Rejected as exc:
@@ -77,60 +81,6 @@ def sampled(session_id: str, rate: float) -> bool:
     return rate >= 1 or zlib.crc32(session_id.encode()) < rate * 2**32
 
 
-class RecentIds:
-    """Batch ids seen lately, so a replayed or retried beacon is stored once.
-
-    Keys are plain strings, which the garbage collector does not track.
-    """
-
-    def __init__(self, size: int = 50_000) -> None:
-        self.size = size
-        self.ids: collections.OrderedDict[str, None] = collections.OrderedDict()
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.ids
-
-    def add(self, key: str) -> None:
-        self.ids[key] = None
-        if len(self.ids) > self.size:
-            self.ids.popitem(last=False)
-
-    def discard(self, key: str) -> None:
-        self.ids.pop(key, None)
-
-
-class SnapshotWants:
-    """Which page views to ask for a heatmap snapshot of, for sessions not recorded for replay: a
-    share of page views (the site's heatmap rate, the same answer for a page view's every batch),
-    at most one ask per page and device class every ASK_EVERY_S on this collector."""
-
-    ASK_EVERY_S = 600.0
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self.asked: collections.OrderedDict[tuple[str, str, str], float] = collections.OrderedDict()
-
-    def wanted(self, site: Site, batch: wire.Batch) -> bool:
-        if site.heatmap_sample <= 0 or not any(isinstance(e, wire.PageView) for e in batch.events):
-            return False
-        if zlib.crc32(batch.pageview_id.encode()) >= site.heatmap_sample * 2**32:
-            return False
-        key = (site.key, urlsplit(batch.url).path or "/", device_class(batch.viewport_width))
-        now = time.monotonic()
-        if now - self.asked.get(key, -self.ASK_EVERY_S) < self.ASK_EVERY_S:
-            return False
-        self.asked[key] = now
-        self.asked.move_to_end(key)
-        if len(self.asked) > self.size:
-            self.asked.popitem(last=False)
-        return True
-
-
-def device_class(viewport_width: int) -> str:
-    """As the ingest views classify page views (store/migrations/0002_ingest_views.sql)."""
-    return "mobile" if 0 < viewport_width <= 767 else "tablet" if 767 < viewport_width <= 1024 else "desktop"
-
-
 class Ingestor:
     def __init__(self, config: Config, sites: SiteCache, salt: DailySalt, spool: Spool) -> None:
         self.config = config
@@ -138,9 +88,11 @@ class Ingestor:
         self.salt = salt
         self.spool = spool
         self.limiter = RateLimiter(config.rate_limit, config.rate_burst)
+        self.byte_limiter = RateLimiter(config.rate_limit_kb * 1024, config.rate_burst_kb * 1024)
         self.counters = Counters()
-        self.recent = RecentIds()
+        self.recent = RecentIds(path=config.data_dir / "recent-batch-ids")
         self.snapshots = SnapshotWants()
+        self.recordings = Recordings(sites.store)
 
     # -- the steps ---------------------------------------------------------------
     async def site_for(self, key: str, headers: Mapping[str, str]) -> Site:
@@ -154,9 +106,12 @@ class Ingestor:
             raise Rejected(403, "origin", f"origin {origin!r} is not allowed for this site")
         return site
 
-    def limit(self, req: Request, site: Site) -> None:
+    def limit(self, req: Request, site: Site, stored_bytes: int) -> None:
         if not self.limiter.allow(req.ip, site.key):
             raise Rejected(429, "rate", "too many requests", self.limiter.retry_after())
+        if not self.byte_limiter.allow(req.ip, site.key, cost=stored_bytes):
+            wait = max(1, int(stored_bytes / self.byte_limiter.rate) + 1)
+            raise Rejected(429, "rate", "too many bytes from this client: slow down", wait)
 
     def drop_reason(self, req: Request, site: Site, batch_id: str | None) -> Drop | None:
         if client_of(req.headers.get("user-agent", "")).is_bot:
@@ -193,14 +148,15 @@ class Ingestor:
     async def batch(self, req: Request) -> Outcome:
         try:
             raw = unwrap(req.body, req.headers.get("content-encoding", ""), self.config.max_body_kb * 1024)
-            batch = decode(raw, wire.batch_decoder)
-            if len(batch.events) > self.config.max_events:
+            batch, invalid = decode_batch(raw)
+            if len(batch.events) + len(invalid) > self.config.max_events:
                 raise Rejected(413, "$.e", f"at most {self.config.max_events} events per batch")
             site = await self.site_for(batch.site, req.headers)
-            self.limit(req, site)
+            self.limit(req, site, len(raw))
         except Rejected as exc:
             self.counters.add(f"rejected.{exc.status}")
             raise
+        batch, invalid = self.in_time(batch, invalid)
         dropped = self.drop_reason(req, site, batch.batch_id)
         if dropped:
             self.counters.add(f"dropped.{dropped.value}")
@@ -219,22 +175,43 @@ class Ingestor:
             if claim:
                 self.recent.discard(claim)  # not stored: the sender's retry must be let in
             raise
+        self.recordings.saw(site.key, batch.session_id)
         self.counters.add("accepted.batches")
         self.counters.add("accepted.rows", count)
         if sampled(batch.session_id, site.replay_sample):
-            return Outcome(accepted=count, replay=True)
+            return Outcome(accepted=count, invalid=invalid, replay=True)
         wanted = self.snapshots.wanted(site, batch)
-        return Outcome(accepted=count, replay="snapshot" if wanted else False)
+        return Outcome(accepted=count, invalid=invalid, replay="snapshot" if wanted else False)
+
+    def in_time(self, batch: wire.Batch, invalid: list[InvalidEvent]) -> tuple[wire.Batch, list[InvalidEvent]]:
+        """Events dated too long before they arrived join the invalid ones (times.py); each
+        invalid event is counted by type and field."""
+        received = now_ms()
+        old = [times.too_old(e.ts, received, batch.sent_at) for e in batch.events]
+        if any(old):
+            invalid = invalid + [InvalidEvent("$.e[].ts", f"more than {times.MAX_AGE_MS // 3_600_000} hours "
+                                              "before the batch arrived", e.__struct_config__.tag)
+                                 for e, too in zip(batch.events, old, strict=True) if too]
+            batch = msgspec.structs.replace(batch, events=[e for e, too in zip(batch.events, old, strict=True)
+                                                           if not too])
+        if invalid:
+            self.counters.add("dropped.invalid_event", len(invalid))
+            for event in invalid:
+                self.counters.add(f"dropped.invalid_event.{event.reason}")
+        return batch, invalid
 
     async def replay(self, req: Request) -> Outcome:
         try:
             raw = unwrap(req.body, req.headers.get("content-encoding", ""), self.config.max_replay_kb * 1024)
-            chunk = inflate(decode(raw, wire.replay_decoder), self.config.max_replay_kb * 1024)
+            chunk = inflate(decode(raw, wire.replay_decoder), self.config.max_replay_kb * 1024, len(req.body))
             if chunk.snapshot and not chunk.url:
                 raise Rejected(400, "$.url", "a page snapshot needs the page's url")
             site = await self.site_for(chunk.site, req.headers)
-            self.limit(req, site)
+            self.limit(req, site, max(len(raw), len(chunk.data)))
             chunk = urls.clean_chunk(chunk)  # the page's query string and fragment go before the spool
+            if chunk.started_at is not None and not times.in_window(chunk.started_at, now_ms(), chunk.sent_at):
+                chunk = msgspec.structs.replace(chunk, started_at=None)  # stored at its receive time
+                self.counters.add("clamped.replay_time")
         except Rejected as exc:
             self.counters.add(f"rejected.{exc.status}")
             raise
@@ -242,8 +219,22 @@ class Ingestor:
         if dropped:
             self.counters.add(f"dropped.{dropped.value}")
             return Outcome(dropped=dropped)
+        try:
+            if chunk.snapshot:
+                self.snapshots.take(site.key, chunk)
+            elif await self.recordings.check(site.key, chunk) is Drop.DUPLICATE:
+                self.counters.add(f"dropped.{Drop.DUPLICATE.value}")
+                return Outcome(dropped=Drop.DUPLICATE)
+        except Rejected as exc:
+            self.counters.add(f"rejected.{exc.status}.{exc.field}")
+            raise
         ctx = await self.context(req, site)
         kind = frames.SNAPSHOT if chunk.snapshot else frames.REPLAY
-        await self.spool_payload(frames.pack(kind, ctx, chunk), 1)
+        try:
+            await self.spool_payload(frames.pack(kind, ctx, chunk), 1)
+        except BaseException:
+            if not chunk.snapshot:
+                self.recordings.forget(site.key, chunk)
+            raise
         self.counters.add("accepted.page_snapshots" if chunk.snapshot else "accepted.replay_chunks")
         return Outcome(accepted=1)

@@ -1,4 +1,8 @@
-"""Token buckets per (client IP, site), held in memory; an IP only ever lives here, never on disk."""
+"""Token buckets per (client IP, site), held in memory; an IP only ever lives here, never on disk.
+
+One limiter counts requests, another the bytes a request becomes once inflated (what the spool
+must hold), so that a few small gzip bombs cost a client as much as the data they unpack to.
+"""
 
 from __future__ import annotations
 
@@ -12,19 +16,20 @@ class RateLimiter:
         self.max_keys = max_keys
         self.buckets: dict[tuple[str, str], tuple[float, float]] = {}
 
-    def allow(self, ip: str, site: str, now: float | None = None) -> bool:
+    def allow(self, ip: str, site: str, now: float | None = None, cost: float = 1.0) -> bool:
         if self.rate <= 0:
             return True
         now = time.monotonic() if now is None else now
         key = (ip, site)
         tokens, last = self.buckets.get(key, (self.burst, now))
         tokens = min(self.burst, tokens + (now - last) * self.rate)
-        if tokens < 1.0:
+        cost = min(cost, self.burst)  # one request larger than the bucket waits for a full bucket
+        if tokens < cost:
             self.buckets[key] = (tokens, now)
             return False
         if len(self.buckets) >= self.max_keys and key not in self.buckets:
             self._evict(now)
-        self.buckets[key] = (tokens - 1.0, now)
+        self.buckets[key] = (tokens - cost, now)
         return True
 
     def retry_after(self) -> int:

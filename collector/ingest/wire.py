@@ -93,7 +93,7 @@ class SlowResource(Event, tag="res"):
     url: str
     kind: str = ""
     duration: Ms = field(name="dur", default=0.0)
-    transfer_size: Annotated[int, Meta(ge=0)] = field(name="size", default=0)
+    transfer_size: Annotated[int, Meta(ge=0, le=2**53 - 1)] = field(name="size", default=0)  # JS's safe integers
 
 
 class FormField(Event, tag="form"):
@@ -142,6 +142,27 @@ class Batch(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     sent_at: Epoch | None = field(name="sent", default=None)
 
 
+class Envelope(msgspec.Struct, forbid_unknown_fields=False, gc=False):
+    """A batch with its events left undecoded: read when one event is invalid, so that the
+    envelope alone decides whether the batch is refused and each event is checked on its own."""
+
+    version: Annotated[int, Meta(ge=1, le=VERSION)] = field(name="v")
+    site: Annotated[str, Meta(min_length=1, max_length=64)]
+    session_id: Id = field(name="sid")
+    pageview_id: Id = field(name="pv")
+    url: Annotated[str, Meta(min_length=1)]
+    events: list[msgspec.Raw] = field(name="e")
+    batch_id: Id | None = field(name="id", default=None)
+    visitor_id: Id | None = field(name="vid", default=None)
+    referrer: str = field(name="ref", default="")
+    viewport_width: Size = field(name="vw", default=0)
+    viewport_height: Size = field(name="vh", default=0)
+    screen_width: Size = field(name="sw", default=0)
+    screen_height: Size = field(name="sh", default=0)
+    utm: Utm = field(default_factory=Utm)
+    sent_at: Epoch | None = field(name="sent", default=None)
+
+
 class ReplayChunk(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     version: Annotated[int, Meta(ge=1, le=VERSION)] = field(name="v")
     site: Annotated[str, Meta(min_length=1, max_length=64)]
@@ -160,4 +181,6 @@ class ReplayChunk(msgspec.Struct, forbid_unknown_fields=False, gc=False):
 
 
 batch_decoder = msgspec.json.Decoder(Batch)
+envelope_decoder = msgspec.json.Decoder(Envelope)
+event_decoder = msgspec.json.Decoder(AnyEvent)
 replay_decoder = msgspec.json.Decoder(ReplayChunk)

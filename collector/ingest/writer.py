@@ -12,27 +12,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
+
+from clickhouse_connect.driver.exceptions import OperationalError
 
 from analysis import session_index
 
 from ..store import Store
 from . import frames
+from .rejection import Counters
 from .spool import Spool
 
 log = logging.getLogger("footfall.writer")
 
 MAX_BACKOFF = 10.0
-# A segment whose data the store keeps refusing as unreadable is set aside, not retried forever:
-# one bad segment must not stop every later one. It is kept for an operator to inspect. Any
-# other failure (store down, table missing, disk full) is retried until it clears.
-QUARANTINE_AFTER = 5
-QUARANTINE = "quarantine"
-DATA_ERRORS = ("CANNOT_PARSE", "INCORRECT_DATA", "TYPE_MISMATCH", "CANNOT_READ")
+# Why an insert failed decides what happens to its segment. A failure retrying can cure (the store
+# down, overloaded, a table missing while migrations run, a full disk) is retried, in order, for as
+# long as it lasts. A failure no retry cures (data the store cannot read, rows over more partitions
+# than one insert may touch) sets the segment aside in the dead-letter folder after a second try
+# with a healthy store, so one bad segment never stops the ones behind it; `footfall spool retry`
+# puts it back. A failure of neither kind is retried UNKNOWN_ATTEMPTS times first.
+DEAD_LETTER = "dead-letter"
+PERMANENT = ("CANNOT_PARSE", "INCORRECT_DATA", "TYPE_MISMATCH", "CANNOT_READ", "Too many partitions for single INSERT",
+             "TOO_MANY_PARTITIONS", "ILLEGAL_TYPE_OF_ARGUMENT", "VALUE_IS_OUT_OF_RANGE", "ARGUMENT_OUT_OF_BOUND")
+TRANSIENT = ("TOO_MANY_PARTS", "MEMORY_LIMIT_EXCEEDED", "TIMEOUT_EXCEEDED", "TOO_MANY_SIMULTANEOUS_QUERIES",
+             "NETWORK_ERROR", "SOCKET_TIMEOUT", "TABLE_IS_READ_ONLY", "READONLY", "KEEPER_EXCEPTION",
+             "ALL_CONNECTION_TRIES_FAILED", "UNKNOWN_TABLE", "NOT_ENOUGH_SPACE", "ABORTED", "QUERY_WAS_CANCELLED",
+             "Connection refused", "timed out")
+ATTEMPTS = {"permanent": 2, "unknown": 8}
 
 
-def is_data_error(exc: BaseException) -> bool:
-    return any(code in str(exc) for code in DATA_ERRORS)
+def failure_class(exc: BaseException) -> str:
+    """permanent, transient or unknown (see above)."""
+    text = str(exc)
+    if any(code in text for code in PERMANENT):
+        return "permanent"
+    if isinstance(exc, OSError | TimeoutError | OperationalError) or any(code in text for code in TRANSIENT):
+        return "transient"
+    return "unknown"
 
 
 def land(store: Store, payloads: list[bytes], token: str) -> None:
@@ -57,19 +75,25 @@ def index_frames(store: Store, payloads: list[bytes]) -> int:
 
 
 class Writer:
-    def __init__(self, spool: Spool, store: Store, collector_id: str) -> None:
+    def __init__(self, spool: Spool, store: Store, collector_id: str, counters: Counters | None = None,
+                 on_written: Callable[[list[bytes]], None] | None = None) -> None:
         self.spool = spool
         self.store = store
         self.collector_id = collector_id
+        self.counters = counters or Counters()
+        self.on_written = on_written  # called with a segment's frames once they are stored, before it goes
         self.written_segments = 0
         self.failures = 0
-        self.quarantined = 0
+        self.dead_lettered = 0
         self._attempts: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
     def insert_segment(self, path: Path) -> None:
-        land(self.store, Spool.read(path), f"{self.collector_id}:{path.stem}")
+        payloads = Spool.read(path)
+        land(self.store, payloads, f"{self.collector_id}:{path.stem}")
+        if self.on_written:
+            self.on_written(payloads)
 
     async def write_pending(self) -> None:
         """Write every sealed segment; raises on the first failure, keeping that segment."""
@@ -77,27 +101,33 @@ class Writer:
             try:
                 await self.store.run(self.insert_segment, path)
             except Exception as exc:
-                if is_data_error(exc) and await self._should_quarantine(path):
+                kind = failure_class(exc)
+                self.counters.add(f"writer.failed.{kind}")
+                if kind != "transient" and await self._dead_letter(path, kind, exc):
                     continue
                 raise
             self._attempts.pop(path.name, None)
             self.spool.release(await self.store.run(Spool.discard, path))
             self.written_segments += 1
 
-    async def _should_quarantine(self, path: Path) -> bool:
+    async def _dead_letter(self, path: Path, kind: str, exc: Exception) -> bool:
+        """Set the segment aside once it has failed often enough with a healthy store."""
         attempts = self._attempts[path.name] = self._attempts.get(path.name, 0) + 1
-        if attempts < QUARANTINE_AFTER:
+        if attempts < ATTEMPTS[kind]:
             return False
         try:
             await self.store.run(self.store.scalar, "SELECT 1")
         except Exception:
             return False  # the store is down: every segment would fail, keep retrying
-        target = self.spool.directory / QUARANTINE
+        target = self.spool.directory / DEAD_LETTER
         target.mkdir(exist_ok=True)
         self.spool.release(await self.store.run(Spool.discard, path, target))
         self._attempts.pop(path.name, None)
-        self.quarantined += 1
-        log.error("writer: %s refused %d times by a healthy store; moved to %s", path.name, attempts, target)
+        self.dead_lettered += 1
+        self.counters.add("writer.dead_lettered")
+        log.error("writer: segment %s failed %d times (%s: %s); set aside in %s so later data is written. "
+                  "Fix the cause, then run `footfall spool retry`.", path.name, attempts, kind,
+                  str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__, target)
         return True
 
     async def run(self) -> None:

@@ -67,13 +67,13 @@ def test_query_strings_and_fragments_reach_neither_the_spool_nor_the_store(tmp_p
         chunk = {"v": 1, "site": "shop", "sid": batch["sid"], "seq": 0, "data": json.dumps(events), "ts": now}
         assert post(server.url, chunk, path="/i/v1/replay")[0] == 202
         snapshot = {**chunk, "snap": True, "url": PAGE, "vw": 800}
-        assert post(server.url, snapshot, path="/i/v1/replay")[0] == 202
+        assert post(server.url, snapshot, path="/i/v1/replay")[0] == 409  # not asked for: nothing stored
         spool = b"".join(p.read_bytes() for p in (data / "spool").rglob("*") if p.is_file())
         assert spool.count(f"{ORIGIN}/account".encode()) >= 5  # the frames are there, cut
         assert not [m for m in URL_MARKERS if m.encode() in spool]
     finally:
         server.stop()  # the spool drains into the store
     assert query_store(data, "SELECT count() FROM replay_chunks")[0][0] == 1
-    assert query_store(data, "SELECT count() FROM page_snapshots")[0][0] == 1
+    assert query_store(data, "SELECT count() FROM page_snapshots")[0][0] == 0  # the unasked snapshot
     assert query_store(data, "SELECT url FROM pageviews") == [[f"{ORIGIN}/account"]]
     assert stored_hits(data, URL_MARKERS) == {}

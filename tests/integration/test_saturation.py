@@ -87,9 +87,9 @@ def test_a_segment_the_store_refuses_is_set_aside(stalled_server) -> None:  # no
     batch = make_batch()
     assert post(url, batch)[0] == 202
     deadline = time.monotonic() + 60
-    while runtime.writer.quarantined == 0 and time.monotonic() < deadline:
+    while runtime.writer.dead_lettered == 0 and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert (runtime.spool.directory / "quarantine" / bad.name).exists()
+    assert (runtime.spool.directory / "dead-letter" / bad.name).exists()
     while runtime.spool.sealed() and time.monotonic() < deadline:
         time.sleep(0.2)
     stored = store.scalar("SELECT count() FROM pageviews WHERE pageview_id = {pv:String}", {"pv": batch["pv"]})

@@ -5,10 +5,11 @@ from __future__ import annotations
 import gzip
 import json
 
+import msgspec
 import pytest
 
 from collector.ingest import wire
-from collector.ingest.decode import decode, unwrap
+from collector.ingest.decode import MAX_RATIO, SMALL_INFLATED, decode, decode_batch, inflated_limit, unwrap
 from collector.ingest.rejection import Rejected
 
 BATCH = {"v": 1, "site": "shop", "sid": "s1", "pv": "p1", "url": "http://shop.test/",
@@ -93,3 +94,51 @@ def test_deeply_nested_body_is_400() -> None:
 def test_malformed_json_is_400() -> None:
     assert rejected(decode, b'{"v": 1,', wire.batch_decoder).field == "body"
     assert rejected(decode, b"", wire.batch_decoder).field == "body"
+
+
+def test_the_envelope_is_the_batch_with_its_events_left_unread() -> None:
+    batch, envelope = msgspec.structs.fields(wire.Batch), msgspec.structs.fields(wire.Envelope)
+    assert [(f.name, f.encode_name, f.default, f.default_factory) for f in batch if f.name != "events"] == [
+        (f.name, f.encode_name, f.default, f.default_factory) for f in envelope if f.name != "events"]
+    assert wire.Batch.__struct_config__.forbid_unknown_fields == wire.Envelope.__struct_config__.forbid_unknown_fields
+
+
+def test_one_invalid_event_is_dropped_and_the_rest_kept() -> None:
+    events = [{"t": "click", "ts": 1, "s": "#a", "x": 1, "y": 2}, {"t": "form", "ts": 2, "s": "#q", "refocus": -1},
+              {"t": "teleport", "ts": 3}, 7, {"t": "custom", "ts": 4, "n": "added", "p": {"sku": [1]}},
+              {"t": "pageview", "ts": 5}]
+    batch, invalid = decode_batch(json.dumps({**BATCH, "e": events}).encode())
+    assert [type(e).__name__ for e in batch.events] == ["Click", "PageView"]
+    assert batch.session_id == "s1" and batch.url == "http://shop.test/"
+    assert [(e.field, e.reason) for e in invalid] == [
+        ("$.e[1].refocus", "form.refocus"), ("$.e[2].t", "other.t"), ("$.e[3]", "unknown.event"),
+        ("$.e[4].p[...]", "custom.p[...]")]
+
+
+def test_a_valid_batch_has_nothing_invalid_and_an_invalid_envelope_refuses_it_whole() -> None:
+    batch, invalid = decode_batch(json.dumps(BATCH).encode())
+    assert invalid == [] and len(batch.events) == 1
+    for field, value in (("sid", "x" * 65), ("v", 9), ("url", ""), ("e", {"t": "pageview"}), ("vw", -1)):
+        with pytest.raises(Rejected) as info:
+            decode_batch(json.dumps({**BATCH, "e": [{"t": "form", "ts": 1, "s": "#q", "refocus": -1}],
+                                     field: value}).encode())
+        assert info.value.status == 400 and info.value.field.startswith(f"$.{field}"), field
+
+
+def test_json_nested_too_deeply_is_a_400_not_a_traceback() -> None:
+    for body in (b'{"x":' * 5000 + b"1" + b"}" * 5000, b"[" * 100_000 + b"]" * 100_000):
+        for decoder in (wire.batch_decoder, wire.replay_decoder):
+            assert rejected(decode, body, decoder).status == 400
+        assert rejected(decode_batch, body).status == 400
+    nested_event = json.dumps({**BATCH, "e": []}).encode()[:-2] + b'{"t":"custom","ts":1,"n":"x","p":' + \
+        b'{"a":' * 5000 + b"1" + b"}" * 5000 + b"}]}"
+    assert rejected(decode_batch, nested_event).message == "JSON nested too deeply"  # no event can be read alone
+
+
+def test_inflating_is_bounded_by_what_was_received() -> None:
+    bomb = gzip.compress(b"0" * 5_000_000)  # about 5 KB on the wire
+    assert rejected(unwrap, bomb, "", 1024 * 1024).status == 413  # 20 MiB allowed by the limit alone
+    assert inflated_limit(len(bomb), 1024 * 1024) == SMALL_INFLATED
+    assert inflated_limit(100_000, 1024 * 1024) == 100_000 * MAX_RATIO
+    ordinary = json.dumps({**BATCH, "e": [{"t": "pageview", "ts": i} for i in range(300)]}).encode()
+    assert unwrap(gzip.compress(ordinary), "", 256 * 1024) == ordinary

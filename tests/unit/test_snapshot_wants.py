@@ -4,9 +4,12 @@ heatmap rate, the first batch of a page view only, once per page and device clas
 from __future__ import annotations
 
 import msgspec
+import pytest
 
 from collector.ingest import wire
-from collector.ingest.pipeline import Outcome, SnapshotWants, device_class
+from collector.ingest.pipeline import Outcome
+from collector.ingest.recordings import SnapshotWants, device_class
+from collector.ingest.rejection import Rejected
 from collector.sites import Site
 
 
@@ -20,7 +23,7 @@ def test_one_ask_per_page_and_device_class_per_interval(monkeypatch) -> None:  #
     site = Site("shop", "Shop", ("https://shop.test",), heatmap_sample=1.0)
     wants = SnapshotWants()
     clock = [1000.0]
-    monkeypatch.setattr("collector.ingest.pipeline.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("collector.ingest.recordings.time.monotonic", lambda: clock[0])
     assert wants.wanted(site, batch("pv1"))
     assert not wants.wanted(site, batch("pv2"))  # the same page, moments later
     assert not wants.wanted(site, batch("pv2", url="https://shop.test/product/1#reviews"))  # still the same page
@@ -46,3 +49,21 @@ def test_device_classes_and_the_answer() -> None:
     assert Outcome(accepted=2, replay="snapshot").body() == {"accepted": 2, "replay": "snapshot"}
     assert Outcome(accepted=2, replay=True).body() == {"accepted": 2, "replay": True}
     assert Outcome(accepted=2).body() == {"accepted": 2}
+
+
+def snapshot(sid: str, url: str) -> wire.ReplayChunk:
+    body = {"v": 1, "site": "shop", "sid": sid, "seq": 0, "snap": True, "url": url, "data": "[]"}
+    return wire.replay_decoder.decode(msgspec.json.encode(body))
+
+
+def test_a_snapshot_is_taken_once_and_only_where_it_was_asked_for() -> None:
+    site = Site("shop", "Shop", ("https://shop.test",), heatmap_sample=1.0)
+    wants = SnapshotWants()
+    assert wants.wanted(site, batch("pv1"))  # session s1, /product/1
+    for sid, url in (("s2", "https://shop.test/product/1"), ("s1", "https://shop.test/cart")):
+        with pytest.raises(Rejected) as refused:
+            wants.take("shop", snapshot(sid, url))  # another session, another page
+        assert (refused.value.status, refused.value.field) == (409, "snap")
+    wants.take("shop", snapshot("s1", "https://shop.test/product/1"))
+    with pytest.raises(Rejected):
+        wants.take("shop", snapshot("s1", "https://shop.test/product/1"))  # a second copy replaces nothing

@@ -97,13 +97,31 @@ def test_close_seals_everything(tmp_path: Path) -> None:
     assert [Spool.read(p) for p in sorted(tmp_path.glob("*" + SEALED))] == [[b"a"]]
 
 
-def test_a_frame_of_unknown_kind_is_a_data_error() -> None:
+def test_a_frame_of_unknown_kind_is_a_failure_no_retry_cures() -> None:
     from collector.ingest import frames
-    from collector.ingest.writer import is_data_error
+    from collector.ingest.writer import failure_class
 
     with pytest.raises(frames.BadFrame) as caught:
         frames.blocks([b"B{}", b"X{}"])
-    assert is_data_error(caught.value)
+    assert failure_class(caught.value) == "permanent"
+
+
+def test_failures_are_told_apart_by_what_a_retry_can_cure() -> None:
+    from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+
+    from collector.ingest.writer import failure_class
+
+    assert failure_class(DatabaseError("Code: 252. DB::Exception: Too many partitions for single INSERT block "
+                                       "(more than 100). (TOO_MANY_PARTS)")) == "permanent"
+    assert failure_class(DatabaseError("Code: 252. DB::Exception: Too many parts (300). Merges are processing "
+                                       "significantly slower than inserts. (TOO_MANY_PARTS)")) == "transient"
+    assert failure_class(DatabaseError("Code: 60. Table footfall.pageviews does not exist. (UNKNOWN_TABLE)")) \
+        == "transient"
+    assert failure_class(OperationalError("Error HTTPConnectionPool: Connection refused")) == "transient"
+    assert failure_class(ConnectionRefusedError(111, "Connection refused")) == "transient"
+    assert failure_class(DatabaseError("Code: 27. Cannot parse input (CANNOT_PARSE_INPUT_ASSERTION_FAILED)")) \
+        == "permanent"
+    assert failure_class(DatabaseError("Code: 999. Something new. (SOMETHING_NEW)")) == "unknown"
 
 
 def test_concurrent_commits_keep_frames_in_append_order(tmp_path: Path) -> None:
