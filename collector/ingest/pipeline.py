@@ -114,7 +114,9 @@ class Ingestor:
             raise Rejected(429, "rate", "too many bytes from this client: slow down", wait)
 
     def drop_reason(self, req: Request, site: Site, batch_id: str | None) -> Drop | None:
-        if client_of(req.headers.get("user-agent", "")).is_bot:
+        client = client_of(req.headers.get("user-agent", ""))
+        if client.is_bot:
+            self.counters.add(f"dropped.bot.{client.bot_reason}")  # why: crawler, headless, http-library...
             return Drop.BOT
         if site.honour_dnt and (
             req.headers.get("dnt") == "1" or req.headers.get("sec-gpc") == "1"

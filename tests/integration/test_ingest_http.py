@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from .helpers import ORIGIN, count, get_text, make_batch, post, wait_for_count
+from .helpers import ORIGIN, count, get, get_text, make_batch, post, wait_for_count
 
 
 @pytest.fixture
@@ -81,6 +81,16 @@ def test_bots_are_dropped_without_error(server) -> None:  # noqa: ANN001
     bot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
     status, _, body = post(srv.url, make_batch(), {"User-Agent": bot})
     assert status == 202 and body["dropped"] == "bot"
+    before_stats = get(f"{srv.url}/api/v1/ingest/stats", token)[1]
+    for agent in ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0 "
+                  "Safari/537.36", "curl/8.5.0", "python-requests/2.32.3",
+                  "Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 "
+                  "(compatible; Bytespider; spider-feedback@bytedance.com)"):
+        assert post(srv.url, make_batch(), {"User-Agent": agent})[2]["dropped"] == "bot", agent
+    counted = get(f"{srv.url}/api/v1/ingest/stats", token)[1]
+    grew = {k: counted[k] - before_stats.get(k, 0) for k in counted
+            if k.startswith("dropped.bot.") and counted[k] != before_stats.get(k, 0)}
+    assert sum(grew.values()) == 4 and all(k.split(".")[-1] for k in grew), grew
     status, _, body = post(srv.url, make_batch(), {"DNT": "1"})
     assert status == 202 and body["dropped"] == "do_not_track"
     post(srv.url, make_batch())  # a marker that is stored, so we know the others had their chance
