@@ -1,4 +1,5 @@
-"""Runs the app under uvicorn with httptools and uvloop (h11 is about three times slower)."""
+"""Runs the app under uvicorn with httptools and uvloop (h11 is about three times slower), behind
+the connection guards of connections.py (header and body deadlines, connection caps)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from typing import Any
 import uvicorn
 
 from .app import create_app
+from .connections import ConnectionLimits, protocol_class, raise_open_file_limit
 from .runtime import Runtime
 from .settings import Config
 
 
 def serve(config: Config, on_started: Any = None) -> None:
+    open_files = raise_open_file_limit()  # before the store opens its files
+    limits = ConnectionLimits.from_config(config, open_files)
     runtime = Runtime(config)
     runtime.open_store()
     app = create_app(config, runtime, on_started)
@@ -20,7 +24,7 @@ def serve(config: Config, on_started: Any = None) -> None:
         host=config.host,
         port=int(config.port),
         loop="uvloop",
-        http="httptools",
+        http=protocol_class(limits),
         log_level=config.log_level,
         access_log=False,
         timeout_graceful_shutdown=10,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -37,7 +38,8 @@ class ServerProcess:
     """A `footfall serve` (or `demo`) process; kill() is SIGKILL, stop() a graceful SIGTERM."""
 
     def __init__(self, data: Path, env: dict[str, str] | None = None, command: str = "serve",
-                 extra: tuple[str, ...] = ()) -> None:
+                 extra: tuple[str, ...] = (), nofile: tuple[int, int] | None = None) -> None:
+        """`nofile`: the (soft, hard) open-file limit the server starts with."""
         self.data = data
         self.host = "127.0.0.1"
         self.port = free_port()
@@ -48,6 +50,7 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [*FOOTFALL, command, "--data", str(data), "--port", str(self.port), *extra],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, nofile)) if nofile else None,
         )
         self.wait_healthy()
 

@@ -3,6 +3,12 @@
 They are plain ASGI callables reached before the Starlette router (see `IngestLane`): at
 thousands of beacons a second the framework's request, response and middleware objects cost
 more than validating the batch itself.
+
+`IngestLane` is the outermost ASGI layer, so it also holds every request to its body deadline
+(`--body-timeout` seconds from its headers, kept by collector/connections.py): a body shorter
+than its Content-Length would otherwise hold the request, and its connection, forever. The
+ingestion endpoints answer 408 with their JSON error; the app's own routes get `BodyTimeout`
+from `receive` and answer 408 through the handler registered in app.py.
 """
 
 from __future__ import annotations
@@ -27,11 +33,34 @@ PREFLIGHT_HEADERS = [
     (b"access-control-max-age", b"86400"),
 ]
 JSON = (b"content-type", b"application/json")
+BODY_LATE = "footfall.body_late"  # the scope key collector/connections.py sets
 _encode = msgspec.json.Encoder().encode
 
 
 class Disconnected(Exception):
     pass
+
+
+class BodyTimeout(Exception):
+    """The request's body did not arrive within --body-timeout seconds of its headers."""
+
+
+TIMEOUT_BODY = _encode({"error": "request body not received in time", "field": "body"})
+TIMEOUT_HEADERS = [JSON, (b"connection", b"close")]  # the rest of the body must not be read as a request
+
+
+def receive_by(receive: Receive, scope: Scope) -> Receive:
+    """`receive`, raising BodyTimeout once the connection guard (collector/connections.py) has
+    marked the body late and woken this request. The guard keeps one timer for every connection:
+    a timer per request here would cost more than the rest of receiving a beacon."""
+
+    async def bounded() -> MutableMapping[str, Any]:
+        message = await receive()
+        if message.get("more_body") and scope.get(BODY_LATE):
+            raise BodyTimeout
+        return message
+
+    return bounded
 
 
 async def read_body(receive: Receive, declared: str, limit: int) -> bytes:
@@ -64,6 +93,7 @@ class IngestEndpoint:
         self.limit = limit_kb * 1024
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """`receive` comes bounded by the body deadline (IngestLane)."""
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         origin = headers.get("origin")
         # The request's own origin is echoed: the site check, not CORS, decides what is stored.
@@ -81,6 +111,8 @@ class IngestEndpoint:
         except Rejected as exc:
             extra = [(b"retry-after", str(exc.retry_after).encode())] if exc.retry_after else []
             return await respond(send, exc.status, [*cors, *extra, JSON], _encode(exc.body()))
+        except BodyTimeout:
+            return await respond(send, 408, [*cors, *TIMEOUT_HEADERS], TIMEOUT_BODY)
         except Disconnected:
             return
         await respond(send, 202, [*cors, JSON], _encode(outcome.body()))
@@ -99,6 +131,7 @@ class IngestLane:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            receive = receive_by(receive, scope)
             endpoint = self.endpoints.get(scope["path"])
             if endpoint is not None:
                 return await endpoint(scope, receive, send)
