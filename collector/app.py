@@ -34,7 +34,7 @@ from .dashboard import (
 )
 from .dashboard.guards import SecureCookieOnHttps, SecurityHeaders
 from .demo import shop
-from .ingest.routes import ASGIApp, IngestLane
+from .ingest.routes import TIMEOUT_BODY, TIMEOUT_HEADERS, ASGIApp, BodyTimeout, IngestLane
 from .runtime import Runtime, secret_of
 from .settings import Config
 
@@ -54,6 +54,11 @@ def script_route(path: str, name: str) -> Route:
                         headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
 
     return Route(path, serve)
+
+
+async def body_timeout(request: Request, exc: Exception) -> Response:
+    """A route's body did not arrive in time (see IngestLane): 408, and the connection is closed."""
+    return Response(TIMEOUT_BODY, 408, headers={k.decode(): v.decode() for k, v in TIMEOUT_HEADERS})
 
 
 def route_table(store: Any, token_cache: Any, counters: Any) -> list[Route | Mount]:
@@ -117,6 +122,7 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
         Middleware(SessionMiddleware, secret_key=secret_of(config), session_cookie=SESSION_COOKIE,
                    max_age=login_sessions.HOURS * 3600, same_site="lax", https_only=config.secure_cookies),
     ]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers={BodyTimeout: body_timeout})
     app.state.runtime = runtime
     return IngestLane(app, runtime.ingestor)
