@@ -60,7 +60,7 @@ def routes(store: Store) -> list[Route]:
         if url is not None and len(url) > heatmaps.MAX_URL:
             raise Rejected(400, "url", f"url is at most {heatmaps.MAX_URL} characters")
         raw = request.query_params.get("limit") or "50"
-        if not raw.isdigit() or not 1 <= int(raw) <= errors.MAX_LIMIT:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= errors.MAX_LIMIT:
             raise Rejected(400, "limit", f"limit must be 1 to {errors.MAX_LIMIT}")
         console = request.query_params.get("console") in ("true", "1")
         found = await store.run(errors.grouped_errors, store, site, start, end,

@@ -117,7 +117,7 @@ def dropped_of(request: Request) -> dict[str, Any]:
         funnel = funnel_of(raw.encode())
     except Rejected as exc:
         raise Rejected(400, "funnel", f"{exc.field}: {exc.message}") from None
-    if not step.isdigit() or not 1 <= int(step) < len(funnel.steps):
+    if not (step.isascii() and step.isdigit()) or not 1 <= int(step) < len(funnel.steps):
         raise Rejected(400, "dropped_at", f"dropped_at is a step from 1 to {len(funnel.steps) - 1}")
     return {"funnel": funnel, "dropped_at": int(step)}
 

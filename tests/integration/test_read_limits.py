@@ -124,3 +124,20 @@ def test_the_heatmaps_page_refuses_a_longer_address(running: Running) -> None:
     assert running.browser.get("/sites/shop/heatmaps", params={"url": "/" + "a" * 2047}).status_code == 200
     answer = running.browser.get("/sites/shop/heatmaps", params={"url": "/" + "a" * 2048})
     assert answer.status_code == 400 and "at most 2,048 characters" in answer.text
+
+
+FUNNEL_JSON = '{"steps": [{"page": "/"}, {"page": "/cart"}, {"page": "/thanks"}]}'
+
+
+@pytest.mark.parametrize(("path", "params", "field"), [
+    ("heatmaps/click", {"url": "/", "width": "²"}, "width"),
+    ("heatmaps/click", {"url": "/", "height": "１２"}, "height"),
+    ("elements", {"url": "/", "limit": "³"}, "limit"),
+    ("errors", {"limit": "²"}, "limit"),
+    ("sessions", {"funnel": FUNNEL_JSON, "dropped_at": "¹"}, "dropped_at"),
+])
+def test_digits_of_other_scripts_are_no_number(running: Running, path: str, params: dict[str, str],
+                                               field: str) -> None:
+    """str.isdigit() takes '²', which int() refuses: such a value was a 500."""
+    answer = running.api.get(f"/api/v1/sites/shop/{path}", params=params)
+    assert answer.status_code == 400 and answer.json()["field"] == field, answer.text
