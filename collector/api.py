@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -117,12 +119,7 @@ def routes(store: Store, counters: Counters) -> list[Route]:
         return JSONResponse(counters.snapshot())
 
     async def openapi(request: Request) -> Response:
-        from . import funnels_api, heatmaps_api, performance_api, sessions_api  # built on this module: imported late
-
-        paths = {**OPENAPI["paths"]}
-        for module in (sessions_api, heatmaps_api, funnels_api, performance_api):
-            paths.update(module.openapi_paths())
-        return JSONResponse({**OPENAPI, "paths": paths})
+        return JSONResponse(openapi_document())
 
     return [
         Route("/healthz", healthz),
@@ -132,6 +129,26 @@ def routes(store: Store, counters: Counters) -> list[Route]:
         Route("/api/v1/sites/{site}/visitors/{visitor}/export", guarded(visitor_export)),
         Route("/api/v1/ingest/stats", guarded(ingest_stats)),
     ]
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document: these routes, each read module's, and the ingestion bodies as
+    JSON Schema made from the wire format's own Structs, so the document cannot drift from what
+    the decoder takes (tests/integration/test_openapi_fuzz.py sends what it describes)."""
+    from . import funnels_api, heatmaps_api, performance_api, sessions_api  # built on this module: imported late
+    from .ingest import wire
+
+    paths = {**OPENAPI["paths"]}
+    for module in (sessions_api, heatmaps_api, funnels_api, performance_api):
+        paths.update(module.openapi_paths())
+    (batch, chunk), wire_schemas = msgspec.json.schema_components(
+        [wire.Batch, wire.ReplayChunk], ref_template="#/components/schemas/{name}")
+    for path, schema in (("/i/v1/batch", batch), ("/i/v1/replay", chunk)):
+        body = {"required": True, "description": "Also taken as text/plain (sendBeacon), gzip or not",
+                "content": {"application/json": {"schema": schema}}}
+        paths[path] = {"post": {**paths[path]["post"], "requestBody": body}}
+    components = {**OPENAPI["components"], "schemas": {**wire_schemas, **OPENAPI["components"]["schemas"]}}
+    return {**OPENAPI, "components": components, "paths": paths}
 
 
 _ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

@@ -187,15 +187,17 @@ def openapi_paths() -> dict[str, Any]:
     """The OpenAPI 3.1 path entries of these routes (merged into collector/api.py's document)."""
     page = [
         _param("site", {"type": "string"}, where="path"),
-        _param("url", {"type": "string"}, "A path, or a pattern where * stands for one or more whole path segments",
-               required=True),
+        _param("url", {"type": "string", "minLength": 1, "maxLength": heatmaps.MAX_URL},
+               "A path, or a pattern where * stands for one or more whole path segments", required=True),
         _param("device", {"type": "string", "enum": list(heatmaps.DEVICES), "default": "desktop"}),
         _param("from", {"type": "string", "format": "date"}, "First day (UTC), inclusive; default 29 days ago"),
         _param("to", {"type": "string", "format": "date"}, "Last day (UTC), inclusive; default today"),
     ]
     grid = [*page, _param("format", {"type": "string", "enum": ["json", "png"], "default": "json"}),
-            _param("width", {"type": "integer", "minimum": 1}, "Page width in pixels the grid covers"),
-            _param("height", {"type": "integer", "minimum": 1}, "Page height in pixels the grid covers")]
+            _param("width", {"type": "integer", "minimum": 1, "maximum": 100_000},
+                   f"Page width in pixels the grid covers (at most {heatmaps.MAX_WIDTH} are drawn)"),
+            _param("height", {"type": "integer", "minimum": 1, "maximum": 100_000},
+                   f"Page height in pixels the grid covers (at most {heatmaps.MAX_HEIGHT} are drawn)")]
     cells = {"type": "object", "properties": {
         "cell": {"type": "integer"}, "width": {"type": "integer"}, "height": {"type": "integer"},
         "total": {"type": "integer"}, "max": {"type": "integer"},
@@ -205,11 +207,14 @@ def openapi_paths() -> dict[str, Any]:
     as_map = {"200": {"description": "JSON cells, or a transparent PNG with one pixel per cell",
                       "content": {"application/json": {"schema": cells}, PNG: {}}},
               "400": {"description": "A bad parameter, named in the body"}}
-    layout = {"type": "object", "properties": {"layout": {
-        "type": "object", "additionalProperties": {"type": "array", "items": {"type": "number"}, "minItems": 4,
-                                                   "maxItems": 4},
+    position = {"type": "number", "minimum": -heatmaps.MAX_BOX_PX, "maximum": heatmaps.MAX_BOX_PX}
+    size = {"type": "number", "minimum": 0, "maximum": heatmaps.MAX_BOX_PX}
+    layout = {"type": "object", "additionalProperties": False, "properties": {"layout": {
+        "type": "object", "maxProperties": heatmaps.MAX_LAYOUT,
+        "additionalProperties": {"type": "array", "prefixItems": [position, position, size, size], "items": False,
+                                 "minItems": 4, "maxItems": 4},
         "description": "selector -> [left, top, width, height] in page pixels of the snapshot shown"},
-        "fixed": {"type": "array", "items": {"type": "string"},
+        "fixed": {"type": "array", "items": {"type": "string"}, "maxItems": heatmaps.MAX_LAYOUT,
                   "description": "selectors of the layout fixed to the viewport (their boxes in viewport pixels)"}}}
     return {
         "/api/v1/sites/{site}/heatmaps/{kind}": {
@@ -219,7 +224,8 @@ def openapi_paths() -> dict[str, Any]:
             "post": {"summary": "The click map with clicks placed inside the elements of a measured layout",
                      "parameters": [_param("kind", {"type": "string", "enum": ["click"]}, where="path"), *grid,
                                     _param("layer", {"type": "string", "enum": ["page", "fixed"], "default": "page"})],
-                     "requestBody": {"content": {"application/json": {"schema": layout}}},
+                     "requestBody": {"description": f"At most {MAX_LAYOUT_BYTES // 1024} KB",
+                                     "content": {"application/json": {"schema": layout}}},
                      "responses": as_map},
         },
         "/api/v1/sites/{site}/heatmaps/snapshot": {
