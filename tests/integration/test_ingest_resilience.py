@@ -4,6 +4,7 @@ failures retry in order, and a batch resent after a crash is stored once."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 import zlib
@@ -203,3 +204,32 @@ def test_a_batch_resent_after_a_crash_is_stored_once(tmp_path: Path) -> None:
         pageviews = query_store(data, "SELECT count(), uniqExact(pageview_id) FROM pageviews WHERE pageview_id IN "
                                       f"({', '.join(repr(b['pv']) for b in batches)})")
         assert pageviews == [[20, 20]], name
+
+
+def test_a_small_gzip_chunk_cannot_become_a_large_one_and_bytes_are_charged(tmp_path: Path) -> None:
+    import base64
+    import gzip
+
+    server, token = start_site_server(tmp_path / "data", {"FOOTFALL_RATE_LIMIT": "0", "FOOTFALL_RATE_LIMIT_KB": "64",
+                                                          "FOOTFALL_RATE_BURST_KB": "1024"})
+    try:
+        session = make_batch()
+        assert post(server.url, session)[0] == 202
+        # 27 KB of gzip that inflates to 20 MiB: under the old cap (20x the 1 MiB limit), over 40x what came.
+        bomb = base64.b64encode(gzip.compress(b"[" + b" " * (20 * 2**20 - 2) + b"]", 9)).decode()
+        assert len(bomb) < 40_000
+        chunk = {"v": 1, "site": "shop", "sid": session["sid"], "seq": 0, "data": bomb, "enc": "gzip-base64"}
+        status, _, body = post(server.url, chunk, path="/i/v1/replay")
+        assert (status, body["field"]) == (413, "$.data")
+        # Honest chunks of 300 KB each: the byte budget (1 MiB burst, 64 KB/s) stops the fourth or so.
+        events = json.dumps([{"type": 3, "data": {"text": "x" * 300_000}, "timestamp": 1}])
+        answers = [post(server.url, {**chunk, "seq": i + 1, "data": events, "enc": "json"}, path="/i/v1/replay")
+                   for i in range(6)]
+        statuses = [a[0] for a in answers]
+        assert statuses[:3] == [202, 202, 202] and 429 in statuses[3:], statuses
+        refused = next(a for a in answers if a[0] == 429)
+        assert refused[2]["field"] == "rate" and int(refused[1]["Retry-After"]) >= 1
+        # Another client's budget is its own.
+        assert post(server.url, make_batch(), {"X-Forwarded-For": "203.0.113.9"})[0] == 202
+    finally:
+        server.stop()
