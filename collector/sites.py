@@ -142,12 +142,36 @@ def snippet(host: str, key: str) -> str:
     return f'<script defer src="{host.rstrip("/")}/f.js" data-site="{key}"></script>'
 
 
-DATA_TABLES = """
+TABLES_WITH = """
 SELECT t.name FROM system.tables AS t
 WHERE t.database = currentDatabase() AND t.engine LIKE {engine:String} AND t.name NOT IN ('sites', 'schema_migrations')
-  AND t.name IN (SELECT table FROM system.columns WHERE database = currentDatabase() AND name = 'site')
+  AND t.name IN (SELECT table FROM system.columns WHERE database = currentDatabase() AND name = {column:String})
 ORDER BY t.name
 """
+
+
+def tables_with(store: Store, column: str) -> list[str]:
+    """The tables that store a column, found in the store itself: a table added later is never
+    left out of a site's deletion or a retention change. On a cluster, the Distributed tables."""
+    engine = "Distributed" if store.cluster else "%MergeTree"
+    return [name for (name,) in store.rows(TABLES_WITH, {"engine": engine, "column": column})]
+
+
+def alter_target(store: Store, table: str) -> str:
+    """Where an ALTER ... UPDATE or DELETE of a table's rows goes: the table, or its local tables on
+    every node of the cluster."""
+    database = store.client.database or "footfall"
+    return f"{database}.{table}_local ON CLUSTER {store.cluster}" if store.cluster else table
+
+
+def apply_retention(store: Store, key: str, days: int) -> list[str]:
+    """New rows carry the site's retention; rows already stored get it too (a background mutation),
+    in every table with a `retention` column."""
+    tables = tables_with(store, "retention")
+    for table in tables:
+        store.command(f"ALTER TABLE {alter_target(store, table)} UPDATE retention = {{d:UInt16}} "
+                      "WHERE site = {s:String}", {"d": days, "s": key})
+    return tables
 
 
 def delete(store: Store, key: str) -> dict[str, object]:
@@ -166,11 +190,8 @@ def delete(store: Store, key: str) -> dict[str, object]:
         [[site.key, site.name, list(site.origins), site.retention_days, site.replay_sample,
           site.heatmap_sample, int(site.honour_dnt), list(site.url_patterns), stamp, stamp, 1]],
     )
-    database = store.client.database or "footfall"
-    engine = "Distributed" if store.cluster else "%MergeTree"
-    tables = [name for (name,) in store.rows(DATA_TABLES, {"engine": engine})]
+    tables = tables_with(store, "site")
     for table in tables:
-        target = f"{database}.{table}_local ON CLUSTER {store.cluster}" if store.cluster else table
-        store.client.command(f"ALTER TABLE {target} DELETE WHERE site = {{k:String}}", parameters={"k": key},
-                             settings={"mutations_sync": 2})
+        store.client.command(f"ALTER TABLE {alter_target(store, table)} DELETE WHERE site = {{k:String}}",
+                             parameters={"k": key}, settings={"mutations_sync": 2})
     return {"key": key, "name": site.name, "deleted": True, "tables": tables}

@@ -14,9 +14,6 @@ from .. import sites
 from ..store import Store
 from .render import page, user_of
 
-RETENTION_TABLES = ("pageviews", "events", "page_timings", "web_vitals", "errors", "resources", "form_fields",
-                    "replay_chunks")
-
 
 def admin(request: Request) -> bool:
     user = user_of(request)
@@ -80,13 +77,6 @@ def parse_form(form: Any, base: sites.Site) -> sites.Site:
     return dataclasses.replace(base, name=name[:200], origins=normalised, retention_days=retention,
                                replay_sample=replay, heatmap_sample=heatmap, honour_dnt=bool(form.get("honour_dnt")),
                                url_patterns=patterns)
-
-
-def apply_retention(store: Store, key: str, days: int) -> None:
-    """New rows carry the site's retention; rows already stored get it too (a background mutation)."""
-    for table in RETENTION_TABLES:
-        store.command(f"ALTER TABLE {table} UPDATE retention = {{d:UInt16}} WHERE site = {{s:String}}",
-                      {"d": days, "s": key})
 
 
 def snippet_for(request: Request, site: sites.Site) -> str:
@@ -167,7 +157,7 @@ def routes(store: Store) -> list[Route]:
                         form={**dict(form), "honour_dnt": bool(form.get("honour_dnt"))})
         await store.run(sites.save, store, updated)
         if updated.retention_days != site.retention_days:
-            await store.run(apply_retention, store, site.key, updated.retention_days)
+            await store.run(sites.apply_retention, store, site.key, updated.retention_days)
         await reload(request)
         return RedirectResponse(f"/sites/{site.key}/settings?saved=1", status_code=303)
 
