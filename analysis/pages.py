@@ -1,19 +1,16 @@
-"""A page as the store names it (a path without origin, query string or fragment) and the SQL
-condition that picks its rows: heatmaps, snapshots and performance all take a page or a pattern."""
+"""A page as the store names it (a path without origin or query string, a hash route kept: one
+function with ingestion, collector/ingest/urls.py) and the SQL condition that picks its rows:
+heatmaps, snapshots and performance all take a page or a pattern."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+
+from collector.ingest.urls import page_path
 
 from .overview import step_regex
 
-
-def page_path(url: str) -> str:
-    """A page as the store keeps it: the path alone, without origin, query string or fragment."""
-    url = url.strip()
-    path = urlsplit(url).path if "://" in url else url.split("?", 1)[0].split("#", 1)[0]
-    return path if path.startswith("/") else "/" + path
+__all__ = ["grouped_path", "on_path", "page_path"]
 
 
 def on_path(url: str, params: dict[str, Any]) -> str:

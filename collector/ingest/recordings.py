@@ -15,12 +15,12 @@ import collections
 import hashlib
 import time
 import zlib
-from urllib.parse import urlsplit
 
 from ..sites import Site
 from ..store import Store
 from . import wire
 from .rejection import Drop, Rejected
+from .urls import page_path
 
 KNOWN_SESSION = (
     "SELECT 1 FROM session_index WHERE site = {site:String} AND session_id = {sid:String} LIMIT 1"
@@ -34,10 +34,6 @@ STORED_PART = (
 def device_class(viewport_width: int) -> str:
     """As the ingest views classify page views (store/migrations/0002_ingest_views.sql)."""
     return "mobile" if 0 < viewport_width <= 767 else "tablet" if 767 < viewport_width <= 1024 else "desktop"
-
-
-def page_path(url: str) -> str:
-    return urlsplit(url).path or "/"
 
 
 class _Bounded(collections.OrderedDict):  # type: ignore[type-arg]

@@ -11,7 +11,7 @@ is a page of a hash-routed app and is kept, without its own query part, as the i
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import msgspec
 
@@ -39,6 +39,19 @@ def page_url(url: str) -> str:
     hash_at = url.find("#")
     route = url[hash_at:].split("?", 1)[0] if hash_at >= 0 and url[hash_at + 1:hash_at + 2] == "/" else ""
     return base + route
+
+
+def page_path(url: str) -> str:
+    """The page a row is stored under and a query asks for, one function for both: the path
+    without origin or query string, with a hash route (`#/cart`) kept and any other fragment
+    dropped, as the ingest views compute it (`page_path` in 0002_ingest_views.sql). A bare path
+    (`/cart?x=1`) is read the same way as a full URL."""
+    url = url.strip()
+    if "://" not in url:
+        url = "http://page" + (url if url.startswith("/") else "/" + url)
+    parts = urlsplit(url)
+    route = "#" + parts.fragment.split("?", 1)[0] if parts.fragment.startswith("/") else ""
+    return (parts.path or "/") + route
 
 
 def scrub_text(text: str) -> str:
