@@ -198,12 +198,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if not self.admitted:
             return  # refused: the 503 is on its way out
-        if self in self.limits.waiting:
+        # Waiting for headers, and not for the rest of a body answered early (a 413 says so at once).
+        waiting = self in self.limits.waiting and self not in self.limits.reading
+        super().data_received(data)  # parses: the headers may complete inside this read, a body after them
+        if waiting and self in self.limits.waiting:  # still no end of headers in what came
             self.header_bytes += len(data)
             if self.header_bytes > MAX_HEADER_BYTES:
                 self.close_with(TOO_LARGE)
-                return
-        super().data_received(data)
 
     def on_headers_complete(self) -> None:
         self.limits.waiting.pop(self, None)
@@ -213,10 +214,17 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self.limits.reading.pop(self, None)
         super().on_message_complete()
+        if self.cycle.response_complete:  # answered before its body was in (a 413, say)
+            self.idle()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if self.admitted and self.timeout_keep_alive_task is not None:  # idle until the next request
+        if self not in self.limits.reading:  # else the body deadline holds until the body is in
+            self.idle()
+
+    def idle(self) -> None:
+        """Between requests, a kept-alive connection waits for the next one's headers."""
+        if self.admitted and self.timeout_keep_alive_task is not None:
             self.header_bytes = 0
             self.limits.await_headers(self)
 

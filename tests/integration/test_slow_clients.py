@@ -15,6 +15,7 @@ import json
 import os
 import re
 import resource
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,6 +120,34 @@ async def answers_within_a_second(url: str) -> list[float]:
     return latencies
 
 
+def exchange(sock: socket.socket, data: bytes) -> bytes:
+    """Send, then read one response (whose body is its Content-Length)."""
+    sock.sendall(data)
+    reply = b""
+    while b"\r\n\r\n" not in reply:
+        reply += sock.recv(65536) or b"EOF"
+    length = int(re.search(rb"content-length: (\d+)", reply, re.I).group(1))
+    while len(reply.partition(b"\r\n\r\n")[2]) < length:
+        reply += sock.recv(65536)
+    return reply
+
+
+def bodies_are_not_headers(port: int) -> None:
+    """Only headers count against the 64 KiB allowed for them: not a body that arrives in the
+    same read, nor the rest of a body answered early; both connections then serve a request."""
+    batch = json.dumps(make_batch()).encode() + b" " * 200_000  # valid JSON, 200 KB
+    head = (f"POST /i/v1/batch HTTP/1.1\r\nHost: footfall.test\r\nOrigin: {ORIGIN}\r\n"
+            "Content-Type: text/plain\r\nContent-Length: {}\r\n\r\n")
+    healthz = b"GET /healthz HTTP/1.1\r\nHost: footfall.test\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        assert exchange(sock, head.format(len(batch)).encode() + batch).startswith(b"HTTP/1.1 202 ")
+        assert exchange(sock, healthz).startswith(b"HTTP/1.1 200 ")
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        assert exchange(sock, head.format(300_000).encode()).startswith(b"HTTP/1.1 413 ")  # too large
+        sock.sendall(b"x" * 300_000)  # sent anyway, as a client that does not read early answers does
+        assert exchange(sock, healthz).startswith(b"HTTP/1.1 200 ")
+
+
 def raise_own_file_limit(needed: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < needed:
@@ -151,6 +180,7 @@ async def flood(server: Server) -> str:
     opened = asyncio.Semaphore(200)  # connects in flight: the listen backlog is 2,048
     # The day's first batch draws the visitor-hash salt in the store: not what is measured here.
     assert post(server.url, make_batch())[0] == 202
+    bodies_are_not_headers(port)
     baseline = server_sockets(pid)
 
     # 2,000 slow connections from ten addresses, each under its cap of 250.
