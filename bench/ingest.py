@@ -32,7 +32,7 @@ from typing import Any
 
 from collector.testing import cli_json
 
-from . import loadgen
+from . import dead_letter, loadgen, validation
 from .harness import SITE, BenchError, Prober, Server, SpoolWatcher, count, cpu_meter, wait_drained
 from .loadgen import BATCH_PATH, EVENTS_PER_BATCH, NOOP_PATH, ORIGIN, PhaseResult
 from .report import fmt, goals_of, write_reports
@@ -60,11 +60,14 @@ class Options:
     profile: bool
     out: Path
     post_noop: bool = False
+    extras: bool = True  # also per-event validation cost and the dead-letter probe (1st config)
 
 
 def run_load(opts: Options, server: Server, name: str, site: str | None, run_id: str,
-             duration: float, workdir: Path, post_noop: bool = False) -> PhaseResult:
-    """site None: the GET no-op; post_noop: the batch bodies POSTed to the no-op (405)."""
+             duration: float, workdir: Path, post_noop: bool = False,
+             invalid: bool = False) -> PhaseResult:
+    """site None: the GET no-op; post_noop: the batch bodies POSTed to the no-op (405);
+    invalid: batches with one invalid event in 25."""
     result_file = workdir / f"wrk-{name}.json"
     if opts.client == "wrk":
         if site is None:
@@ -75,21 +78,23 @@ def run_load(opts: Options, server: Server, name: str, site: str | None, run_id:
             lua = loadgen.batch_lua(str(result_file), site, run_id, NOOP_PATH, 405, False)
             return loadgen.run_wrk(name, server.url, lua, result_file, duration,
                                    opts.connections, opts.threads, 0, NOOP_PATH)
-        lua = loadgen.batch_lua(str(result_file), site, run_id)
+        lua = loadgen.batch_lua(str(result_file), site, run_id, invalid=invalid)
         return loadgen.run_wrk(name, server.url, lua, result_file, duration, opts.connections,
                                opts.threads, EVENTS_PER_BATCH, BATCH_PATH)
     if post_noop:
         raise BenchError("--post-noop needs wrk")
     return loadgen.run_python(name, server.host, server.port, site, run_id, duration,
-                              opts.connections, NOOP_PATH if site is None else BATCH_PATH)
+                              opts.connections, NOOP_PATH if site is None else BATCH_PATH,
+                              invalid)
 
 
 def measure(opts: Options, server: Server, name: str, site: str | None, run_id: str,
-            workdir: Path, post_noop: bool = False, duration: float | None = None) -> PhaseResult:
+            workdir: Path, post_noop: bool = False, duration: float | None = None,
+            invalid: bool = False) -> PhaseResult:
     cpu: dict[str, float] = {}
     with cpu_meter(server, cpu):
         result = run_load(opts, server, name, site, run_id, duration or opts.duration, workdir,
-                          post_noop)
+                          post_noop, invalid)
     result.cpu = cpu
     if result.ok == 0:
         raise BenchError(f"{name}: no successful requests ({result.status_counts}, "
@@ -147,7 +152,7 @@ def run_config(opts: Options, label: str, env: dict[str, str]) -> dict[str, Any]
     with tempfile.TemporaryDirectory(prefix="footfall-bench-") as tmp:
         workdir = Path(tmp)
         data = workdir / "data"
-        for key in (SITE, WARM_SITE):
+        for key in (SITE, WARM_SITE, *(validation.SITES if opts.extras else ())):
             cli_json(data, "site", "create", key.title(), "--origin", ORIGIN, "--key", key)
         t0 = time.monotonic()
         server = Server(data, env)
@@ -217,11 +222,35 @@ def run_config(opts: Options, label: str, env: dict[str, str]) -> dict[str, Any]
             print(f"   spool backlog: up to {backlog['max_sealed_segments_under_load']} sealed "
                   f"segments under load ({backlog['sealed_segments_at_load_end']} at its end), "
                   f"drained {backlog['drained_s_after_load']} s after the load", flush=True)
+            checks = None
+            if opts.extras:
+                print(f"   per-event validation: valid and invalid batches in turns, "
+                      f"{half:g} s each", flush=True)
+                checks = validation.measure_pair(
+                    lambda name, site, invalid, seconds: measure(  # own ids per phase
+                        opts, server, name, site, f"{run_id}-{name}", workdir, duration=seconds,
+                        invalid=invalid),
+                    server, token, data / "spool", half, opts.drain_timeout)
             noop_b = measure(opts, server, "noop-2", None, run_id, workdir, duration=half)
             noop = loadgen.merge("noop", [noop_a, noop_b])
             print(f"   no-op  GET  {NOOP_PATH} (2nd half): {noop_b.rps:9.0f} req/s; both: "
                   f"{noop.rps:9.0f} req/s  p50 {noop.latency_ms['p50']:.1f} ms  p99 "
                   f"{noop.latency_ms['p99']:.1f} ms  non-200 {noop.non_ok}", flush=True)
+            if checks is not None:
+                validation.complete_with(checks, noop.rps)
+                out["validation"] = checks
+                print(f"   validation: valid {checks['valid']['rps']:,.0f} / invalid "
+                      f"{checks['invalid']['rps']:,.0f} req/s = {checks['invalid_to_valid']}; "
+                      f"to the no-op {checks['valid_to_noop']} / {checks['invalid_to_noop']}",
+                      flush=True)
+                wait_drained(data / "spool", opts.drain_timeout)
+                late = dead_letter.measure(server, prober, token, data / "spool",
+                                           opts.queryable_timeout)
+                out["dead_letter"] = late
+                print(f"   dead-letter: queryable after {late['queryable_s']} s (idle before: "
+                      f"{late['baseline_s']} s); set aside after {late['dead_lettered_after_s']}"
+                      f" s; in dead-letter: {late['in_dead_letter']}", flush=True)
+                out["validation_steps"] = validation.step_costs()  # in this process, server idle
             times = [p["queryable_s"] for p in probes if p.get("queryable_s") is not None]
             out.update({
                 "noop": noop.to_json(),
@@ -329,7 +358,8 @@ def main(argv: list[str] | None = None, runner: Callable[..., dict[str, Any]] = 
     failed = None
     for label, env in configs:
         try:
-            run = runner(opts, label, env)
+            # Validation cost and the dead-letter probe run with the goals' configuration only.
+            run = runner(dataclasses.replace(opts, extras=label == configs[0][0]), label, env)
         except (BenchError, RuntimeError, OSError) as exc:
             failed = f"{label}: {exc}"
             print(f"benchmark failed: {failed}", file=sys.stderr)
@@ -338,6 +368,9 @@ def main(argv: list[str] | None = None, runner: Callable[..., dict[str, Any]] = 
         if not run["verification"]["ok"]:
             failed = (f"{label}: stored rows do not match accepted batches: "
                       f"{run['verification']}")
+        for key in ("valid_stored", "invalid_stored"):
+            if not run.get("validation", {}).get(key, {"ok": True})["ok"]:
+                failed = f"{label}: {key}: {run['validation'][key]}"
     report["elapsed_s"] = round((datetime.now(UTC) - started).total_seconds(), 1)
     if report["runs"]:
         report["goals"] = goals_of(report["runs"][0])

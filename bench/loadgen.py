@@ -38,17 +38,35 @@ _SLOT_RE = re.compile("(" + "|".join(re.escape(s) for s in SLOTS) + ")")
 # The event mix of one batch: 25 events, as a page view with interactions would send them.
 MIX = {"pageview": 1, "click": 6, "move": 6, "scroll": 6, "nav": 1, "vital": 3, "error": 2}
 EVENTS_PER_BATCH = sum(MIX.values())
+# The invalid batch swaps its last scroll for this form event, last in the batch: what the
+# snippet once sent for an autofocused field (refocus -1), so 24 events are stored.
+INVALID_FIELD = "refocus"
 
 
-def rows_per_batch(custom: int = 0) -> dict[str, int]:
+def invalid_event(ts: Any) -> dict[str, Any]:
+    return {"t": "form", "ts": ts, "s": "#new-todo", "first": 12, "time": 800, "changes": 3,
+            "refocus": -1}
+
+
+def rows_per_batch(custom: int = 0, invalid: bool = False) -> dict[str, int]:
     """Stored rows per API count type for one batch (a move event is one row holding its points)."""
     rows = dict(MIX)
+    if invalid:
+        rows["scroll"] -= 1
+        rows["form"] = 0
     if custom:
         rows["custom"] = custom
     return rows
 
 
-def events(ts: Any, marker: str | None = None) -> list[dict[str, Any]]:
+def accept_marker(invalid: bool = False) -> str:
+    """What a 202 body for a whole batch starts with (the response keeps this key order)."""
+    if invalid:
+        return f'"accepted":{EVENTS_PER_BATCH - 1},"invalid":1,'
+    return f'"accepted":{EVENTS_PER_BATCH}'
+
+
+def events(ts: Any, marker: str | None = None, invalid: bool = False) -> list[dict[str, Any]]:
     """The 25 events of a batch; `ts` may be a placeholder string, patched to a number later."""
     out: list[dict[str, Any]] = [{"t": "pageview", "ts": ts, "title": "Running shoes - Shop"}]
     for i in range(MIX["click"]):
@@ -81,25 +99,28 @@ def events(ts: Any, marker: str | None = None) -> list[dict[str, Any]]:
                      "    at HTMLButtonElement.onclick (http://shop.test/static/app.4f2c1.js:1:441)",
             "line": 1, "col": 20931, "kind": "error",
         })
+    if invalid:
+        out.remove(next(e for e in reversed(out) if e["t"] == "scroll"))
+        out.append(invalid_event(ts))
     if marker:
         out.append({"t": "custom", "ts": ts, "n": marker, "p": {"bench": True}})
     return out
 
 
 def batch(site: str, batch_id: str, sid: str, pv: str, ts: Any, sent: Any,
-          marker: str | None = None) -> dict[str, Any]:
+          marker: str | None = None, invalid: bool = False) -> dict[str, Any]:
     return {
         "v": 1, "site": site, "sid": sid, "pv": pv, "id": batch_id, "sent": sent,
         "url": "http://shop.test/products/running-shoes?utm_source=news&ref=abc",
         "ref": "https://www.google.com/", "vw": 1280, "vh": 720, "sw": 1920, "sh": 1080,
         "utm": {"source": "newsletter", "medium": "email", "campaign": "spring"},
-        "e": events(ts, marker),
+        "e": events(ts, marker, invalid),
     }
 
 
-def template(site: str) -> tuple[list[str], list[str]]:
+def template(site: str, invalid: bool = False) -> tuple[list[str], list[str]]:
     """The batch JSON split at its placeholders: body = parts[0] + v(slots[0]) + parts[1] + ..."""
-    text = json.dumps(batch(site, "@ID@", "@SID@", "@PV@", "@TS@", "@SENT@"),
+    text = json.dumps(batch(site, "@ID@", "@SID@", "@PV@", "@TS@", "@SENT@", invalid=invalid),
                       separators=(",", ":"))
     # Timestamps are numbers: drop the quotes json.dumps put around their placeholders.
     text = text.replace('"@TS@"', "@TS@").replace('"@SENT@"', "@SENT@")
@@ -115,10 +136,11 @@ def fill(parts: Sequence[str], slots: Sequence[str], values: dict[str, str]) -> 
     return "".join(out).encode()
 
 
-def body_for(site: str, key: str, now_ms: int | None = None, marker: str | None = None) -> bytes:
+def body_for(site: str, key: str, now_ms: int | None = None, marker: str | None = None,
+             invalid: bool = False) -> bytes:
     """One batch with unique ids derived from `key` (letters, digits, '-' and '_')."""
     ts = int(time.time() * 1000) if now_ms is None else now_ms
-    data = batch(site, f"b-{key}", f"s-{key}", f"p-{key}", ts, ts, marker)
+    data = batch(site, f"b-{key}", f"s-{key}", f"p-{key}", ts, ts, marker, invalid)
     return json.dumps(data, separators=(",", ":")).encode()
 
 
@@ -311,13 +333,14 @@ function request() return req end
 
 
 def batch_lua(result_file: str, site: str, run_id: str, path: str = BATCH_PATH,
-              expect: int = 202, accept: bool = True) -> str:
-    """Batches with unique ids; path/expect/accept=False turn it into a POST no-op (405)."""
-    parts, slots = template(site)
+              expect: int = 202, accept: bool = True, invalid: bool = False) -> str:
+    """Batches with unique ids; path/expect/accept=False turn it into a POST no-op (405);
+    invalid: each batch carries one invalid event in 25, and OK means 24 accepted, 1 invalid."""
+    parts, slots = template(site, invalid)
     lua_parts = ",\n".join(_lua_string(p) for p in parts)
     lua_slots = ", ".join(f'"{s}"' for s in slots)
     headers = ", ".join(f'["{k}"] = {_lua_string(v)}' for k, v in batch_headers().items())
-    lua_accept = _lua_string(f'"accepted":{EVENTS_PER_BATCH}') if accept else "nil"
+    lua_accept = _lua_string(accept_marker(invalid)) if accept else "nil"
     return f"""
 EXPECT = {expect}
 ACCEPT = {lua_accept}
@@ -424,9 +447,9 @@ async def _python_worker(host: str, port: int, build: Any, expect: int, accept: 
 
 
 def run_python(name: str, host: str, port: int, site: str | None, run_id: str, duration: float,
-               connections: int, path: str) -> PhaseResult:
+               connections: int, path: str, invalid: bool = False) -> PhaseResult:
     """asyncio keep-alive client in this process: simple, but it competes for the same CPUs."""
-    parts, slots = template(site or "x")
+    parts, slots = template(site or "x", invalid)
     counter = iter(range(1, 1 << 62))
     if site is None:
         fixed = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {USER_AGENT}\r\n"
@@ -444,7 +467,7 @@ def run_python(name: str, host: str, port: int, site: str | None, run_id: str, d
             head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\n" + "".join(
                 f"{k}: {v}\r\n" for k, v in batch_headers(len(body)).items())
             return head.encode() + b"\r\n" + body
-        expect, accept, per = 202, f'"accepted":{EVENTS_PER_BATCH}'.encode(), EVENTS_PER_BATCH
+        expect, accept, per = 202, accept_marker(invalid).encode(), EVENTS_PER_BATCH
 
     latencies: list[float] = []
     tally = {"ok": 0, "non_ok": 0, "errors": 0}
