@@ -100,6 +100,9 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
                 await store.run(runtime.sites.reload)
             if name == "token.revoke":  # refused at once here, by other collectors within 30 s
                 token_cache.entries.clear()
+            if name == "spool.retry":  # the writer takes the segments back at once
+                runtime.spool.size += int(result.get("bytes", 0))
+                runtime.spool.sealed_event.set()
 
         admin = AdminServer(config.data_dir / SOCKET_NAME, store, after_command)
         await admin.start()
