@@ -245,8 +245,9 @@ def record(server: str, out: Path, chromium: str = "/usr/bin/chromium") -> list[
     """Drive the demo shop of a running `footfall demo` and save each journey's requests."""
     from playwright.sync_api import sync_playwright
 
+    # navigator.webdriver false: f.js measures no automated browser, and these stand in for visitors.
     flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--no-first-run", "--disable-quic"]
+             "--disable-sync", "--no-first-run", "--disable-quic", "--disable-blink-features=AutomationControlled"]
     out.mkdir(parents=True, exist_ok=True)
     proxy = CapturingProxy(server)
     written = []

@@ -4,7 +4,7 @@
 // within DEAD_MS (docs/snippet.md has the thresholds and the false positives avoided).
 
 import { selectorOf } from './selector.js';
-import { now, on, round } from './util.js';
+import { now, on, px, ratio } from './util.js';
 
 export const RAGE_COUNT = 3;
 export const RAGE_MS = 1000;
@@ -31,8 +31,6 @@ export function createRageDetector() {
 /** Dead: nothing in the DOM changed since the click and the URL is the same. */
 export const isDead = (click, lastMutation, url) => lastMutation < click.at && url == click.url;
 
-const ratio = (offset, size) => (size ? Math.min(1, Math.max(0, round((offset / size) * 1e3) / 1e3)) : 0);
-
 export function installClicks(t) {
   const { win, doc } = t;
   const rage = createRageDetector();
@@ -58,7 +56,7 @@ export function installClicks(t) {
     const button = el.closest(LABELLED);
     const self = el.closest(SELF);
     const event = {
-      t: 'click', ts: at, s: selectorOf(el), x: round(e.pageX), y: round(e.pageY),
+      t: 'click', ts: at, s: selectorOf(el), x: px(e.pageX), y: px(e.pageY),
       rx: ratio(e.clientX - box.left, box.width), ry: ratio(e.clientY - box.top, box.height), vw: win.innerWidth,
       text: button && !self && !button.closest('[data-footfall-mask]') ? button.innerText.trim().slice(0, 100) : '',
     };

@@ -1,7 +1,7 @@
 // JavaScript errors and unhandled promise rejections: de-duplicated (message, source, line)
 // and capped at 20 per page view.
 
-import { now, on } from './util.js';
+import { on } from './util.js';
 
 export function installErrors(t) {
   let seen = {};
@@ -12,7 +12,7 @@ export function installErrors(t) {
     if (seen[key] || count > 19) return;
     seen[key] = ++count;
     // What is undefined is left out of the JSON: the wire's defaults ('' and 0) apply.
-    const event = { t: 'error', ts: now(), kind, msg, stack: stack?.slice(0, 8192), src, line, col };
+    const event = { t: 'error', kind, msg, stack: stack ? (stack + '').slice(0, 8192) : '', src, line, col };
     t.add(event);
     t.signals.emit('error', { ...event });
   };

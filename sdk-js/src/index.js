@@ -4,6 +4,10 @@ import { start } from './tracker.js';
 
 let api;
 
-/** Starts measuring once per page. Options: { site, host, respectDnt = true }. */
-export const init = ({ site, host, respectDnt = true }) =>
-  (api = api || start(window, { site, host: host.replace(/\/$/, ''), respectDnt }));
+// What init gives an automated browser (navigator.webdriver), which is not a visitor: calls that do nothing.
+const idle = { event() {}, identify() {}, reset() {}, consent() {}, on() {} };
+
+/** Starts measuring once per page. Options: { site, host, respectDnt = true, allowAutomation = false }. */
+export const init = ({ site, host, respectDnt = true, allowAutomation }) =>
+  (api = api || (navigator.webdriver && !allowAutomation ? idle
+    : start(window, { site, host: host.replace(/\/$/, ''), respectDnt })));

@@ -1,7 +1,7 @@
 // Mouse movement for move heatmaps (fine pointers only): sampled in time and distance,
 // quantised to a 4 px grid, capped per page view, sent as trails of up to 100 points.
 
-import { now, on, round } from './util.js';
+import { cap, now, on } from './util.js';
 
 export const MAX_POINTS = 600;
 
@@ -14,7 +14,7 @@ export function createSampler() {
     if (kept >= MAX_POINTS || (last && (time - last[2] < 50 || Math.hypot(x - last[0], y - last[1]) < 8))) return null;
     last = [x, y, time];
     kept++;
-    return [round(x / 4) * 4, round(y / 4) * 4];
+    return [x, y].map((n) => cap(n / 4, 25e5, -25e3) * 4); // within the px bounds, on the grid
   };
   feed.reset = () => (kept = 0);
   return feed;

@@ -23,7 +23,7 @@ export function installPages(t) {
       fields: () => ({ v: 1, site: t.site, sid: sessionId(t.store), pv, vid: t.vid || undefined, url, ref,
         vw: win.innerWidth, vh: win.innerHeight, sw: screen.width, sh: screen.height }), // utm_*: from url, by the collector
     };
-    t.add({ t: 'pageview', ts: now(), title: doc.title });
+    t.add({ t: 'pageview', title: doc.title });
   };
   // The page view ends and the next begins; `between` runs in between (footfall('reset')).
   const next = (t.next = (between) => {

@@ -2,7 +2,7 @@
 // as a share of the page height; sampled while the visitor scrolls (at most every 500 ms, 40
 // times per page view) and once more when the page view ends. The first sample is the fold.
 
-import { now, on, round } from './util.js';
+import { now, on, px, ratio } from './util.js';
 
 export function installScroll(t) {
   const { win } = t;
@@ -14,16 +14,16 @@ export function installScroll(t) {
   const sample = (force) => {
     if (sent >= max || (!force && (samples > 39 || now() - last < 500))) return;
     const h = Math.max(document.documentElement.scrollHeight, max);
-    t.add({ t: 'scroll', ts: (last = now()), d: (sent = max), pct: round((max / h) * 1e3) / 1e3, h });
+    t.add({ t: 'scroll', ts: (last = now()), d: px((sent = max)), pct: ratio(max, h), h: px(h) });
     samples++;
   };
   const measure = () => {
     timer = 0;
-    max = Math.max(max, round(win.scrollY + win.innerHeight));
+    max = Math.max(max, win.scrollY + win.innerHeight);
     sample();
   };
   const start = () => {
-    max = round(win.scrollY + win.innerHeight);
+    max = win.scrollY + win.innerHeight;
     sent = samples = last = 0;
     sample(1);
   };

@@ -1,5 +1,7 @@
 // The script tag's entry: <script defer src=".../f.js" data-site="KEY">. Replays the calls the
-// queue stub collected, then takes its place. The only global it touches is `footfall`.
+// queue stub collected, then takes its place. The only global it touches is `footfall`. An automated
+// browser (navigator.webdriver: Selenium, Puppeteer, Playwright) is not a visitor: there it does
+// nothing, unless the tag has data-allow-automation.
 
 import { start } from './tracker.js';
 
@@ -8,7 +10,7 @@ import { start } from './tracker.js';
     const script = document.currentScript;
     const site = script.getAttribute('data-site');
     const stub = window.footfall;
-    if (!site || stub?.api) return;
+    if (!site || stub?.api || (navigator.webdriver && !script.hasAttribute('data-allow-automation'))) return;
     const api = start(window, {
       site,
       host: new URL(script.src).origin,

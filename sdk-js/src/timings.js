@@ -3,17 +3,18 @@
 // than with the larger attribution build), and the 5 slowest resources. All of it belongs to
 // the page view of the initial load.
 
-import { onCLS, onFCP, onINP, onLCP, onTTFB } from 'web-vitals';
+import { onCLS, onFCP, onINP, onLCP } from 'web-vitals';
 import { selectorOf } from './selector.js';
-import { now, on, round } from './util.js';
+import { cap, now, on } from './util.js';
 
-const ms = (n) => (n > 0 ? round(n) : 0);
+/** Milliseconds within the wire's bounds (0 to one day). */
+const ms = (n) => cap(n, 864e5);
 
 /** A Navigation Timing Level 2 entry as the wire's phases, in milliseconds. */
 export function phases(n) {
   const tls = n.secureConnectionStart > 0 ? n.connectEnd - n.secureConnectionStart : 0;
   return {
-    t: 'nav', ts: now(),
+    t: 'nav',
     redirect: ms(n.redirectEnd - n.redirectStart),
     dns: ms(n.domainLookupEnd - n.domainLookupStart),
     connect: ms(n.connectEnd - n.connectStart - tls),
@@ -33,10 +34,10 @@ export function installTimings(t) {
   const vital = ({ name, value, rating, entries }) => {
     const entry = entries[entries.length - 1] || {};
     const node = name == 'LCP' ? entry.element : name == 'INP' ? entry.target : null;
-    t.add({ t: 'vital', ts: now(), n: name, v: round(value * 1e3) / 1e3, r: rating,
+    t.add({ t: 'vital', n: name, v: cap(value * 1e3, 864e8) / 1e3, r: rating,
       target: node?.isConnected ? selectorOf(node) : '' }, page);
   };
-  [onTTFB, onFCP, onLCP, onCLS, onINP].forEach((subscribe) => subscribe(vital));
+  [onFCP, onLCP, onCLS, onINP].forEach((subscribe) => subscribe(vital));
 
   // The slowest resources (URLs as they are: the collector drops query strings), once: 3 s after
   // load (late images and requests count), or when the
@@ -46,12 +47,18 @@ export function installTimings(t) {
     .filter((r) => !r.name.startsWith(t.host))
     .sort((a, b) => b.duration - a.duration)
     .slice(0, 5)
-    .map((r) => t.add({ t: 'res', ts: now(), url: r.name, kind: r.initiatorType, dur: ms(r.duration),
+    .map((r) => t.add({ t: 'res', url: r.name, kind: r.initiatorType, dur: ms(r.duration),
       size: r.transferSize || 0 }, page)));
   t.ends.push(resources);
   const loaded = () => setTimeout(() => {
     const [nav] = perf.getEntriesByType('navigation');
-    if (nav) t.add(phases(nav), page);
+    if (nav) {
+      t.add(phases(nav), page);
+      // TTFB as web-vitals measures it (from activation for a prerendered page; good up to 800 ms, poor
+      // over 1800), from the entry at hand: web-vitals' onTTFB would cost f.js 100 bytes gzipped.
+      const v = nav.responseStart - (nav.activationStart || 0);
+      vital({ name: 'TTFB', value: v, rating: v > 1800 ? 'poor' : v > 800 ? 'needs-improvement' : 'good', entries: [] });
+    }
     setTimeout(resources, 3e3);
   });
   if (document.readyState == 'complete') loaded();

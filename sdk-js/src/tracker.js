@@ -28,9 +28,8 @@ export function start(win, { site, host, respectDnt }) {
   // collector wants for heatmaps loads it too, as replay.js#snapshot, for one snapshot.
   const replay = (answer) => {
     if (answer.replay && !t.recorder) {
-      t.recorder = t.doc.createElement('script');
-      t.recorder.src = host + '/replay.js#' + answer.replay; // it reads the site from f.js's tag
-      t.doc.head.append(t.recorder);
+      // it reads the site from f.js's tag
+      t.doc.head.append(Object.assign((t.recorder = t.doc.createElement('script')), { src: host + '/replay.js#' + answer.replay }));
     }
   };
   const sender = createSender({ post: httpPost(endpoint, replay), storage: store });
@@ -44,7 +43,8 @@ export function start(win, { site, host, respectDnt }) {
     starts: [], // page-view start, end and timer hooks of the capture modules
     ends: [],
     ticks: [],
-    add: (event, page) => enabled && batcher.add(page || t.page, event),
+    // Stamps the event's time when its module did not (the moment it happened, for clicks, moves, scroll).
+    add: (event, page) => ((event.ts ||= now()), enabled && batcher.add(page || t.page, event)),
   };
   const flush = () => {
     t.ticks.forEach((tick) => tick());
@@ -73,7 +73,7 @@ export function start(win, { site, host, respectDnt }) {
   if (allowed(store('ff_consent'), win.navigator, respectDnt)) begin();
 
   return {
-    event: (name, props) => name && t.add({ t: 'custom', ts: now(), n: name + '', p: cleanProps(props) }),
+    event: (name, props) => name && (name += '') && t.add({ t: 'custom', n: name, p: cleanProps(props) }),
     identify: (id) => id != null && ID.test((id += '')) && store('ff_vid', (t.vid = id)),
     // Logout: what waits goes with the old session, which a new page view in a new session follows.
     reset: () =>

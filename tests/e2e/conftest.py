@@ -12,8 +12,13 @@ from tests.conftest import footfall
 from tests.e2e.site import OWNER, HostSite
 
 CHROMIUM = "/usr/bin/chromium"
+# Headless Chromium says "HeadlessChrome" in its User-Agent, which the collector drops as a bot; the
+# tests' browser stands in for a visitor's, so it names itself as desktop Chrome does.
+USER_AGENT = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 "
+              "Safari/537.36")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+         f"--user-agent={USER_AGENT}"]
 
 
 @pytest.fixture(scope="package")

@@ -29,7 +29,9 @@ class HostSite:
     /replay-hostile are pages to replay; /heatmap is a 100vh hero with two buttons, stacked on
     narrow screens, over 2200 px more, and a button fixed to the viewport's top right; /pwned logs
     its requests in `pwned`. /replay-privacy loads images, a font and a background from
-    `substitutions["{{other}}"]` (tests/e2e/test_replay_privacy.py)."""
+    `substitutions["{{other}}"]` (tests/e2e/test_replay_privacy.py). /autofocus is a todo list whose
+    field has autofocus; /unattended is /plain without data-allow-automation (every other page has
+    it: the tests' browser is automated)."""
 
     SLOW_S = 0.4
     HERO_DELAY_S = 0.25
@@ -77,6 +79,8 @@ class HostSite:
             "/replay-change": ("replay_change.html", 0, {}),
             "/replay-hostile": ("replay_hostile.html", 0, {}),
             "/replay-privacy": ("replay_privacy.html", 0, {}),
+            "/autofocus": ("autofocus.html", 0, {}),
+            "/unattended": ("plain.html", 0, {}),
         }
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -103,6 +107,8 @@ class HostSite:
                 name, delay, headers = routes[path]
                 time.sleep(delay)
                 page = site._page(name)
+                if path == "/unattended":  # the tag as most sites have it: automated browsers are not measured
+                    page = page.replace(b" data-allow-automation", b"")
                 if path == "/override":
                     page = page.replace(b'data-site="', b'data-respect-dnt="false" data-site="')
                 if path == "/replay-hostile":

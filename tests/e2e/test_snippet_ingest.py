@@ -25,7 +25,7 @@ def host_site(tmp_path: Path) -> Iterator[tuple[Server, str, str]]:
     server = Server(data)
     token = footfall(data, "token", "create", "e2e")["token"]
     html = (f'<!doctype html><title>Owner shop</title><h1>Hello</h1>'
-            f'<script defer src="{server.url}/f.js" data-site="owner"></script>').encode()
+            f'<script defer src="{server.url}/f.js" data-site="owner" data-allow-automation></script>').encode()
 
     class Page(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
