@@ -137,6 +137,8 @@ def scrub_events(data: str) -> str:
         events = _events.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError):
         raise Rejected(400, "$.data", "data is not a JSON array of events") from None
+    except RecursionError:
+        raise Rejected(400, "$.data", "data is JSON nested too deeply") from None
     hrefs: list[str] = []
     for raw in events:
         if memoryview(raw)[:1] != b"{":

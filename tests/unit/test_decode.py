@@ -142,3 +142,10 @@ def test_inflating_is_bounded_by_what_was_received() -> None:
     assert inflated_limit(100_000, 1024 * 1024) == 100_000 * MAX_RATIO
     ordinary = json.dumps({**BATCH, "e": [{"t": "pageview", "ts": i} for i in range(300)]}).encode()
     assert unwrap(gzip.compress(ordinary), "", 256 * 1024) == ordinary
+
+
+def test_an_event_type_of_any_json_type_is_an_invalid_event_not_a_crash() -> None:
+    for kind in ([], {}, 1, None, True, "x" * 1000):
+        batch, invalid = decode_batch(json.dumps({**BATCH, "e": [{"t": kind, "ts": 1}, {"t": "pageview", "ts": 2}]}
+                                                 ).encode())
+        assert len(batch.events) == 1 and [e.reason.split(".")[0] for e in invalid] == ["other"], kind
