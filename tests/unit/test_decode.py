@@ -149,3 +149,11 @@ def test_an_event_type_of_any_json_type_is_an_invalid_event_not_a_crash() -> Non
         batch, invalid = decode_batch(json.dumps({**BATCH, "e": [{"t": kind, "ts": 1}, {"t": "pageview", "ts": 2}]}
                                                  ).encode())
         assert len(batch.events) == 1 and [e.reason.split(".")[0] for e in invalid] == ["other"], kind
+
+
+def test_a_resource_size_past_javascripts_safe_integers_is_invalid_not_wrapped() -> None:
+    sizes = (2**64 + 5, 2**53, 2**53 - 1)
+    events = [{"t": "res", "ts": 1, "url": "https://cdn.test/a.js", "size": size} for size in sizes]
+    batch, invalid = decode_batch(json.dumps({**BATCH, "e": events}).encode())
+    assert [e.transfer_size for e in batch.events] == [2**53 - 1]
+    assert [e.field for e in invalid] == ["$.e[0].size", "$.e[1].size"]
