@@ -1,6 +1,6 @@
 """The numbers of the dashboard's Overview page, for one site and a date range.
 
-`overview(store, site, start, end, funnel=None)` answers with plain JSON-ready data; the
+`overview(store, site, start, end)` answers with plain JSON-ready data; the
 dashboard calls it off the event loop (`await store.run(overview, store, site, start, end)`).
 Every metric is defined in docs/metrics.md; in short:
 
@@ -19,9 +19,9 @@ Every metric is defined in docs/metrics.md; in short:
   an empty referrer host is shown as `direct`.
 - p75 of a Web Vital interpolates linearly between the samples (numpy's default); its rating
   shares use the rating each sample was sent with.
-- funnel steps are path patterns where `*` stands for one or more whole path segments; a
-  session reaches step k when k of its page views in the range match steps 1..k in time order,
-  one page view per step (no time window beyond the range itself).
+- the main funnel is not computed here: the page shows the site's first saved funnel, as
+  analysis/funnels.py counts it (one funnel engine); `step_regex` below is the page pattern rule
+  every query shares (`*` stands for one or more whole path segments).
 - a relative change is (current - previous) / previous, None when the previous value is 0 or
   undefined; a share or rate whose total is 0 is None.
 """
@@ -33,7 +33,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from collector.demo import journeys, pageview, shop
 from collector.store import Store
 
 TOP = 10
@@ -41,7 +40,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HOURLY_UP_TO = timedelta(days=2)  # ranges this short get one series point per hour, else per day
 VITALS = ("LCP", "INP", "CLS", "FCP", "TTFB")
 RATINGS = ("good", "needs-improvement", "poor")
-MAX_FUNNEL_STEPS = 32
 SEGMENTS = "[^/]+(?:/[^/]+)*"  # what `*` in a funnel step stands for
 
 IN_RANGE = "site = {site:String} AND time >= {start:DateTime64(3)} AND time < {end:DateTime64(3)}"
@@ -65,8 +63,7 @@ SESSIONS = f"""(
 )"""
 
 
-def overview(store: Store, site: str, start: datetime, end: datetime,
-             funnel: list[str] | None = None) -> dict[str, Any]:
+def overview(store: Store, site: str, start: datetime, end: datetime) -> dict[str, Any]:
     """Everything the Overview page shows for `site` between `start` (inclusive) and `end` (exclusive)."""
     start, end = utc(start), utc(end)
     if end <= start:
@@ -97,7 +94,6 @@ def overview(store: Store, site: str, start: datetime, end: datetime,
         "browsers": top(store, params, PAGEVIEWS, {"browser": "browser"}, {"visitors": "uniqExact(visitor_id)"},
                         visitors),
         "vitals": vitals(store, params),
-        "funnel": funnel_of(store, params, funnel) if funnel else None,
     }
 
 
@@ -200,55 +196,13 @@ def vitals(store: Store, p: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-# -- funnel ---------------------------------------------------------------------------------------
+# -- page patterns----------------------------------------------------------------------------------
 def step_regex(pattern: str) -> str:
     """A funnel step's path pattern as an anchored regular expression (RE2 and Python alike).
 
     `*` stands for one or more whole path segments: `/product/*` matches `/product/3` and
     `/product/3/reviews`, not `/product/` or `/product`. Everything else matches itself."""
     return "^" + SEGMENTS.join(re.escape(part) for part in pattern.split("*")) + "$"
-
-
-def funnel_of(store: Store, p: dict[str, Any], steps: list[str]) -> dict[str, Any]:
-    """Sessions reaching each step in order, and the conversion from the first step to the last.
-
-    Each page view gets one flag per step (does its path match?); a session's page views, in time
-    order, then advance its level by one whenever a page view matches the next step. So one page
-    view fills at most one step, and overlapping steps (`/product/*` then `/product/7`) work.
-    (`windowFunnel` does not do that: a page view matching the first step again restarts the
-    chain, and in its default mode one page view may fill two steps.)"""
-    if len(steps) > MAX_FUNNEL_STEPS:
-        raise ValueError(f"a funnel has at most {MAX_FUNNEL_STEPS} steps")
-    hits = ", ".join(f"match(path, {{step{i}:String}})" for i in range(len(steps)))
-    sql = f"""
-        SELECT level, count() FROM (
-            SELECT arrayFold(
-                       (level, hit) -> if(level < {{steps:UInt64}} AND hit[level + 1], toUInt64(level + 1), level),
-                       arrayMap(view -> view.2, arraySort(groupArray((time, [{hits}])))),
-                       toUInt64(0)) AS level
-            FROM pageviews WHERE {IN_RANGE}
-            GROUP BY session_id
-        )
-        WHERE level > 0
-        GROUP BY level"""
-    params = {**p, "steps": len(steps), **{f"step{i}": step_regex(step) for i, step in enumerate(steps)}}
-    at_level = dict(store.rows(sql, params))
-    reached = [sum(n for level, n in at_level.items() if level >= k) for k in range(1, len(steps) + 1)]
-    first = reached[0]
-    return {
-        "steps": [{"pattern": step, "sessions": n, "from_start": ratio(n, first),
-                   "from_previous": ratio(n, reached[k - 1] if k else first)}
-                  for k, (step, n) in enumerate(zip(steps, reached, strict=True))],
-        "conversion": ratio(reached[-1], first),
-    }
-
-
-def main_funnel_for(site_key: str) -> list[str] | None:
-    """The funnel the Overview shows for a site: the demo shop's purchase path for `demo`, else none yet
-    (saved funnels come later)."""
-    if site_key != shop.SITE_KEY:
-        return None
-    return [pageview.path_of(step, "*") for step in journeys.STEPS]
 
 
 # -- small helpers --------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The Overview page of a site: a date range, the totals against the previous period, charts, lists."""
+"""The Overview page of a site: a date range, the totals against the previous period, charts, lists,
+and the site's main funnel (its first saved funnel)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from analysis.overview import main_funnel_for, overview
+from analysis import funnels
+from analysis.overview import overview
 
-from .. import dates
+from .. import dates, saved_funnels
+from ..funnels_api import funnel_of
 from ..store import Store
 from .charts import sparkline_points
 from .render import page
@@ -42,6 +45,18 @@ def chosen_range(request: Request) -> tuple[date, date, str | None]:
     return today - timedelta(days=days - 1), today, None
 
 
+def main_funnel(store: Store, site: str, start: datetime, end: datetime) -> dict[str, Any] | None:
+    """The site's first saved funnel as the funnels page counts it (one engine for both pages), or
+    None while the site has none."""
+    saved = saved_funnels.listed(store, site)
+    if not saved:
+        return None
+    found = funnels.query(store, site, start, end, funnel_of(saved[0].definition.encode()))
+    steps = found["steps"]
+    return {"id": saved[0].id, "name": saved[0].name, "count_by": found["count_by"], "steps": steps,
+            "conversion": steps[-1]["conversion_from_start"], "others": len(saved) - 1}
+
+
 def routes(store: Store) -> list[Route]:
     async def overview_page(request: Request) -> Response:
         site = site_or_404(request)
@@ -49,7 +64,8 @@ def routes(store: Store) -> list[Route]:
             return site
         first, last, note = chosen_range(request)
         start, end = dates.day_bounds(first, last)
-        data: dict[str, Any] = await store.run(overview, store, site.key, start, end, main_funnel_for(site.key))
+        data: dict[str, Any] = await store.run(overview, store, site.key, start, end)
+        data["funnel"] = await store.run(main_funnel, store, site.key, start, end)
         charts = {name: sparkline_points([point[name] for point in data["series"]])
                   for name in ("visitors", "sessions", "pageviews")}
         return page(request, "overview.html", site=site, data=data, charts=charts, first=first, last=last,

@@ -123,4 +123,5 @@ def _kind_of(raw: msgspec.Raw) -> str:
         kind = _KIND.decode(raw).get("t")
     except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
         return ""
-    return kind if isinstance(kind, str) and kind in _KNOWN_KINDS else "other"  # counters never take a name a client made up
+    # Counters never take a name a client made up.
+    return kind if isinstance(kind, str) and kind in _KNOWN_KINDS else "other"

@@ -186,8 +186,17 @@ def test_a_funnel_saved_in_the_dashboard_shows_the_seeded_conversion(browser: Br
     expect(page.locator("#funnel-steps")).not_to_have_attribute("aria-busy", "true")
     expect(page.locator("#funnel-steps tbody tr td:first-of-type")).to_have_text(["2", "1", "0"])  # the funnel stays
     page.unroute(re.compile(r"performance=1"))
+    # The Overview shows the same funnel, counted by the same engine, and links to it.
+    page.get_by_role("navigation", name="Shop").get_by_role("link", name="Overview").click()
+    main = page.get_by_role("region", name=re.compile("Main funnel"))
+    expect(main.get_by_role("heading")).to_have_text("Main funnel, To the cart: 0.0% of sessions convert")
+    expect(main.locator("tbody tr td:nth-child(2)")).to_have_text(["2", "1", "0"])
+    main.get_by_role("link", name=re.compile("Drop-off and page-load performance")).click()
+    expect(page.locator("#funnel-steps tbody tr td:first-of-type")).to_have_text(["2", "1", "0"])
     page.get_by_role("button", name="Delete “To the cart”").click()
     expect(page.get_by_text("No funnel yet")).to_be_visible()
+    page.get_by_role("navigation", name="Shop").get_by_role("link", name="Overview").click()
+    expect(page.get_by_text("No funnel saved yet")).to_be_visible()
     # The one refused form answered 400 and the measuring was cut off (the browser logs both); nothing else went wrong.
     assert page.errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)",
                            "Failed to load resource: net::ERR_FAILED"]
