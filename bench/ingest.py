@@ -318,6 +318,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--drain-timeout", type=float, default=60.0)
     p.add_argument("--no-fsync-off", action="store_true",
                    help="skip the comparison run with FOOTFALL_SPOOL_FSYNC=false")
+    p.add_argument("--no-validation", action="store_true",
+                   help="skip the per-event validation and dead-letter phases (quicker; also for "
+                        "comparing with a build from before per-event checks)")
     p.add_argument("--profile", action="store_true",
                    help="record a py-spy flame graph of the server during each batch phase")
     p.add_argument("--post-noop", action="store_true",
@@ -359,7 +362,8 @@ def main(argv: list[str] | None = None, runner: Callable[..., dict[str, Any]] = 
     for label, env in configs:
         try:
             # Validation cost and the dead-letter probe run with the goals' configuration only.
-            run = runner(dataclasses.replace(opts, extras=label == configs[0][0]), label, env)
+            extras = label == configs[0][0] and not ns.no_validation
+            run = runner(dataclasses.replace(opts, extras=extras), label, env)
         except (BenchError, RuntimeError, OSError) as exc:
             failed = f"{label}: {exc}"
             print(f"benchmark failed: {failed}", file=sys.stderr)

@@ -5,8 +5,9 @@ again, as an envelope plus each event on its own, and drop and count that event
 (collector/ingest/decode.py `decode_batch`, pipeline.py `Ingestor.batch`). The two kinds run in
 turns (valid, invalid, invalid, valid), each after the spool has drained, so a change in the
 machine's load falls on both alike. The same steps are also timed in this process, without
-HTTP or the store: the decode of each kind, and the per-request work the valid path gained with
-per-event checks (event time window, byte budget, session bookkeeping).
+HTTP or the store: the decode of each kind, the per-request work the valid path gained with
+per-event checks (event time window, byte budget, session bookkeeping), and for scale the URL
+cleaning it gained just before them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collector.ingest.pipeline import Ingestor
 from collector.ingest.ratelimit import RateLimiter
 from collector.ingest.recordings import Recordings
 from collector.ingest.rejection import Counters
+from collector.ingest.urls import clean_batch
 
 from . import loadgen
 from .harness import BenchError, Server, count, wait_drained
@@ -131,6 +133,7 @@ def step_costs(rounds: int = 7, number: int = 2000) -> dict[str, Any]:
         "event time window (valid)": lambda: in_time(Counted(), batch, []),  # type: ignore[arg-type]
         "byte budget": lambda: budget.allow("127.0.0.1", VALID_SITE, cost=len(valid_body)),
         "session bookkeeping": lambda: seen.saw(VALID_SITE, f"s-{next(sessions)}"),
+        "URL cleaning": lambda: clean_batch(batch),
     }
     samples: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(rounds):

@@ -129,7 +129,7 @@ def test_validation_steps_and_cpu_per_batch() -> None:
     steps = validation.step_costs(rounds=1, number=2)
     assert set(steps["us_per_batch"]) == {"decode, valid", "decode, 1 invalid in 25",
                                          "event time window (valid)", "byte budget",
-                                         "session bookkeeping"}
+                                         "session bookkeeping", "URL cleaning"}
     assert steps["decode_invalid_to_valid"] > 0
     ph = loadgen.PhaseResult(
         name="valid", path="/i/v1/batch", duration_s=2.0, connections=4, requests=8000,
@@ -278,3 +278,11 @@ def test_msgspec_roundtrip_of_template_is_compact() -> None:
     body = loadgen.body_for("bench", "size")
     assert 2_000 < len(body) < 8_000
     assert msgspec.json.decode(body)["id"] == "b-size"
+
+
+def test_no_validation_leaves_out_its_phases_and_goals(tmp_path: Path) -> None:
+    assert ingest.main(["--out", str(tmp_path), "--no-validation"], runner=fake_run) == 0
+    data = json.loads(next(tmp_path.glob("ingest-*.json")).read_text())
+    assert list(data["goals"]) == ["ratio", "queryable"]
+    assert not any("validation" in run or "dead_letter" in run for run in data["runs"])
+    assert "## Per-event validation cost" not in (tmp_path / "ingest-latest.md").read_text()
