@@ -84,20 +84,29 @@ def campaign(url: str, sent: wire.Utm) -> wire.Utm:
 
 
 def clean_event(event: wire.AnyEvent) -> wire.AnyEvent:
-    if isinstance(event, wire.JsError):
+    kind = type(event)
+    if kind is wire.JsError:
         return msgspec.structs.replace(event, source=bare(event.source), stack=scrub_text(event.stack),
                                        message=scrub_text(event.message))
-    if isinstance(event, wire.SlowResource):
-        return msgspec.structs.replace(event, url=bare(event.url))
+    if kind is wire.SlowResource:
+        url = bare(event.url)
+        return event if url is event.url else msgspec.structs.replace(event, url=url)
     return event
+
+
+_WITH_URLS = (wire.JsError, wire.SlowResource)
 
 
 def clean_batch(batch: wire.Batch) -> wire.Batch:
     """The batch as it may be stored: page URL, referrer, error sources and stacks and resource
-    URLs without query strings or fragments, the campaign fields taken out of the URL first."""
+    URLs without query strings or fragments, the campaign fields taken out of the URL first.
+    Only the events that carry URLs are rebuilt (this runs on the event loop for every batch)."""
     events = batch.events
-    if any(isinstance(e, wire.JsError | wire.SlowResource) for e in events):
-        events = [clean_event(e) for e in events]
+    at = [i for i, e in enumerate(events) if type(e) in _WITH_URLS]
+    if at:
+        events = list(events)
+        for i in at:
+            events[i] = clean_event(events[i])
     return msgspec.structs.replace(
         batch, url=page_url(batch.url), referrer=bare(batch.referrer), utm=campaign(batch.url, batch.utm),
         events=events)
