@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
+LAYERS := store collector analysis replay web demo
 
 .PHONY: install run test test-js lint bench chromium wrk clean snippet
 
@@ -17,7 +18,7 @@ $(INSTALLED): pyproject.toml
 install: $(INSTALLED)
 
 # The snippet: npm installs sdk-js's pinned build tools (esbuild, terser) and web-vitals, then
-# sdk-js/build.mjs bundles src/ into collector/static/f.js (committed, so the Python package
+# sdk-js/build.mjs bundles src/ into web/static/f.js (committed, so the Python package
 # carries it) and sdk-js/dist/. Rebuilt on every run: it takes about a second.
 NPM_INSTALLED := sdk-js/node_modules/.installed
 
@@ -44,10 +45,10 @@ chromium:
 	fi
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check collector analysis tests bench
+	$(BIN)/ruff check $(LAYERS) tests bench
 
 test: $(INSTALLED) snippet chromium test-js
-	$(BIN)/ruff check collector analysis tests bench
+	$(BIN)/ruff check $(LAYERS) tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # wrk drives the load (a Python client stands in when it cannot be installed).

@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from collector.store import Store
-
-from .overview import stored_iso, utc
-from .pages import on_path
+from footfall.analysis.overview import stored_iso, utc
+from footfall.analysis.pages import on_path
+from footfall.store import Store
 
 MAX_LIMIT = 500
 PAGES_LISTED = 10

@@ -15,11 +15,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from collector.store import Store
-
-from . import performance as perf
-from .conversion_impact import impact
-from .funnels import Funnel, query, range_params, units_sql
+from footfall.analysis import performance as perf
+from footfall.analysis.conversion_impact import impact
+from footfall.analysis.funnels import Funnel, query, range_params, units_sql
+from footfall.store import Store
 
 IMPACT_VITALS = ("LCP", "INP")
 REPORTED_WITHIN = timedelta(hours=1)  # vitals such as INP and CLS are sent when the page is left

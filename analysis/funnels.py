@@ -17,9 +17,8 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from collector.store import Store
-
-from .overview import step_regex, utc
+from footfall.analysis.overview import step_regex, utc
+from footfall.store import Store
 
 MIN_STEPS, MAX_STEPS = 2, 20
 MAX_EXCLUSIONS = 5

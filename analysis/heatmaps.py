@@ -23,11 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from collector.store import Store
-
-from .overview import utc
-from .pages import grouped_path, on_path
-from .signals import ERROR_CLICK_MS
+from footfall.analysis.overview import utc
+from footfall.analysis.pages import grouped_path, on_path
+from footfall.analysis.signals import ERROR_CLICK_MS
+from footfall.store import Store
 
 CELL = 8  # page pixels per cell side
 MAX_WIDTH = 4096  # page pixels mapped; beyond is dropped (a stray coordinate must not blow up a grid)

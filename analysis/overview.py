@@ -33,7 +33,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from collector.store import Store
+from footfall.store import Store
 
 TOP = 10
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -1,14 +1,13 @@
 """A page as the store names it (a path without origin or query string, a hash route kept: one
-function with ingestion, collector/ingest/urls.py) and the SQL condition that picks its rows:
+function with ingestion, collector/urls.py) and the SQL condition that picks its rows:
 heatmaps, snapshots and performance all take a page or a pattern."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from collector.ingest.urls import page_path
-
-from .overview import step_regex
+from footfall.analysis.overview import step_regex
+from footfall.store.vocabulary import page_path
 
 __all__ = ["grouped_path", "on_path", "page_path"]
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from collector.store import Store
-
-from .overview import utc
-from .pages import grouped_path, on_path
+from footfall.analysis.overview import utc
+from footfall.analysis.pages import grouped_path, on_path
+from footfall.store import Store
 
 VITALS = ("TTFB", "FCP", "LCP", "INP", "CLS")
 RATINGS = ("good", "needs-improvement", "poor")

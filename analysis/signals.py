@@ -2,7 +2,7 @@
 
 Every signal is defined in docs/signals.md; this module is the one place its thresholds live.
 Signals are computed in ClickHouse at query time, for many sessions at once, so that the session
-list can filter, sort and paginate by them (analysis/sessions.py composes the query). Each
+list can filter, sort and paginate by them (replay/sessions.py composes the query). Each
 expression yields an array of occurrences (tuples); a count is the array's length, and the
 session detail reads the tuples themselves.
 

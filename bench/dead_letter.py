@@ -5,7 +5,7 @@ older collector (without the event time window) or a damaged disk could have lef
 frame whose page views span 120 monthly partitions (ClickHouse refuses an insert touching more
 than 100) and a frame of an unknown kind. A normal marked batch is posted at once, and the read
 API polled until it counts it. The writer tries each bad segment twice, sets it aside in
-<data>/spool/dead-letter and goes on (collector/ingest/writer.py). An idle probe just before is
+<data>/spool/dead-letter and goes on (collector/writer.py). An idle probe just before is
 the same run's baseline.
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 
 import msgspec
 
-from collector.ingest.spool import FRAME, SEALED
-from collector.ingest.writer import DEAD_LETTER
+from footfall.collector.spool import FRAME, SEALED
+from footfall.collector.writer import DEAD_LETTER
 
 from . import loadgen
 from .harness import SITE, BenchError, Prober, Server, get_json

@@ -4,8 +4,8 @@ Next to a bare `windowFunnel` over the same rows in the same run: on a shared, n
 unlike the milliseconds, compares from run to run. In a child process owning the embedded store, the
 sessions' page views and events are made in ClickHouse straight into `pageviews` and `events` (each event
 with the page view it happened on), then from the page views their page-load measurements (`page_timings`,
-`web_vitals`, `resources`, `errors`); the funnels (`analysis.funnels.query`) and the funnel with each step's
-performance (`analysis.funnel_performance.query_with_performance`) are timed in interleaved rounds; then
+`web_vitals`, `resources`, `errors`); the funnels (`footfall.analysis.funnels.query`) and the funnel with each step's
+performance (`footfall.analysis.funnel_performance.query_with_performance`) are timed in interleaved rounds; then
 `footfall serve` on the same data directory, the funnel over HTTP without and with performance.
 """
 
@@ -25,12 +25,12 @@ from typing import Any
 
 import msgspec
 
-from analysis import funnel_performance, funnels
-from analysis.funnels import Funnel, Step
-from collector.runtime import lock_data_dir
-from collector.store import Store
-from collector.store.migrations import migrate
-from collector.testing import ServerProcess, cli_json
+from footfall.analysis import funnel_performance, funnels
+from footfall.analysis.funnels import Funnel, Step
+from footfall.store import Store
+from footfall.store.migrations import migrate
+from footfall.web.runtime import lock_data_dir
+from footfall.web.testing import ServerProcess, cli_json
 
 from .funnel_data import BLOCK_MULTIPLE, ERROR_PER_MILLE, INP_SHARE, ORIGIN, SITE, fill
 from .report import fmt
@@ -118,7 +118,7 @@ def embedded_part(data: str, ns: argparse.Namespace) -> dict[str, Any]:
         migrate(store)
         fill(store, ns, out)
         gc.collect()
-        gc.freeze()  # as the server does after start-up (collector/app.py): collections skip the setup's objects
+        gc.freeze()  # as the server does after start-up (web/app.py): collections skip the setup's objects
         start, end = scope()
         baseline_params = funnels.range_params(SITE, start, end, FUNNEL)
         baseline_sql = window_funnel_sql(FUNNEL, baseline_params)

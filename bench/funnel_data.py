@@ -8,7 +8,7 @@ import argparse
 import time
 from typing import Any
 
-from collector.store import Store
+from footfall.store import Store
 
 from .store_bench import Steps, require, sql_array
 

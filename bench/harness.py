@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from collector.testing import ServerProcess
+from footfall.web.testing import ServerProcess
 
 from . import loadgen
 from .loadgen import BATCH_PATH, EVENTS_PER_BATCH

@@ -23,11 +23,11 @@ from typing import Any
 
 import msgspec
 
-from analysis import heatmap_image, heatmaps
-from collector.runtime import lock_data_dir
-from collector.store import Store
-from collector.store.migrations import available, migrate
-from collector.testing import ServerProcess, cli_json
+from footfall.analysis import heatmap_image, heatmaps
+from footfall.store import Store
+from footfall.store.migrations import available, migrate
+from footfall.web.runtime import lock_data_dir
+from footfall.web.testing import ServerProcess, cli_json
 
 from .report import fmt
 from .store_bench import Steps, env_default, finish, host, require, rounds, run_parts, sql_array
@@ -175,7 +175,7 @@ def embedded_part(data: str, ns: argparse.Namespace) -> dict[str, Any]:
         scope = scope_of()
         fill(store, ns, scope, out)
         gc.collect()
-        gc.freeze()  # as the server does after start-up (collector/app.py): collections skip the setup's objects
+        gc.freeze()  # as the server does after start-up (web/app.py): collections skip the setup's objects
 
         condition, params = heatmaps.where(scope, "click")
         sent: list[tuple[str, dict[str, Any]]] = []  # the cells query as the analysis code sends it, to time alone

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from collector.testing import cli_json
+from footfall.web.testing import cli_json
 
 from . import dead_letter, loadgen, validation
 from .harness import SITE, BenchError, Prober, Server, SpoolWatcher, count, cpu_meter, wait_drained

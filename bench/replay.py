@@ -16,9 +16,9 @@ and how fast the session list answers on 100,000 sessions.
    `build_long_recording`) is stored through the ingestion endpoints of a live server; Chromium opens
    the dashboard's player page for it and the time until the replayer's frame holds the recorded page
    is taken, next to the same page for the real two-minute recording.
-4. Session list: 100,000 demo journeys (collector/demo/journeys.py) through the ingestion path
+4. Session list: 100,000 demo journeys (demo/journeys.py) through the ingestion path
    (frames.pack, frames.blocks, Store.insert_json) into an embedded store, then
-   `analysis.sessions.list_sessions` for the first page and two filtered queries, each next to bare
+   `footfall.replay.sessions.list_sessions` for the first page and two filtered queries, each next to bare
    queries over the same rows.
 
 Reports go to bench/results/replay-<UTC>.{md,json} and replay-latest.md. The exit status is non-zero
@@ -40,7 +40,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from collector.testing import ServerProcess
+from footfall.web.testing import ServerProcess
 
 from .harness import BenchError
 from .replay_data import (

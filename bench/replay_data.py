@@ -19,7 +19,7 @@ SDK = ROOT / "sdk-js"
 SITE = "demo"  # the demo shop's site: replay_sample 1.0, every session recorded
 SHOP = "/demo/shop"
 VIEWPORT = {"width": 1280, "height": 800}
-DEMO_LOGIN = ("demo@footfall.local", "footfall-demo")  # collector/demo/seed.py, shown on the demo's login page
+DEMO_LOGIN = ("demo@footfall.local", "footfall-demo")  # web/demo.py, shown on the demo's login page
 
 KB = 1024
 GOAL_BYTES_PER_MIN = 15 * KB  # gzipped at rest, per minute of recording

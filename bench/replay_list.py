@@ -26,9 +26,9 @@ from .replay_data import (
 
 def session_list(ns: argparse.Namespace, report: dict[str, Any], progress: Callable[[str], None]) -> None:
     try:
-        from analysis import sessions as index
+        from footfall.replay import sessions as index
     except ImportError as exc:
-        report["session_list"] = {"measured": False, "reason": f"analysis.sessions cannot be imported: {exc}"}
+        report["session_list"] = {"measured": False, "reason": f"footfall.replay.sessions cannot be imported: {exc}"}
         return
     params = inspect.signature(index.list_sessions).parameters
     if not {"store", "site", "start", "end", "filters"} <= set(params):
@@ -36,11 +36,12 @@ def session_list(ns: argparse.Namespace, report: dict[str, Any], progress: Calla
                                   "reason": f"list_sessions{inspect.signature(index.list_sessions)} is not the "
                                             "expected (store, site, start, end, filters, ...)"}
         return
-    from collector.demo import journeys
-    from collector.demo.seed import RETENTION_DAYS, encode
-    from collector.ingest import writer
-    from collector.store import Store
-    from collector.store.migrations import migrate
+    from footfall.collector import writer
+    from footfall.demo import journeys
+    from footfall.replay import session_index
+    from footfall.store import Store
+    from footfall.store.migrations import migrate
+    from footfall.web.demo import RETENTION_DAYS, encode
 
     progress(f"== part 4: {ns.list_sessions:,} demo sessions into an embedded store")
     block = 10_000
@@ -55,7 +56,7 @@ def session_list(ns: argparse.Namespace, report: dict[str, Any], progress: Calla
                 payloads = [payload for payload, count in encode(chunk, RETENTION_DAYS) if count]
                 writer.insert_frames(store, payloads, uuid.uuid4().hex)
                 t1 = time.monotonic()
-                writer.index_frames(store, payloads)
+                session_index.after_landing(store, writer.sessions_of(payloads))
                 indexing += time.monotonic() - t1
             generation = time.monotonic() - t0
             rows = {t: int(store.scalar(f"SELECT count() FROM {t}")) for t in ("pageviews", "events", "errors")}

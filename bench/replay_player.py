@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from collector.testing import ServerProcess
+from footfall.web.testing import ServerProcess
 
 from .harness import BenchError
 from .replay_data import (
@@ -137,8 +137,8 @@ def store_recording(server: str, sid: str, events: list[dict[str, Any]], user_ag
 
 def player_available() -> str | None:
     """Why the player cannot be measured (its module, template or route missing), or None."""
-    needed = [ROOT / "collector" / "dashboard" / "replays_pages.py",
-              ROOT / "collector" / "templates" / "dashboard" / "player.html"]
+    needed = [ROOT / "web" / "dashboard" / "replays_pages.py",
+              ROOT / "web" / "templates" / "dashboard" / "player.html"]
     missing = [str(p.relative_to(ROOT)) for p in needed if not p.exists()]
     if missing:
         return f"the player is not there yet ({', '.join(missing)} missing)"
@@ -274,7 +274,7 @@ def first_frame(ns: argparse.Namespace, data: Path, source: dict[str, Any], repo
 def player_reading(variants: dict[str, Any]) -> list[str]:
     """Where the time to the first frame goes, from the medians of each step."""
     try:
-        from analysis.recordings import CHUNKS_PER_READ as per_read
+        from footfall.replay.recordings import CHUNKS_PER_READ as per_read
     except ImportError:
         per_read = None
 

@@ -212,7 +212,7 @@ def list_section(report: dict[str, Any]) -> list[str]:
     if not listing.get("measured"):
         return lines + [f"Not measured: {listing.get('reason')}", ""]
     lines += [f"{fmt(listing['sessions'])} demo journeys over {listing['days']} days "
-              f"(`collector/demo/journeys.py`, seed {listing['seed']}) made into spool frames and inserted "
+              f"(`demo/journeys.py`, seed {listing['seed']}) made into spool frames and inserted "
               f"in blocks of {fmt(listing['block_sessions'])} sessions through the ingestion views "
               f"({fmt(listing['generation_s'], 1)} s, of which {fmt(listing.get('indexing_s'), 1)} s "
               f"refreshing the session index as the writer does after each segment): "

@@ -73,7 +73,7 @@ esbuild.build({ stdin: { contents, resolveDir: process.cwd() + '/src/replay', so
 
 READ_STORE = """
 import json, sys
-from collector.store import Store
+from footfall.store import Store
 store = Store(sys.argv[1])
 out = {}
 for name, sql, params in json.loads(sys.stdin.read()):

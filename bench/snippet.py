@@ -33,13 +33,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from collector.testing import ServerProcess
+from footfall.web.testing import ServerProcess
 
 from .harness import BenchError
+from .snippet_setup import METRICS, PAGE, PHASES, SCROLL_STEP, VIEWPORT
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-SNIPPET = ROOT / "collector" / "static" / "f.js"
+SNIPPET = ROOT / "web" / "static" / "f.js"
 GZIP_BUDGET = 6144  # bytes of f.js after gzip -9
 CHROMIUM = "/usr/bin/chromium"
 # The flags the e2e tests use; AutomationControlled off so navigator.webdriver is false and a
@@ -47,15 +48,7 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
          "--disable-blink-features=AutomationControlled"]
-PAGE = "/demo/shop/"
-VIEWPORT = {"width": 1280, "height": 720}
-SCROLL_STEP = 40  # px per wheel event: a trackpad's small steps
 STEP_PAUSE_MS = 16  # one frame between wheel events
-LONG_TASK_MS = 50
-METRICS = {"script": "ScriptDuration", "task": "TaskDuration"}
-PHASES = ("load", "clicks", "scroll")
-PHASE_TITLES = {"load": "page load", "clicks": "{clicks} clicks", "scroll": "scroll session",
-                "visit": "whole visit"}
 TRACE_CATEGORIES = ["devtools.timeline"]
 MARK = "ffbench:"
 # Both kinds of visit run this before the page's scripts: it collects long tasks and keeps
@@ -384,7 +377,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .snippet_report import print_summary, write_reports  # the report reads this module's constants
+    from .snippet_report import print_summary, write_reports
 
     ns = parse_args(argv)
     started = datetime.now(UTC)
@@ -424,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
                 report["server_exit_code"] = server.stop()
     report["elapsed_s"] = round((datetime.now(UTC) - started).total_seconds(), 1)
     if size_of(SNIPPET.read_bytes())["sha256"] != report["size"]["sha256"]:
-        report["warning"] = "collector/static/f.js changed during the run: repeat it"
+        report["warning"] = "web/static/f.js changed during the run: repeat it"
         print(f"warning: {report['warning']}", file=sys.stderr)
     if failed:
         report["error"] = failed

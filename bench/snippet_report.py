@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .report import fmt
-from .snippet import LONG_TASK_MS, METRICS, PAGE, PHASE_TITLES, PHASES, SCROLL_STEP, VIEWPORT
+from .snippet_setup import LONG_TASK_MS, METRICS, PAGE, PHASE_TITLES, PHASES, SCROLL_STEP, VIEWPORT
 
 # -- the report ------------------------------------------------------------------------------------
 
@@ -37,7 +37,7 @@ def markdown(report: dict[str, Any]) -> str:
         lines += [f"**Warning:** {report['warning']}.", ""]
     lines += ["## Size", "", "| file | raw bytes | gzip -9 bytes | gzipped budget | within budget |",
               "|---|---|---|---|---|",
-              f"| `collector/static/f.js` ({size['sha256']}) | {fmt(size['raw_bytes'])} | "
+              f"| `web/static/f.js` ({size['sha256']}) | {fmt(size['raw_bytes'])} | "
               f"{fmt(size['gzip_bytes'])} | {fmt(size['gzip_budget_bytes'])} | "
               f"{'yes' if size['within_budget'] else '**no**'} |", ""]
     summary = report.get("summary")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from collector.testing import cli_json
+from footfall.web.testing import cli_json
 
 from .harness import BenchError
 from .loadgen import percentile

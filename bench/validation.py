@@ -2,7 +2,7 @@
 
 A valid batch is decoded in one pass. One invalid event makes the collector decode the batch
 again, as an envelope plus each event on its own, and drop and count that event
-(collector/ingest/decode.py `decode_batch`, pipeline.py `Ingestor.batch`). The two kinds run in
+(collector/decode.py `decode_batch`, pipeline.py `Ingestor.batch`). The two kinds run in
 turns (valid, invalid, invalid, valid), each after the spool has drained, so a change in the
 machine's load falls on both alike. The same steps are also timed in this process, without
 HTTP or the store: the decode of each kind, the per-request work the valid path gained with
@@ -18,12 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from collector.ingest.decode import decode_batch
-from collector.ingest.pipeline import Ingestor
-from collector.ingest.ratelimit import RateLimiter
-from collector.ingest.recordings import Recordings
-from collector.ingest.rejection import Counters
-from collector.ingest.urls import clean_batch
+from footfall.collector.decode import decode_batch
+from footfall.collector.ownership import Recordings
+from footfall.collector.pipeline import Ingestor
+from footfall.collector.ratelimit import RateLimiter
+from footfall.collector.rejection import Counters
+from footfall.collector.urls import clean_batch
 
 from . import loadgen
 from .harness import BenchError, Server, count, wait_drained

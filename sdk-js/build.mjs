@@ -28,24 +28,24 @@ mkdirSync('dist', { recursive: true });
 const snippet = await bundle('src/snippet.js', 'iife', true);
 writeFileSync('dist/f.js', snippet);
 writeFileSync('dist/footfall.esm.js', await bundle('src/index.js', 'esm', true));
-copyFileSync('dist/f.js', '../collector/static/f.js');
+copyFileSync('dist/f.js', '../web/static/f.js');
 // The recorder, loaded by f.js only for sessions sampled in for replay.
 const recorder = await bundle('src/replay/recorder.js', 'iife');
 writeFileSync('dist/replay.js', recorder);
-copyFileSync('dist/replay.js', '../collector/static/replay.js');
+copyFileSync('dist/replay.js', '../web/static/replay.js');
 // The dashboard's replay player (rrweb's Replayer), loaded only by the sandboxed replay frame: esbuild's
 // own minifier is enough here (no size budget), and leaves the large library as its authors wrote it.
 const player = await build({ entryPoints: ['src/player/frame.js'], bundle: true, format: 'iife', target: ['es2022'],
   minify: true, write: false, legalComments: 'none', logLevel: 'warning' });
 writeFileSync('dist/player.js', player.outputFiles[0].text);
-copyFileSync('dist/player.js', '../collector/static/player.js');
+copyFileSync('dist/player.js', '../web/static/player.js');
 // The dashboard's heatmap viewer: the same Replayer rebuilds the page snapshot the map is drawn over.
 const viewer = await build({ entryPoints: ['src/heatmap/frame.js'], bundle: true, format: 'iife', target: ['es2022'],
   minify: true, write: false, legalComments: 'none', logLevel: 'warning' });
 writeFileSync('dist/heatmap.js', viewer.outputFiles[0].text);
-copyFileSync('dist/heatmap.js', '../collector/static/heatmap.js');
+copyFileSync('dist/heatmap.js', '../web/static/heatmap.js');
 const rrwebCss = 'node_modules/@rrweb/replay/dist/style.css'; // the replayer's cursor and wrapper
-writeFileSync('../collector/static/player.css',
+writeFileSync('../web/static/player.css',
   (existsSync(rrwebCss) ? readFileSync(rrwebCss, 'utf8') : '') + readFileSync('src/player/frame.css', 'utf8'));
 console.log(`f.js: ${snippet.length} bytes, ${gzipSync(snippet, { level: 9 }).length} gzipped (budget 6144); ` +
   `replay.js: ${gzipSync(recorder, { level: 9 }).length} gzipped; ` +

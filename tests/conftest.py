@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from collector.testing import FOOTFALL, ServerProcess, cli_json, free_port
+from footfall.web.testing import FOOTFALL, ServerProcess, cli_json, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ORIGIN = "http://shop.test"
@@ -25,7 +25,7 @@ def query_store(data: Path, sql: str) -> list[list[Any]]:
     """Read the embedded store of a stopped server from a separate process (one chDB path per process)."""
     script = (
         "import json,sys\n"
-        "from collector.store import Store\n"
+        "from footfall.store import Store\n"
         f"s = Store('chdb://{data / 'clickhouse'}')\n"
         "print(json.dumps([list(r) for r in s.rows(sys.argv[1])], default=str))\n"
     )
@@ -77,8 +77,8 @@ def embedded_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def store(embedded_url: str) -> Iterator[Any]:
-    from collector.store import Store
-    from collector.store.migrations import migrate
+    from footfall.store import Store
+    from footfall.store.migrations import migrate
 
     opened = Store(embedded_url)
     migrate(opened)

@@ -1,5 +1,5 @@
 // Wires the capture modules to batching and delivery, behind the visitor's privacy choices,
-// and returns the browser API of SPEC.md: event, identify, reset, consent, on.
+// and returns the browser API documented in docs/snippet.md: event, identify, reset, consent, on.
 
 import { createBatcher } from './batcher.js';
 import { installClicks } from './clicks.js';

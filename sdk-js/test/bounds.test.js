@@ -1,5 +1,5 @@
 // Every number the snippet sends is within the wire's bounds (docs/wire-format.md, the msgspec
-// Structs of collector/ingest/wire.py): a single value out of them would cost the whole batch a 400.
+// Structs of collector/wire.py): a single value out of them would cost the whole batch a 400.
 // Forms first (issue 14: an autofocused field sent refocus -1), then the other capture modules fed
 // what browsers and pages really produce: NaN from synthetic events, zero-height pages, pages
 // taller than 10,000,000 px, thrown objects whose stack is not a string, fields open for days.

@@ -134,7 +134,7 @@ class HostSite:
         """Change the site's replay (and heatmap snapshot) sample rate in its store (server stopped),
         then serve again."""
         self.server.stop()
-        script = ("import dataclasses, sys\nfrom collector import sites\nfrom collector.store import Store\n"
+        script = ("import dataclasses, sys\nfrom footfall.store import sites\nfrom footfall.store import Store\n"
                   "s = Store(sys.argv[1])\nsite = sites.load_all(s)[sys.argv[2]]\n"
                   "heatmap = float(sys.argv[4]) if sys.argv[4] else site.heatmap_sample\n"
                   "site = dataclasses.replace(site, replay_sample=float(sys.argv[3]), heatmap_sample=heatmap)\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from collector.dashboard.charts import FUNNEL_HEIGHT
+from footfall.web.dashboard.charts import FUNNEL_HEIGHT
 from tests.conftest import Server, footfall
 from tests.integration.helpers import make_batch, post, wait_for_count
 

@@ -7,8 +7,8 @@ import dataclasses
 import re
 from typing import Any
 
-from analysis.funnels import Funnel, Step
-from analysis.overview import step_regex
+from footfall.analysis.funnels import Funnel, Step
+from footfall.analysis.overview import step_regex
 
 
 @dataclasses.dataclass(frozen=True)

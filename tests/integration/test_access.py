@@ -1,5 +1,5 @@
 """Who may do what, tried as an outsider would: every route and method against every kind of
-credential, from the one table in collector/access.py; sessions that end at once; CSRF that no
+credential, from the one table in web/access.py; sessions that end at once; CSRF that no
 Authorization header skips; token scopes."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import httpx
 import pytest
 from starlette.routing import Mount, Route
 
-from collector import access
-from collector.app import route_table
+from footfall.web import access
+from footfall.web.app import route_table
 from tests.conftest import Server, footfall
 
 ADMIN = ("admin@shop.test", "correct-horse-1")

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from collector import accounts, login_sessions, tokens
-from collector.clock import now
-from collector.dashboard.session import MAX_FAILURES, MAX_FAILURES_PER_IP, LoginThrottle
+from footfall.store import accounts, login_sessions, tokens
+from footfall.store.clock import now
+from footfall.web.dashboard.session import MAX_FAILURES, MAX_FAILURES_PER_IP, LoginThrottle
 
 
 def email() -> str:

@@ -116,7 +116,7 @@ def test_dashboard_pages_send_the_security_headers(server: Server) -> None:
 
 
 def test_the_heatmaps_page_and_its_frame(server: Server) -> None:
-    from collector.dashboard.isolated_frames import frame_policy
+    from footfall.web.dashboard.isolated_frames import frame_policy
 
     client = login(server, ADMIN)
     page = client.get("/sites/shop/heatmaps?url=/cart?x=1&device=phone&kind=heat&opacity=lots")

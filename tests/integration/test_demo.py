@@ -14,8 +14,9 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from collector.demo import journeys, recordings, seed, shop
-from collector.ingest import wire
+from footfall.collector import wire
+from footfall.demo import journeys, recordings, shop
+from footfall.web import demo as seed
 from tests.conftest import Server, footfall, query_store
 
 from .helpers import ORIGIN, get, make_batch, post

@@ -10,9 +10,11 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from analysis import heatmaps, snapshots
-from collector.demo import recordings
-from collector.ingest import frames, writer
+from footfall.analysis import heatmaps
+from footfall.collector import frames
+from footfall.demo import recordings
+from footfall.replay import snapshots
+from footfall.web import runtime
 
 
 def test_the_saved_recordings_are_real_and_privacy_safe() -> None:
@@ -37,7 +39,7 @@ def test_a_recording_replays_as_a_recent_session_with_its_events(store) -> None:
         request["body"]["site"] = site
     start = int(time.time() * 1000) - 3_600_000
     payloads = [p for p, _ in recordings.replay_recording(recording, start, 30)]
-    writer.land(store, payloads, uuid.uuid4().hex)
+    runtime.land(store, payloads, uuid.uuid4().hex)
     [(sessions, views, first)] = store.rows(
         "SELECT uniqExact(session_id), count(), min(time) FROM pageviews WHERE site = {s:String}", {"s": site})
     assert sessions == 1 and views >= 5
@@ -72,7 +74,7 @@ def test_the_demo_heatmaps_have_the_shops_own_pages_to_draw_over(store) -> None:
     for recording in recordings.load():
         for request in recording["requests"]:
             request["body"]["site"] = site
-        writer.land(store, [p for p, _ in recordings.replay_recording(recording, start, 30)], uuid.uuid4().hex)
+        runtime.land(store, [p for p, _ in recordings.replay_recording(recording, start, 30)], uuid.uuid4().hex)
     day = datetime.now(UTC) - timedelta(days=1)
     for url, device in (("/demo/shop/", "desktop"), ("/demo/shop/", "mobile"), ("/demo/shop/product/*", "desktop")):
         found = snapshots.latest_snapshot(store, heatmaps.Scope(site, day, day + timedelta(days=2), url, device))

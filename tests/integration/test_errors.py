@@ -11,11 +11,12 @@ from datetime import timedelta
 
 from starlette.applications import Starlette
 
-from analysis.errors import grouped_errors
-from analysis.sessions import SessionFilters, list_sessions
-from collector import performance_api, sessions_api, tokens
-from collector.access import guard_routes
-from collector.auth import TokenCache
+from footfall.analysis.errors import grouped_errors
+from footfall.replay.sessions import SessionFilters, list_sessions
+from footfall.store import tokens
+from footfall.web import performance_api, sessions_api
+from footfall.web.access import guard_routes
+from footfall.web.auth import TokenCache
 
 from .test_sessions import DAY, NEXT_DAY, Visit, land, ms
 

@@ -11,11 +11,11 @@ from datetime import timedelta
 
 import msgspec
 
-from analysis import funnels
-from analysis.funnel_performance import step_performance
-from analysis.funnels import Funnel, Step
-from collector.ingest import frames, rows, wire
-from collector.store.migrations import available
+from footfall.analysis import funnels
+from footfall.analysis.funnel_performance import step_performance
+from footfall.analysis.funnels import Funnel, Step
+from footfall.collector import frames, rows, wire
+from footfall.store.migrations import available
 
 from .test_performance import exact
 from .test_sessions import CHROME, DAY, ORIGIN, Visit, click, error, land, ms

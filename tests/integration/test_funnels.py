@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import funnels
-from analysis.funnels import Exclusion, Funnel, Step
+from footfall.analysis import funnels
+from footfall.analysis.funnels import Exclusion, Funnel, Step
 
 from .funnel_reference import Row, reference
 

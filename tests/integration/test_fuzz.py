@@ -243,7 +243,7 @@ def test_deep_nesting_is_a_400(fuzz_server, path: str, where: str, body: Any, de
 @pytest.mark.parametrize("kind", [[], ["click"], {}, {"t": "click"}])
 def test_an_event_type_that_is_no_string_is_a_400(fuzz_server, kind: object) -> None:  # noqa: ANN001
     """Found by test_near_valid_batches: an event whose `t` is an array or an object was a 500
-    (collector/ingest/decode.py, _kind_of: `kind in _KNOWN_KINDS` on an unhashable value)."""
+    (collector/decode.py, _kind_of: `kind in _KNOWN_KINDS` on an unhashable value)."""
     batch = make_batch(events=2)
     batch["e"][1]["t"] = kind
     status, raw = send(fuzz_server, json.dumps(batch).encode())
@@ -254,7 +254,7 @@ def test_an_event_type_that_is_no_string_is_a_400(fuzz_server, kind: object) -> 
 @pytest.mark.parametrize("depth", [1_000, 100_000])
 def test_a_recording_nested_deep_is_a_400(fuzz_server, encoding: str, depth: int) -> None:  # noqa: ANN001
     """Found by test_near_valid_replay_chunks: a chunk whose `data` is an array nested a thousand
-    deep was a 500 (collector/ingest/urls.py, clean_chunk: RecursionError while decoding the events)."""
+    deep was a 500 (collector/urls.py, clean_chunk: RecursionError while decoding the events)."""
     sid = uuid.uuid4().hex
     assert post(fuzz_server.url, make_batch(sid=sid))[0] == 202  # the session is known: only `data` is wrong
     data = "[" * depth + "]" * depth

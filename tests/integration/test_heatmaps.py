@@ -9,10 +9,11 @@ from datetime import timedelta
 
 import numpy as np
 
-from analysis import heatmaps
-from analysis.heatmaps import CELL, ELEMENT_STEPS, Scope
-from collector.ingest import frames, writer
-from collector.store import migrations
+from footfall.analysis import heatmaps
+from footfall.analysis.heatmaps import CELL, ELEMENT_STEPS, Scope
+from footfall.collector import frames
+from footfall.store import migrations
+from footfall.web import runtime
 
 from .test_sessions import DAY, NEXT_DAY, Visit, click, land, ms
 
@@ -136,8 +137,8 @@ def test_a_replayed_segment_is_counted_once_in_the_cells(store) -> None:  # noqa
     visit_ = visit(key, "/p", click(0.0, 10, 10), click(2.0, 30, 30), {"t": "move", "ts": 1.0, "p": [[5, 5]]})
     payloads = [frames.pack(kind, ctx, record) for kind, record, ctx in visit_.records]
     token = uuid.uuid4().hex
-    writer.land(store, payloads, token)
-    writer.land(store, payloads, token)
+    runtime.land(store, payloads, token)
+    runtime.land(store, payloads, token)
     assert heatmaps.click_cells(store, scope(key))[:, 2].sum() == 2
     assert heatmaps.move_cells(store, scope(key))[:, 2].sum() == 1
     assert heatmaps.elements(store, scope(key))["elements"][0]["clicks"] == 2

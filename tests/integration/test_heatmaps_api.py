@@ -15,11 +15,12 @@ import pytest
 from PIL import Image
 from starlette.applications import Starlette
 
-from analysis.heatmaps import CELL, COLUMNS, MAX_HEIGHT, ROWS
-from collector import heatmaps_api, tokens
-from collector.access import guard_routes
-from collector.auth import TokenCache
-from collector.ingest import frames, rows, wire
+from footfall.analysis.heatmaps import CELL, COLUMNS, MAX_HEIGHT, ROWS
+from footfall.collector import frames, rows, wire
+from footfall.store import tokens
+from footfall.web import heatmaps_api
+from footfall.web.access import guard_routes
+from footfall.web.auth import TokenCache
 
 from .test_sessions import CHROME, DAY, HOUR, Visit, click, land, ms, rrweb
 

@@ -11,7 +11,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from collector.ingest.spool import FRAME, SEALED
+from footfall.collector.spool import FRAME, SEALED
 from tests.conftest import Server, footfall, query_store, start_site_server
 
 from .helpers import count, get, make_batch, post, wait_for_count

@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 import msgspec
 import pytest
 
-from analysis.overview import overview, step_regex
-from collector.demo import journeys
-from collector.ingest import frames, rows, wire, writer
-from collector.ingest.enrich import Client, client_of
+from footfall.analysis.overview import overview, step_regex
+from footfall.collector import frames, rows, wire
+from footfall.collector.enrich import Client, client_of
+from footfall.demo import journeys
+from footfall.web import runtime
 
 ORIGIN = "https://shop.test"
 CHROME = Client("Chrome", "120", "Linux", False)
@@ -40,7 +41,7 @@ def ms(value: datetime) -> int:
 def land(store, records: list[tuple[wire.Batch, rows.Context]]) -> None:  # noqa: ANN001
     """What the writer does with one spool segment holding these batches."""
     payloads = [frames.pack(frames.BATCH, ctx, batch) for batch, ctx in records]
-    writer.land(store, payloads, uuid.uuid4().hex)
+    runtime.land(store, payloads, uuid.uuid4().hex)
 
 
 class Visit:
@@ -262,7 +263,7 @@ def test_step_patterns_match_the_same_in_clickhouse_and_python(store, pattern, p
 
 
 def test_the_demo_sites_saved_funnel_follows_the_shop_purchase_path() -> None:
-    from collector.demo.seed import DEMO_FUNNEL
+    from footfall.web.demo import DEMO_FUNNEL
 
     steps = [step["page"] for step in DEMO_FUNNEL[1]["steps"]]
     # the pages the shop serves (tests/integration/test_demo.py fetches them), in purchase order
@@ -334,7 +335,7 @@ def test_demo_journeys_give_a_sensible_overview(store) -> None:  # noqa: ANN001
 
     # The main funnel the page shows (the demo's saved purchase funnel, by the one funnel engine),
     # against a count by hand of each session's page views.
-    from collector.demo.seed import DEMO_FUNNEL
+    from footfall.web.demo import DEMO_FUNNEL
 
     funnel = [step["page"] for step in DEMO_FUNNEL[1]["steps"]]
     steps = main_funnel_steps(store, site, start, start + timedelta(days=4, minutes=1), funnel)
@@ -354,8 +355,8 @@ def test_overlapping_funnel_steps(store, shop, funnel, sessions) -> None:  # noq
 
 
 def main_funnel_steps(store: Any, site: str, start: datetime, end: datetime, pages: list[str]) -> list[int]:
-    """Sessions entering each step, as the Overview's main funnel counts them (analysis.funnels)."""
-    from analysis import funnels
+    """Sessions entering each step, as the Overview's main funnel counts them (footfall.analysis.funnels)."""
+    from footfall.analysis import funnels
 
     f = funnels.Funnel(tuple(funnels.Step(page=p) for p in pages), window_s=funnels.MAX_WINDOW_S, mode="ordered",
                        count_by="session")

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from analysis import pages
-from collector.ingest.urls import page_path
+from footfall.analysis import pages
+from footfall.store.vocabulary import page_path
 
 # The ingest views' expression (store/migrations/0002_ingest_views.sql), evaluated by ClickHouse.
 VIEW_PAGE_PATH = """

@@ -9,10 +9,11 @@ from datetime import timedelta
 
 from starlette.applications import Starlette
 
-from analysis.performance import performance, slowest_pages
-from collector import performance_api, tokens
-from collector.access import guard_routes
-from collector.auth import TokenCache
+from footfall.analysis.performance import performance, slowest_pages
+from footfall.store import tokens
+from footfall.web import performance_api
+from footfall.web.access import guard_routes
+from footfall.web.auth import TokenCache
 
 from .test_sessions import DAY, NEXT_DAY, Visit, land, ms
 

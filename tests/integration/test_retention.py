@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from collector import sites
+from footfall.store import sites
 
 from .helpers import make_batch, post
 from .test_saturation import stalled_server  # noqa: F401  (a server sharing the test's store)

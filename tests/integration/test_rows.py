@@ -10,9 +10,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from collector.demo import journeys
-from collector.ingest import frames, rows, wire, writer
-from collector.ingest.enrich import Client, client_of
+from footfall.collector import frames, rows, wire
+from footfall.collector.enrich import Client, client_of
+from footfall.demo import journeys
+from footfall.web import runtime
 
 CHROME = Client("Chrome", "120", "Linux", False, "mobile")
 NOW = int(time.time()) * 1000
@@ -32,7 +33,7 @@ def ctx(received: int = NOW, client: Client = CHROME) -> rows.Context:
 def land(store, *records: tuple[bytes, wire.Batch | wire.ReplayChunk, rows.Context], token: str = "") -> None:  # noqa: ANN001
     """What the writer does with one segment holding these frames."""
     payloads = [frames.pack(kind, c, record) for kind, record, c in records]
-    writer.land(store, payloads, token or uuid.uuid4().hex)
+    runtime.land(store, payloads, token or uuid.uuid4().hex)
 
 
 def site_rows(store, table: str, site: str) -> list[dict[str, Any]]:  # noqa: ANN001

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from collector import settings, sites
-from collector.app import create_app
-from collector.runtime import Runtime
+from footfall.store import sites
+from footfall.web import settings
+from footfall.web.app import create_app
+from footfall.web.runtime import Runtime
 from tests.conftest import free_port
 
 from .helpers import ORIGIN, make_batch, post
@@ -78,7 +79,7 @@ def test_a_segment_the_store_refuses_is_set_aside(stalled_server) -> None:  # no
     """A poison segment must not block every later batch; it is kept aside for inspection."""
     import zlib
 
-    from collector.ingest.spool import FRAME, SEALED
+    from footfall.collector.spool import FRAME, SEALED
 
     url, runtime, store = stalled_server
     poison = b'B{"srv_received": "not a time", "site": "shop", "e": [{"t": "click", "x": "far"}]}'

@@ -1,4 +1,4 @@
-"""The stored session index (analysis/session_index.py): refreshed by every segment the writer
+"""The stored session index (replay/session_index.py): refreshed by every segment the writer
 stores, and backfilled for a store from before it, on rows made by the real ingestion path."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from analysis import session_index
-from analysis.sessions import SessionFilters, list_sessions, session_detail
-from collector.ingest import frames, writer
+from footfall.collector import frames, writer
+from footfall.replay import session_index
+from footfall.replay.sessions import SessionFilters, list_sessions, session_detail
 
 from .test_sessions import DAY, HOUR, MINUTE, NEXT_DAY, Visit, chunk, click, error, land, ms, rrweb
 

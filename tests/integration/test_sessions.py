@@ -19,10 +19,11 @@ from typing import Any
 import msgspec
 import pytest
 
-from analysis import signals
-from analysis.sessions import SessionFilters, list_sessions, session_detail
-from collector.ingest import frames, rows, wire, writer
-from collector.ingest.enrich import Client
+from footfall.analysis import signals
+from footfall.collector import frames, rows, wire
+from footfall.collector.enrich import Client
+from footfall.replay.sessions import SessionFilters, list_sessions, session_detail
+from footfall.web import runtime
 
 with warnings.catch_warnings():  # Starlette 1.x wants httpx2 for its TestClient; httpx still works
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -42,7 +43,7 @@ def ms(value: datetime) -> int:
 def land(store, records: list[tuple[bytes, Any, rows.Context]]) -> None:  # noqa: ANN001
     """What the writer does with one spool segment holding these frames."""
     payloads = [frames.pack(kind, ctx, record) for kind, record, ctx in records]
-    writer.land(store, payloads, uuid.uuid4().hex)
+    runtime.land(store, payloads, uuid.uuid4().hex)
 
 
 @dataclass

@@ -15,11 +15,12 @@ from collections.abc import Iterator
 import pytest
 from starlette.applications import Starlette
 
-from analysis import recordings
-from analysis.sessions import session_detail
-from collector import sessions_api, tokens
-from collector.access import guard_routes
-from collector.auth import TokenCache
+from footfall.replay import recordings
+from footfall.replay.sessions import session_detail
+from footfall.store import tokens
+from footfall.web import sessions_api
+from footfall.web.access import guard_routes
+from footfall.web.auth import TokenCache
 
 from .test_sessions import DAY, NEWEST_FIRST, Sessions, build, by_name, chunk, land, ms, rrweb
 

@@ -1,4 +1,4 @@
-"""Slow and greedy clients (collector/connections.py): thousands of half-sent requests neither
+"""Slow and greedy clients (web/connections.py): thousands of half-sent requests neither
 starve the server nor take its file descriptors, and each is closed once its deadline passes.
 
 The server starts with a hard open-file limit of 2,700, so its connection cap is 2,025 (the limit
@@ -28,7 +28,7 @@ HEADER_TIMEOUT = 8.0
 BODY_TIMEOUT = 8.0
 PER_IP = 250
 NOFILE = 2700
-CAP = NOFILE - NOFILE // 4  # collector.connections.connection_cap
+CAP = NOFILE - NOFILE // 4  # footfall.web.connections.connection_cap
 LATENCY = 1.0  # seconds: what /healthz and a batch may take while the flood is held
 
 HALF_HEADERS = b"GET /healthz HTTP/1.1\r\nHost: footfall.test\r\nUser-Agent: slow"

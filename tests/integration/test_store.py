@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from collector import accounts, sites, tokens
-from collector.ingest.salts import DailySalt
-from collector.store.migrations import applied, available, migrate
+from footfall.collector.salts import DailySalt
+from footfall.store import accounts, sites, tokens
+from footfall.store.migrations import applied, available, migrate
 
 
 def test_migrations_are_recorded_and_idempotent(store) -> None:  # noqa: ANN001

@@ -14,9 +14,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from collector import visitors
-from collector.ingest import frames, rows, wire, writer
-from collector.ingest.enrich import Client
+from footfall.collector import frames, rows, wire
+from footfall.collector.enrich import Client
+from footfall.web import runtime, visitors
 from tests.conftest import FOOTFALL, ROOT, footfall, start_site_server
 
 from .helpers import count, make_batch, post, wait_for_count
@@ -65,7 +65,7 @@ def seed(store, site: str, visitor: str, sessions: list[str], identified: bool) 
         snapshot = {"v": 1, "site": site, "sid": sid, "seq": 0, "data": "[]", "snap": True,
                     "url": "https://shop.test/p/1", "vw": 1280}
         payloads.append(frames.pack(frames.SNAPSHOT, ctx, wire.replay_decoder.decode(msgspec.json.encode(snapshot))))
-    writer.land(store, payloads, uuid.uuid4().hex)
+    runtime.land(store, payloads, uuid.uuid4().hex)
 
 
 def expected_counts(sessions: int) -> dict[str, int]:

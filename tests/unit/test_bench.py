@@ -11,10 +11,10 @@ import msgspec
 import pytest
 
 from bench import dead_letter, ingest, loadgen, validation
-from collector.ingest import frames, wire
-from collector.ingest.decode import decode_batch
-from collector.ingest.pipeline import Outcome
-from collector.ingest.spool import Spool
+from footfall.collector import frames, wire
+from footfall.collector.decode import decode_batch
+from footfall.collector.pipeline import Outcome
+from footfall.collector.spool import Spool
 
 
 def test_percentile_nearest_rank() -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from bench import funnel, funnel_data
 from bench.harness import BenchError
-from collector import funnels_api
+from footfall.web import funnels_api
 
 
 def test_journeys_are_weighted_and_drop_off() -> None:

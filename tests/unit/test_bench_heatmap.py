@@ -9,8 +9,8 @@ from typing import Any
 
 from PIL import Image
 
-from analysis import heatmaps
 from bench import heatmap, store_bench
+from footfall.analysis import heatmaps
 
 
 def test_matched_counts_the_page_on_desktop() -> None:

@@ -163,7 +163,7 @@ def report_of(summary: dict[str, Any] | None, gzip_bytes: int) -> dict[str, Any]
 def test_markdown_reports_the_budget_and_the_added_time(tmp_path: Path) -> None:
     summary = snippet.summarise([made_up_visit(True, 60.0, 5.0), made_up_visit(False, 50.0, 0.0)])
     md = snippet_report.markdown(report_of(summary, 5000))
-    assert "| `collector/static/f.js` (abc) | 18,325 | 5,000 | 6,144 | yes |" in md
+    assert "| `web/static/f.js` (abc) | 18,325 | 5,000 | 6,144 | yes |" in md
     assert "| 100 clicks | TaskDuration | 60.00 | 50.00 | 10.00 | 1.20 | 60.0–60.0 / 50.0–50.0 |" in md
     assert "| evaluation of the script | 5.00 | 10.00 | 3 |" in md
     assert "| scroll session | 1.0 (1) | 0.0 (0) |" in md

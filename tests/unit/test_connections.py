@@ -7,8 +7,8 @@ import resource
 import subprocess
 import sys
 
-from collector import settings
-from collector.connections import ConnectionLimits, address_matcher, connection_cap
+from footfall.web import settings
+from footfall.web.connections import ConnectionLimits, address_matcher, connection_cap
 
 
 def test_the_cap_leaves_descriptors_to_the_store_and_the_spool() -> None:
@@ -42,7 +42,7 @@ def test_the_soft_open_file_limit_is_raised_to_the_hard_one() -> None:
     target = min(hard, 4000)
     script = (
         "import resource\n"
-        "from collector.connections import raise_open_file_limit\n"
+        "from footfall.web.connections import raise_open_file_limit\n"
         f"resource.setrlimit(resource.RLIMIT_NOFILE, (256, {target}))\n"
         "print(raise_open_file_limit(), resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
     )

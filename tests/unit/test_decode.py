@@ -8,9 +8,9 @@ import json
 import msgspec
 import pytest
 
-from collector.ingest import wire
-from collector.ingest.decode import MAX_RATIO, SMALL_INFLATED, decode, decode_batch, inflated_limit, unwrap
-from collector.ingest.rejection import Rejected
+from footfall.collector import wire
+from footfall.collector.decode import MAX_RATIO, SMALL_INFLATED, decode, decode_batch, inflated_limit, unwrap
+from footfall.collector.rejection import Rejected
 
 BATCH = {"v": 1, "site": "shop", "sid": "s1", "pv": "p1", "url": "http://shop.test/",
          "e": [{"t": "pageview", "ts": 1}]}

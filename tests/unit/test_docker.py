@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from collector import settings
-from collector.store import client, migrations
+from footfall.store import client, migrations
+from footfall.web import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
@@ -169,7 +169,7 @@ def test_dockerfile_copies_existing_paths_and_serves() -> None:
         *sources, _ = line.split()
         for source in sources:
             assert (ROOT / source).exists(), f"Dockerfile copies missing {source}"
-    assert (ROOT / "collector" / "static" / "f.js").is_file()
+    assert (ROOT / "web" / "static" / "f.js").is_file()
 
 
 # -- the cluster: ClickHouse, Keeper, nginx ------------------------------------------

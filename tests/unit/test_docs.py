@@ -13,8 +13,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from collector import api, cli, settings
-from collector.ingest import decode, rows, wire
+from footfall.collector import decode, rows, wire
+from footfall.web import api, cli, settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from collector.ingest.enrich import client_of, device_class, visitor_hash
+from footfall.collector.enrich import client_of, visitor_hash
+from footfall.store.vocabulary import device_class
 
 CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
           "Safari/537.36")

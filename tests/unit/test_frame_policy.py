@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collector.dashboard import isolated_frames
+from footfall.web.dashboard import isolated_frames
 
 SOURCES = ("img-src", "font-src", "media-src", "style-src")
 

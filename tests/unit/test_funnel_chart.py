@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collector.dashboard.charts import FUNNEL_HEIGHT, FUNNEL_TOP, funnel_chart
+from footfall.web.dashboard.charts import FUNNEL_HEIGHT, FUNNEL_TOP, funnel_chart
 
 
 def step(k: int, entered: int, first: int) -> dict:

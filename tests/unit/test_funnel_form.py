@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from collector.dashboard.funnel_form import exclusions_text, parse_exclusions, parse_steps, steps_text
+from footfall.web.dashboard.funnel_form import exclusions_text, parse_exclusions, parse_steps, steps_text
 
 
 def test_steps_read_and_written_back() -> None:

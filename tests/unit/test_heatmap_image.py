@@ -8,7 +8,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from analysis import heatmap_image as image
+from footfall.analysis import heatmap_image as image
 
 
 def plain_blur(grid: np.ndarray, sigma: float) -> np.ndarray:

@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 import msgspec
 import pytest
 
-from collector.demo import journeys, shop
-from collector.ingest import wire
-from collector.ingest.enrich import client_of, device_class
+from footfall.collector import wire
+from footfall.collector.enrich import client_of
+from footfall.demo import journeys, shop
+from footfall.store.vocabulary import device_class
 
 NOW = 1_750_000_000_000
 DAYS = 14
@@ -211,7 +212,7 @@ def test_rage_and_dead_clicks(sample: list[journeys.Journey]) -> None:
 
 
 def test_errors_point_at_real_code(sample: list[journeys.Journey]) -> None:
-    script = (resources.files("collector") / "templates/shop/shop.js").read_text().splitlines()
+    script = (resources.files("footfall.demo") / "templates/shop/shop.js").read_text().splitlines()
     checkout_views = broken = 0
     for _, _, batch in pages(sample):
         step = journeys.step_of(batch.url)

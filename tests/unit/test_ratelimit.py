@@ -1,6 +1,6 @@
 """The per IP and site token bucket."""
 
-from collector.ingest.ratelimit import RateLimiter
+from footfall.collector.ratelimit import RateLimiter
 
 
 def test_burst_then_refill() -> None:

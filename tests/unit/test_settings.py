@@ -1,6 +1,6 @@
 """Settings: flag over environment over default; types coerced."""
 
-from collector import settings
+from footfall.web import settings
 
 
 def test_precedence_and_types() -> None:

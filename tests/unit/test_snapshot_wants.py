@@ -6,11 +6,12 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from collector.ingest import wire
-from collector.ingest.pipeline import Outcome
-from collector.ingest.recordings import SnapshotWants, device_class
-from collector.ingest.rejection import Rejected
-from collector.sites import Site
+from footfall.collector import wire
+from footfall.collector.ownership import SnapshotWants
+from footfall.collector.pipeline import Outcome
+from footfall.collector.rejection import Rejected
+from footfall.store.sites import Site
+from footfall.store.vocabulary import device_class
 
 
 def batch(pv: str, url: str = "https://shop.test/product/1?x=1", vw: int = 1280, view: bool = True) -> wire.Batch:
@@ -23,7 +24,7 @@ def test_one_ask_per_page_and_device_class_per_interval(monkeypatch) -> None:  #
     site = Site("shop", "Shop", ("https://shop.test",), heatmap_sample=1.0)
     wants = SnapshotWants()
     clock = [1000.0]
-    monkeypatch.setattr("collector.ingest.recordings.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("footfall.collector.ownership.time.monotonic", lambda: clock[0])
     assert wants.wanted(site, batch("pv1"))
     assert not wants.wanted(site, batch("pv2"))  # the same page, moments later
     assert not wants.wanted(site, batch("pv2", url="https://shop.test/product/1#reviews"))  # still the same page

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SNIPPET = ROOT / "collector" / "static" / "f.js"
+SNIPPET = ROOT / "web" / "static" / "f.js"
 BUDGET = 6 * 1024
 
 

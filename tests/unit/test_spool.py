@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.ingest.spool import FRAME, OPEN, SEALED, Spool, SpoolFull, frames
+from footfall.collector.spool import FRAME, OPEN, SEALED, Spool, SpoolFull, frames
 
 
 def frame(payload: bytes) -> bytes:
@@ -98,8 +98,8 @@ def test_close_seals_everything(tmp_path: Path) -> None:
 
 
 def test_a_frame_of_unknown_kind_is_a_failure_no_retry_cures() -> None:
-    from collector.ingest import frames
-    from collector.ingest.writer import failure_class
+    from footfall.collector import frames
+    from footfall.collector.writer import failure_class
 
     with pytest.raises(frames.BadFrame) as caught:
         frames.blocks([b"B{}", b"X{}"])
@@ -109,7 +109,7 @@ def test_a_frame_of_unknown_kind_is_a_failure_no_retry_cures() -> None:
 def test_failures_are_told_apart_by_what_a_retry_can_cure() -> None:
     from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
-    from collector.ingest.writer import failure_class
+    from footfall.collector.writer import failure_class
 
     assert failure_class(DatabaseError("Code: 252. DB::Exception: Too many partitions for single INSERT block "
                                        "(more than 100). (TOO_MANY_PARTS)")) == "permanent"
@@ -143,7 +143,7 @@ def test_concurrent_commits_keep_frames_in_append_order(tmp_path: Path) -> None:
 
 def test_a_failed_write_leaves_no_torn_frame_before_later_ones(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     """A short write (disk full) is cut off again, so frames acknowledged after it survive recovery."""
-    from collector.ingest import spool as spool_module
+    from footfall.collector import spool as spool_module
 
     real_write = os.write
     failures = iter([True])

@@ -1,4 +1,4 @@
-"""URLs lose their query string and fragment before the spool (collector/ingest/urls.py)."""
+"""URLs lose their query string and fragment before the spool (collector/urls.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import msgspec
 import pytest
 
-from collector.ingest import urls, wire
-from collector.ingest.rejection import Rejected
+from footfall.collector import urls, wire
+from footfall.collector.rejection import Rejected
 
 PAGE = "https://shop.test/account?email=alice%40example.com&token=SECRET#frag"
 MARKERS = ("alice", "SECRET", "frag", "token=")

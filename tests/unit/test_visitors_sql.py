@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from collector import visitors
-from collector.store import migrations
+from footfall.store import migrations
+from footfall.web import visitors
 
 EVENT_TABLES = {"pageviews", "events", "page_timings", "web_vitals", "errors", "resources", "form_fields",
                 "pageview_performance"}

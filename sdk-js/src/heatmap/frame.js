@@ -1,5 +1,5 @@
 // heatmap.js: runs only in the dashboard's heatmap viewer document, a data: URL framed by the heatmap
-// frame shell (GET /sites/{key}/heatmaps/frame; collector/dashboard/heatmaps_page.py), so its origin is
+// frame shell (GET /sites/{key}/heatmaps/frame; web/dashboard/heatmaps_page.py), so its origin is
 // opaque, as the replay player's (sdk-js/src/player/frame.js): it reads nothing of the dashboard and
 // fetches nothing. The dashboard page sends the page snapshot (rrweb Meta + FullSnapshot events) by
 // postMessage; rrweb's Replayer rebuilds it in an iframe sandboxed with allow-same-origin only, at the

@@ -1,5 +1,5 @@
 // player.js: runs only in the dashboard's player document, a data: URL framed by the replay frame
-// shell (GET /sites/{key}/replays/{sid}/frame; collector/dashboard/replays_pages.py). A data: document
+// shell (GET /sites/{key}/replays/{sid}/frame; web/dashboard/replays_pages.py). A data: document
 // has an opaque origin of its own: it can read neither the dashboard's cookies nor its DOM nor its
 // API, and it fetches nothing (the shell's policy, inherited here, says connect-src 'none'). The
 // dashboard page (two frames up) fetches the recording and sends it here with postMessage, then

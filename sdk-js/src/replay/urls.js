@@ -2,7 +2,7 @@
 // carry emails, tokens or search terms (docs/privacy.md). rrweb writes the page's address in every
 // Meta event, and writes relative links such as "#top" as the page's whole address followed by
 // "#top", so every address the page had while recording is cut out of the JSON of each chunk before
-// it is sent. The collector does the same again for the Meta events it sees (collector/ingest/urls.py).
+// it is sent. The collector does the same again for the Meta events it sees (collector/urls.py).
 
 /** The page address as Footfall stores it: no query string, no fragment but a #/route. */
 export function pageUrl(href) {

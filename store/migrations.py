@@ -1,0 +1,128 @@
+"""Numbered SQL migrations, applied at start-up, idempotent, recorded in `schema_migrations`.
+
+The files are written for one node. For a cluster the same text is rendered into
+`ON CLUSTER` DDL: each stored table becomes `<name>_local` on a Replicated engine plus a
+Distributed `<name>` over it, so queries and inserts keep using the plain names. Inbox tables
+(engine Null) and their materialized views exist on every node as they are; a view writes to
+the Distributed table, which sends each row to its shard.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from importlib import resources
+
+from footfall.store.client import Store
+
+LEDGER = """
+CREATE TABLE IF NOT EXISTS schema_migrations {on_cluster}
+(version UInt32, name String, applied DateTime64(3, 'UTC') DEFAULT now64(3))
+ENGINE = {engine}
+ORDER BY version
+"""
+
+_CREATE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
+_VIEW = re.compile(r"CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+)")
+_SOURCE = re.compile(r"\bFROM (\w+)")
+_ENGINE = re.compile(r"ENGINE = (Replacing|Summing|Aggregating)?MergeTree(\((\w*)\))?")
+_ALTER = re.compile(r"ALTER TABLE (\w+) ")
+_FILE = re.compile(r"^(\d{4})_(\w+)\.sql$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    def statements(self) -> list[str]:
+        body = "\n".join(line for line in self.sql.splitlines() if not line.lstrip().startswith("--"))
+        return [s.strip() for s in body.split(";") if s.strip()]
+
+
+def available() -> list[Migration]:
+    folder = resources.files("footfall.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = _FILE.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), match.group(2), entry.read_text()))
+    return sorted(found, key=lambda m: m.version)
+
+
+def render(statement: str, cluster: str, database: str) -> list[str]:
+    """One node: the statement as written. Cluster: replicated local table plus Distributed."""
+    if not cluster:
+        return [statement]
+    altered = _ALTER.match(statement)
+    if altered:  # both the replicated local table and the Distributed table over it change
+        name, rest = altered.group(1), statement[altered.end():]
+        return [f"ALTER TABLE {database}.{table} ON CLUSTER {cluster} {rest}" for table in (f"{name}_local", name)]
+    view = _VIEW.search(statement)
+    if view:
+        ddl = _VIEW.sub(f"CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.{view.group(1)} ON CLUSTER {cluster} "
+                        f"TO {database}.{view.group(2)}", statement, 1)
+        return [_SOURCE.sub(f"FROM {database}.\\1", ddl)]
+    match = _CREATE.search(statement)
+    if not match:
+        return [statement]
+    name = match.group(1)
+    if re.search(r"ENGINE = Null\s*$", statement):
+        return [_CREATE.sub(f"CREATE TABLE IF NOT EXISTS {database}.{name} ON CLUSTER {cluster}", statement, 1)]
+    local = f"{name}_local"
+    replacing = _ENGINE.search(statement)
+    if replacing is None:
+        raise ValueError(f"migration for {name} has no MergeTree engine")
+    version = replacing.group(3) or ""
+    kind = f"Replicated{replacing.group(1) or ''}MergeTree"
+    args = f"'/clickhouse/tables/{{shard}}/{database}/{local}', '{{replica}}'"
+    if version:
+        args += f", {version}"
+    ddl = _CREATE.sub(f"CREATE TABLE IF NOT EXISTS {database}.{local} ON CLUSTER {cluster}", statement, 1)
+    ddl = _ENGINE.sub(f"ENGINE = {kind}({args})", ddl, 1)
+    ddl = ddl.replace("non_replicated_deduplication_window", "replicated_deduplication_window")
+    distributed = (
+        f"CREATE TABLE IF NOT EXISTS {database}.{name} ON CLUSTER {cluster} "
+        f"AS {database}.{local} ENGINE = Distributed({cluster}, {database}, {local}, "
+        f"{sharding_key(statement)})"
+    )
+    return [ddl, distributed]
+
+
+def sharding_key(statement: str) -> str:
+    """Rows of one session (or one config key) live on one shard, so FINAL and session reads stay local."""
+    if re.search(r"^\s*session_id ", statement, re.M):
+        return "cityHash64(session_id)"
+    order = re.search(r"ORDER BY \(?(\w+)", statement)
+    return f"cityHash64({order.group(1)})" if order else "rand()"
+
+
+def ledger_sql(cluster: str, database: str) -> list[str]:
+    statement = LEDGER.format(on_cluster="", engine="ReplacingMergeTree(applied)")
+    return render(statement, cluster, database)
+
+
+def applied(store: Store) -> set[int]:
+    return {row[0] for row in store.rows("SELECT DISTINCT version FROM schema_migrations")}
+
+
+def migrate(store: Store) -> list[int]:
+    """Apply what is missing; safe to run from several collectors at once (all DDL is IF NOT EXISTS)."""
+    database = store.client.database or "footfall"
+    for sql in ledger_sql(store.cluster, database):
+        store.command(sql)
+    done = applied(store)
+    newly = []
+    for migration in available():
+        if migration.version in done:
+            continue
+        for statement in migration.statements():
+            for sql in render(statement, store.cluster, database):
+                store.command(sql)
+        store.command(
+            "INSERT INTO schema_migrations (version, name) VALUES ({v:UInt32}, {n:String})",
+            {"v": migration.version, "n": migration.name},
+        )
+        newly.append(migration.version)
+    return newly

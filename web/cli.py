@@ -1,0 +1,227 @@
+"""`footfall`: serve, demo, the commands that create sites, users and tokens, and a visitor's erase and export."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import sys
+from typing import Any
+
+from footfall.web import admin, commands, settings
+from footfall.web.runtime import DataDirBusy, Runtime
+from footfall.web.settings import SETTINGS, Config
+
+STORE_SETTINGS = ("data", "clickhouse_url", "cluster")
+
+
+def add_settings(parser: argparse.ArgumentParser, names: tuple[str, ...] | None = None) -> None:
+    for s in SETTINGS:
+        if names is not None and s.name not in names:
+            continue
+        kind = type(s.default)
+        if kind is bool:
+            parser.add_argument(s.flag, dest=s.name, default=None,
+                                type=lambda v: v.lower() in ("1", "true", "yes", "on"),
+                                help=f"{s.help} [{s.env}, default {s.default}]")
+        else:
+            parser.add_argument(s.flag, dest=s.name, default=None, type=kind,
+                                help=f"{s.help} [{s.env}, default {s.default!r}]")
+
+
+def config_of(ns: argparse.Namespace) -> Config:
+    return settings.load({s.name: getattr(ns, s.name, None) for s in SETTINGS})
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="footfall", description="Self-hosted journey analytics.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the collector, API and dashboard")
+    add_settings(serve)
+
+    demo = sub.add_parser("demo", help="seed demo data (once per data directory), then serve")
+    add_settings(demo)
+    demo.add_argument("--sessions", type=int, default=1500)
+    demo.add_argument("--days", type=int, default=14)
+
+    site = sub.add_parser("site", help="manage sites").add_subparsers(dest="action", required=True)
+    site_create = site.add_parser("create", help="create a site; prints its key and snippet")
+    site_create.add_argument("name")
+    site_create.add_argument("--origin", dest="origins", action="append", required=True, nargs="+")
+    site_create.add_argument("--key", help="choose the site key instead of a random one")
+    site_create.add_argument("--public-url", default="", help="where visitors reach Footfall")
+    site_create.add_argument("--json", action="store_true")
+    add_settings(site_create, STORE_SETTINGS)
+
+    site_list = site.add_parser("list", help="list the sites")
+    site_delete = site.add_parser("delete", help="delete a site and every stored row of it")
+    site_delete.add_argument("key")
+    for each in (site_list, site_delete):
+        each.add_argument("--json", action="store_true")
+        add_settings(each, STORE_SETTINGS)
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
+    user_create = user.add_parser("create", help="create a dashboard user")
+    user_create.add_argument("email")
+    user_create.add_argument("--role", choices=("admin", "viewer"), default="viewer")
+    user_create.add_argument("--update", action="store_true",
+                             help="if the user exists, set its password and role (its sessions end)")
+    user_list = user.add_parser("list", help="list the users and their roles")
+    user_delete = user.add_parser("delete", help="delete a user; its sessions end at once")
+    user_delete.add_argument("email")
+    user_passwd = user.add_parser("passwd", help="set a user's password; its sessions end at once")
+    user_passwd.add_argument("email")
+    user_role = user.add_parser("role", help="change a user's role; its sessions end at once")
+    user_role.add_argument("email")
+    user_role.add_argument("role", choices=("admin", "viewer"))
+    for each in (user_create, user_passwd):
+        each.add_argument("--password-stdin", action="store_true")
+    for each in (user_create, user_list, user_delete, user_passwd, user_role):
+        each.add_argument("--json", action="store_true")
+        add_settings(each, STORE_SETTINGS)
+
+    token = sub.add_parser("token", help="manage API tokens").add_subparsers(dest="action", required=True)
+    token_create = token.add_parser("create", help="create an API token; prints it once")
+    token_create.add_argument("name")
+    token_create.add_argument("--site", default="", help="limit the token to this site key")
+    token_create.add_argument("--scope", choices=("read", "admin"), default="read",
+                              help="read: every read route; admin: also erase, export and changes")
+    token_list = token.add_parser("list", help="list the tokens (ids, names, sites, scopes, states)")
+    token_revoke = token.add_parser("revoke", help="revoke a token by its id, as `token list` shows it")
+    token_revoke.add_argument("id")
+    for each in (token_create, token_list, token_revoke):
+        each.add_argument("--json", action="store_true")
+        add_settings(each, STORE_SETTINGS)
+
+    spool = sub.add_parser("spool", help="the ingestion spool").add_subparsers(dest="action", required=True)
+    spool_status = spool.add_parser("status", help="segments waiting, and those set aside (dead letter)")
+    spool_retry = spool.add_parser("retry", help="put dead-lettered segments back in line for the writer")
+    spool_retry.add_argument("--segment", default="", help="only this segment (a name from `spool status`)")
+    for each in (spool_status, spool_retry):
+        each.add_argument("--json", action="store_true")
+        add_settings(each, STORE_SETTINGS)
+
+    erase = sub.add_parser("erase", help="delete every stored row of one visitor of a site")
+    erase.add_argument("--site", required=True, help="the site key")
+    erase.add_argument("--visitor", required=True, help="the visitor id (from identify, or the daily hash)")
+    erase.add_argument("--json", action="store_true")
+    add_settings(erase, STORE_SETTINGS)
+
+    export = sub.add_parser("export", help="print every stored row of one visitor of a site as JSON")
+    export.add_argument("--site", required=True, help="the site key")
+    export.add_argument("--visitor", required=True, help="the visitor id (from identify, or the daily hash)")
+    export.add_argument("--json", action="store_true", help="accepted for symmetry: the output is always JSON")
+    add_settings(export, STORE_SETTINGS)
+    return parser
+
+
+def execute(config: Config, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Run a command on the store directly, or through the server that holds the data directory."""
+    if config.embedded:
+        runtime = Runtime(config)
+        try:
+            store = runtime.open_store()
+        except DataDirBusy:
+            return admin.wait_and_call(config.data_dir / admin.SOCKET_NAME, name, args)
+        try:
+            return commands.run(store, name, args)
+        finally:
+            store.close()
+            runtime.release()
+    runtime = Runtime(config)
+    store = runtime.open_store()
+    try:
+        return commands.run(store, name, args)
+    finally:
+        store.close()
+
+
+def read_password(ns: argparse.Namespace) -> str:
+    if ns.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise SystemExit("footfall: no terminal for a password prompt; use --password-stdin")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise SystemExit("footfall: passwords differ")
+    return first
+
+
+def print_result(ns: argparse.Namespace, result: dict[str, Any], human: str) -> None:
+    print(json.dumps(result) if ns.json else human)
+
+
+def erase_summary(result: dict[str, Any]) -> str:
+    erased = result["erased"]
+    total = sum(erased.values())
+    head = f"erased {total} row{'' if total == 1 else 's'} of visitor {result['visitor']} on site {result['site']}"
+    return head + "".join(f"\n  {table}: {n}" for table, n in erased.items() if n)
+
+
+def manage(config: Config, ns: argparse.Namespace) -> None:
+    """The site, user and token commands: each one request, run here or by the server."""
+    name = f"{ns.command}.{ns.action}"
+    if name == "site.create":
+        origins = [o for group in ns.origins for o in group]
+        public = ns.public_url or f"http://{config.host}:{config.port}"
+        result = execute(config, name, {"name": ns.name, "origins": origins, "key": ns.key, "public_url": public,
+                                        "retention_days": config.retention_days})
+        return print_result(ns, result, f"site key: {result['key']}\nsnippet:  {result['snippet']}")
+    args: dict[str, Any] = {k: v for k, v in vars(ns).items()
+                            if k in ("key", "email", "role", "update", "name", "site", "scope", "id", "segment")}
+    if ns.command == "spool":
+        args["spool"] = str(config.data_dir / "spool")
+    if name in ("user.create", "user.passwd"):
+        args["password"] = read_password(ns)
+    result = execute(config, name, args)
+    human = {
+        "site.list": lambda r: "\n".join(f"{s['key']}  {s['name']}  {' '.join(s['origins'])}" for s in r["sites"]),
+        "site.delete": lambda r: f"deleted site {r['key']} ({r['name']}) and its data",
+        "user.create": lambda r: f"{'updated' if ns.update else 'created'} {r['role']} {r['email']}",
+        "user.list": lambda r: "\n".join(f"{u['email']}  {u['role']}" for u in r["users"]),
+        "user.delete": lambda r: f"deleted {r['email']}; their sessions have ended",
+        "user.passwd": lambda r: f"new password for {r['email']}; their sessions have ended",
+        "user.role": lambda r: f"{r['email']} is now {r['role']}; their sessions have ended",
+        "token.create": lambda r: r["token"],
+        "token.list": lambda r: "\n".join(
+            f"{t['id']}  {t['name']}  {t['site'] or 'all sites'}  {t['scope']}  {t['created']}  "
+            f"{'revoked' if t['revoked'] else 'active'}" for t in r["tokens"]),
+        "token.revoke": lambda r: f"revoked token {r['id']} ({r['name']})",
+        "spool.status": lambda r: f"{r['waiting']} segments waiting, {len(r['dead_letter'])} set aside"
+                                  + "".join(f"\n  {d['segment']}  {d['bytes']} bytes" for d in r["dead_letter"]),
+        "spool.retry": lambda r: f"{len(r['retried'])} segments back in line ({r['bytes']} bytes)",
+    }[name]
+    print_result(ns, result, human(result))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = build_parser().parse_args(argv)
+    config = config_of(ns)
+    logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    try:
+        if ns.command == "serve":
+            from footfall.web.server import serve
+
+            serve(config)
+        elif ns.command == "demo":
+            from footfall.web.demo import serve_demo
+
+            serve_demo(config, sessions=ns.sessions, days=ns.days)
+        elif ns.command in ("site", "user", "token", "spool"):
+            manage(config, ns)
+        elif ns.command == "erase":
+            result = execute(config, "visitor.erase", {"site": ns.site, "visitor": ns.visitor})
+            print_result(ns, result, erase_summary(result))
+        elif ns.command == "export":
+            result = execute(config, "visitor.export", {"site": ns.site, "visitor": ns.visitor})
+            print(json.dumps(result))
+    except (ValueError, admin.AdminError) as exc:
+        print(f"footfall: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Heatmaps: one page's click, move or scroll map over a snapshot of that page, with its clicked
+elements ranked beside it.
+
+The snapshot is rebuilt in the isolated frames of isolated_frames.py (the shell is
+/sites/{key}/heatmaps/frame, the viewer heatmap.js). The page fetches the snapshot and the map with
+the user's session and hands them to the viewer by postMessage; the viewer measures the clicked
+elements in the snapshot and sends their boxes back, which the click map is placed by
+(docs/heatmaps.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from footfall.analysis import heatmaps
+from footfall.analysis.pages import page_path
+from footfall.store import Store
+from footfall.web.dashboard import isolated_frames
+from footfall.web.dashboard.overview_page import chosen_range
+from footfall.web.dashboard.render import page
+from footfall.web.dashboard.sites_pages import site_or_404
+from footfall.web.dates import day_bounds
+
+KINDS = (("click", "Clicks"), ("move", "Mouse movement"), ("scroll", "Scroll reach"))
+DEVICE_LABELS = {"desktop": "Desktop", "tablet": "Tablet", "mobile": "Mobile"}
+VIEWER_STYLE = "html,body{overflow:auto}#stage .replayer-wrapper{transform:none!important}"  # unscaled, scrolling
+ELEMENTS_LISTED = 25
+ELEMENTS_PLACED = 300  # the most clicked elements the viewer looks for in the snapshot
+
+
+def choice(request: Request, name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = request.query_params.get(name, "")
+    return value if value in allowed else default
+
+
+def routes(store: Store) -> list[Route]:
+    async def heatmaps_page(request: Request) -> Response:
+        site = site_or_404(request)
+        if isinstance(site, Response):
+            return site
+        first, last, note = chosen_range(request)
+        start, end = day_bounds(first, last)
+        device = choice(request, "device", heatmaps.DEVICES, "desktop")
+        kind = choice(request, "kind", tuple(k for k, _ in KINDS), "click")
+        try:
+            opacity = min(1.0, max(0.1, float(request.query_params.get("opacity") or 0.7)))
+        except ValueError:
+            opacity = 0.7
+        asked = request.query_params.get("url") or ""
+        if len(page_path(asked)) > heatmaps.MAX_URL:
+            return page(request, "message.html", status=400, title="Page address too long",
+                        message=f"A page's address is at most {heatmaps.MAX_URL:,} characters. Pick the page "
+                                "from the list on the heatmaps page.")
+        pages = await store.run(heatmaps.top_pages, store, site.key, start, end, device, site.url_patterns)
+        url = page_path(asked or (pages[0]["path"] if pages else "/"))
+        scope = heatmaps.Scope(site.key, start, end, url, device)
+        ranked: dict[str, Any] = await store.run(heatmaps.elements, store, scope, ELEMENTS_PLACED)
+        placed = [e["selector"] for e in ranked["elements"]]
+        ranked["elements"] = ranked["elements"][:ELEMENTS_LISTED]
+        reach = await store.run(heatmaps.scroll_reach, store, scope) if kind == "scroll" else None
+        width, height = heatmaps.VIEWPORTS[device]
+        replays = {"url": url, "device": device, "from": first.isoformat(), "to": last.isoformat(), "has_replay": ""}
+        for element in ranked["elements"]:
+            element["replays"] = f"/sites/{site.key}/replays?" + urlencode({**replays, "clicked": element["selector"]})
+        query = urlencode({"url": url, "device": device, "from": first.isoformat(), "to": last.isoformat()})
+        return page(request, "heatmaps.html", site=site, first=first, last=last, note=note, pages=pages, url=url,
+                    device=device, kind=kind, kinds=KINDS, devices=DEVICE_LABELS, opacity=opacity, width=width,
+                    height=height, ranked=ranked, reach=reach, query=query,
+                    selectors=placed)
+
+    async def frame(request: Request) -> Response:
+        site = request.app.state.runtime.sites.sites.get(request.path_params["key"])
+        if site is None:
+            return isolated_frames.not_found()
+        return isolated_frames.shell(request, "heatmap.js", "Heatmap over a snapshot of the page", VIEWER_STYLE,
+                                     origins=site.origins)
+
+    return [
+        Route("/sites/{key}/heatmaps", heatmaps_page),
+        Route("/sites/{key}/heatmaps/frame", frame),
+    ]

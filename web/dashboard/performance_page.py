@@ -1,0 +1,67 @@
+"""Performance: the most viewed pages and patterns with their vitals' p75 and error rate, and one
+of them in detail, from real visits: its Web Vitals with their ratings, the navigation phases as a waterfall, the
+daily trend of the vitals' p75, its slowest resources and its JavaScript error rate (a link to its
+error groups)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from footfall.analysis import heatmaps, performance
+from footfall.analysis.pages import page_path
+from footfall.store import Store
+from footfall.web.dashboard.charts import (
+    TREND_HEIGHT,
+    TREND_WIDTH,
+    WATERFALL_BOX,
+    WATERFALL_LABEL,
+    WATERFALL_WIDTH,
+    trend_points,
+    waterfall,
+)
+from footfall.web.dashboard.heatmaps_page import DEVICE_LABELS
+from footfall.web.dashboard.overview_page import chosen_range
+from footfall.web.dashboard.render import page
+from footfall.web.dashboard.sites_pages import site_or_404
+from footfall.web.dates import day_bounds
+
+PHASE_LABELS = {"redirect": "Redirect", "dns": "DNS", "connect": "Connect", "tls": "TLS", "request": "Request",
+                "download": "Response", "dom": "DOM processing", "load": "Load event"}
+VITAL_LABELS = {"TTFB": "Time to First Byte", "FCP": "First Contentful Paint", "LCP": "Largest Contentful Paint",
+                "INP": "Interaction to Next Paint", "CLS": "Cumulative Layout Shift"}
+TRENDED = ("LCP", "INP", "TTFB")
+
+
+def routes(store: Store) -> list[Route]:
+    async def performance_page(request: Request) -> Response:
+        site = site_or_404(request)
+        if isinstance(site, Response):
+            return site
+        first, last, note = chosen_range(request)
+        start, end = day_bounds(first, last)
+        device = request.query_params.get("device", "")
+        device = device if device in heatmaps.DEVICES else ""
+        pages = await store.run(performance.slowest_pages, store, site.key, start, end, site.url_patterns,
+                                device or None)
+        url = page_path(request.query_params.get("url") or (pages[0]["page"] if pages else "/"))
+        found = await store.run(performance.performance, store, site.key, start, end, url, device or None)
+        days = found["trend"]
+        trends = {name: {"points": trend_points([d[name]["p75"] if d[name] else None for d in days]),
+                         "top": max((d[name]["p75"] for d in days if d[name]), default=None)} for name in TRENDED}
+        span = {"device": device, "from": first.isoformat(), "to": last.isoformat()}
+        for row in pages:
+            row["link"] = f"/sites/{site.key}/performance?" + urlencode({"url": row["page"], **span})
+        errors = f"/sites/{site.key}/errors?" + urlencode({"url": url, "from": first.isoformat(),
+                                                          "to": last.isoformat()})
+        return page(request, "performance.html", site=site, first=first, last=last, note=note, pages=pages, url=url,
+                    device=device, devices=DEVICE_LABELS, perf=found, phase_labels=PHASE_LABELS,
+                    vital_labels=VITAL_LABELS, bars=waterfall(found["navigation"]["phases"]), trends=trends,
+                    days=days, errors_link=errors, trend_width=TREND_WIDTH,
+                    box={"label": WATERFALL_LABEL, "bars": WATERFALL_WIDTH, "width": WATERFALL_BOX},
+                    trend_height=TREND_HEIGHT)
+
+    return [Route("/sites/{key}/performance", performance_page)]

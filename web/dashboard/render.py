@@ -1,0 +1,34 @@
+"""Jinja2 pages with what every dashboard page needs: the user, the CSRF token, the sites, the navigation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from footfall.web.dashboard.guards import csrf_token
+
+env = Environment(loader=PackageLoader("footfall.web", "templates/dashboard"), autoescape=select_autoescape(["html"]))
+
+# Per site: (label, path under /sites/{key}). Pages of later features join this list.
+SITE_NAV = [("Overview", "overview"), ("Heatmaps", "heatmaps"), ("Replays", "replays"), ("Funnels", "funnels"),
+            ("Performance", "performance"), ("Errors", "errors"), ("Install", "install"), ("Settings", "settings")]
+
+
+def user_of(request: Request) -> dict[str, str] | None:
+    """The logged-in user, as web/access.py read it from the store for this request."""
+    return request.scope.get("footfall.user")
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(render(request, template, **context), status_code=status)
+
+
+def render(request: Request, template: str, **context: Any) -> str:
+    runtime = request.app.state.runtime
+    sites = sorted(runtime.sites.sites.values(), key=lambda s: s.name.lower())
+    return env.get_template(template).render(
+        request=request, user=user_of(request), csrf=csrf_token(request.session), sites=sites,
+        site_nav=SITE_NAV, path=request.url.path, **context)

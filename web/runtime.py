@@ -1,0 +1,124 @@
+"""The long-lived parts of one collector process, started and stopped in order."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import secrets
+import socket
+from pathlib import Path
+
+from footfall.collector import writer
+from footfall.collector.pipeline import Ingestor
+from footfall.collector.salts import DailySalt
+from footfall.collector.spool import Spool
+from footfall.collector.writer import Writer
+from footfall.replay import session_index
+from footfall.store import Store
+from footfall.store.migrations import migrate
+from footfall.store.sites import SiteCache
+from footfall.web.settings import Config
+
+log = logging.getLogger("footfall")
+
+
+# What the writer calls once a segment is stored: the readers that keep tables of their own.
+AFTER_LANDING = (session_index.after_landing,)
+
+
+def land(store: Store, payloads: list[bytes], token: str) -> None:
+    """A segment's frames into the store as the running writer puts them (tests and tools)."""
+    writer.land(store, payloads, token, AFTER_LANDING)
+
+
+class DataDirBusy(Exception):
+    """Another process owns the embedded store in this data directory."""
+
+
+def lock_data_dir(data_dir: Path) -> int:
+    """chDB allows one process per directory: hold an exclusive lock for as long as we run."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / "footfall.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DataDirBusy(str(data_dir)) from None
+    return fd
+
+
+def collector_id(data_dir: Path) -> str:
+    """Stable per data directory, so dedup tokens of a replayed spool match the first attempt."""
+    path = data_dir / "collector-id"
+    if not path.exists():
+        path.write_text(f"{socket.gethostname()}-{secrets.token_hex(4)}\n")
+    return path.read_text().strip()
+
+
+def secret_of(config: Config) -> str:
+    if config.secret:
+        return config.secret
+    path = config.data_dir / "secret"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+class Runtime:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.lock_fd: int | None = None
+        self.store: Store | None = None
+        self.demo_login: tuple[str, str] | None = None  # set by `footfall demo`
+
+    def open_store(self) -> Store:
+        """Lock (embedded only), connect and migrate: everything that may run before the event loop."""
+        data = self.config.data_dir
+        data.mkdir(parents=True, exist_ok=True)
+        os.chmod(data, 0o700)
+        if self.config.embedded:
+            self.lock_fd = lock_data_dir(data)
+        self.store = store = Store(self.config.store_url, self.config.cluster)
+        if session_index.MIGRATION in migrate(store):
+            session_index.backfill(store)  # a store from before the index: index what it holds
+        cfg = self.config
+        self.sites = SiteCache(store)
+        self.salt = DailySalt(store)
+        self.spool = Spool(
+            cfg.data_dir / "spool",
+            fsync=cfg.spool_fsync,
+            fsync_interval=cfg.spool_fsync_interval_ms / 1000,
+            quota_bytes=cfg.spool_quota_mb * 2**20,
+            seal_rows=cfg.flush_rows,
+            seal_age=cfg.flush_interval_ms / 1000,
+        )
+        self.ingestor = Ingestor(cfg, self.sites, self.salt, self.spool)
+        self.writer = Writer(self.spool, store, collector_id(cfg.data_dir), self.ingestor.counters,
+                             on_written=self.ingestor.recent.stored, after=AFTER_LANDING)
+        return store
+
+    async def start(self) -> None:
+        """Replay what a previous run left in the spool, then start committing and writing."""
+        await self.store_or_open().run(self.sites.reload)
+        self.spool.start()
+        known = self.ingestor.recent.load(self.spool.sealed())
+        log.info("ingest: %d recent batch ids known, duplicates of them are not stored again", known)
+        self.writer.start()
+
+    def store_or_open(self) -> Store:
+        return self.store or self.open_store()
+
+    async def stop(self) -> None:
+        """Seal the spool, drain it into the store, then let go of the data directory."""
+        await self.spool.close()
+        await self.writer.stop()
+        if self.store:
+            self.store.close()
+        self.release()
+
+    def release(self) -> None:
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
+            self.lock_fd = None
