@@ -80,6 +80,7 @@ class HostSite:
             "/replay-hostile": ("replay_hostile.html", 0, {}),
             "/replay-privacy": ("replay_privacy.html", 0, {}),
             "/autofocus": ("autofocus.html", 0, {}),
+            "/hashapp": ("hashapp.html", 0, {}),
             "/unattended": ("plain.html", 0, {}),
         }
 
@@ -92,8 +93,8 @@ class HostSite:
                     return self._send(b"", "image/x-icon", {}, 204)
                 if path == "/long.js":
                     return self._send((PAGES / "long.js").read_bytes(), "text/javascript", {})
-                if path == "/form.js":
-                    return self._send((PAGES / "form.js").read_bytes(), "text/javascript", {})
+                if path in ("/form.js", "/hashapp.js"):
+                    return self._send((PAGES / path[1:]).read_bytes(), "text/javascript", {})
                 if path == "/footfall.esm.js":
                     return self._send(ESM.read_bytes(), "text/javascript", {})
                 if path == "/pwned":  # what replay_hostile.html's markers request, should any run

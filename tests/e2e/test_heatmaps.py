@@ -191,3 +191,27 @@ def test_a_page_never_recorded_gets_a_snapshot_for_heatmaps(browser: Browser, ho
     x, y = hottest_pixel(dashboard)
     button = snapshot_button(dashboard, "#more")
     assert button["x"] <= x <= button["x"] + button["width"] and button["y"] <= y <= button["y"] + button["height"]
+
+
+def test_a_click_on_a_hash_routed_page_shows_on_that_pages_heatmap(browser: Browser, host: HostSite) -> None:
+    """The page a click is stored under and the page the heatmap asks for are one rule: a hash route
+    (#/active, as TodoMVC routes) is part of both, so its heatmap and element ranking are not empty."""
+    page = browser.new_context(**DESKTOP).new_page()
+    page.goto(host.url("/hashapp"))
+    page.get_by_role("link", name="Active").click()
+    expect(page.locator("#route")).to_have_text("active")
+    page.get_by_role("button", name="Clear completed").click()
+    expect(page.locator("#route")).to_have_text("cleared")
+    leave(page)
+
+    def ranked() -> list[str]:
+        found = api(host, "elements", url="/hashapp#/active")
+        return [e["selector"] for e in found.json()["elements"]] if found.status_code == 200 else []
+
+    assert "#clear-completed" in wait_until(ranked)
+    assert api(host, "heatmaps/click", url="/hashapp#/active").json()["total"] >= 1
+    dashboard = login(browser, host.server, ADMIN)
+    dashboard.goto(f"{host.collector}/sites/{host.key}/heatmaps")
+    dashboard.get_by_label("Top pages").select_option("/hashapp#/active")  # the picker offers the route
+    expect(dashboard.get_by_label("Page", exact=True)).to_have_value("/hashapp#/active")
+    expect(dashboard.get_by_role("cell", name="#clear-completed")).to_be_visible()
