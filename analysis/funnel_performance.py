@@ -19,6 +19,7 @@ from footfall.analysis import performance as perf
 from footfall.analysis.conversion_impact import impact
 from footfall.analysis.funnels import Funnel, query, range_params, units_sql
 from footfall.store import Store
+from footfall.store.vocabulary import RATINGS
 
 IMPACT_VITALS = ("LCP", "INP")
 REPORTED_WITHIN = timedelta(hours=1)  # vitals such as INP and CLS are sent when the page is left
@@ -81,7 +82,7 @@ def step_performance(store: Store, site: str, start: datetime, end: datetime, f:
             if count:
                 step["vitals"][name] = perf.vital(name, count, quantiles, good, middling, poor)
                 step["ratings"][name] = {rating: (c, won) for rating, c, won
-                                         in zip(perf.RATINGS, (good, middling, poor), converted, strict=True) if c}
+                                         in zip(RATINGS, (good, middling, poor), converted, strict=True) if c}
         timed, *phases, with_error = measured[len(perf.VITALS) * width:]
         step["timed"], step["with_error"] = timed, with_error
         step["phases"] = dict(zip(perf.PHASES, phases, strict=True)) if timed else {}

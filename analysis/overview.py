@@ -33,13 +33,14 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from footfall.store import Store
+from footfall.store import Store, vocabulary
 
 TOP = 10
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HOURLY_UP_TO = timedelta(days=2)  # ranges this short get one series point per hour, else per day
+# The vocabulary's vitals (store/vocabulary.py), the Core Web Vitals first as the Overview lists them.
 VITALS = ("LCP", "INP", "CLS", "FCP", "TTFB")
-RATINGS = ("good", "needs-improvement", "poor")
+RATINGS = vocabulary.RATINGS
 SEGMENTS = "[^/]+(?:/[^/]+)*"  # what `*` in a funnel step stands for
 
 IN_RANGE = "site = {site:String} AND time >= {start:DateTime64(3)} AND time < {end:DateTime64(3)}"

@@ -13,12 +13,8 @@ from typing import Any
 from footfall.analysis.overview import utc
 from footfall.analysis.pages import grouped_path, on_path
 from footfall.store import Store
+from footfall.store.vocabulary import VITALS, vital_rating
 
-VITALS = ("TTFB", "FCP", "LCP", "INP", "CLS")
-RATINGS = ("good", "needs-improvement", "poor")
-# web-vitals' thresholds (good up to the first, poor above the second), to rate a page by its p75
-# as Core Web Vitals assessments do; single page views keep the rating their browser gave.
-THRESHOLDS = {"TTFB": (800, 1800), "FCP": (1800, 3000), "LCP": (2500, 4000), "INP": (200, 500), "CLS": (0.1, 0.25)}
 PHASES = ("redirect", "dns", "connect", "tls", "request", "download", "dom", "load")
 RESOURCES_LISTED = 10
 TREND_DAYS_MAX = 400
@@ -42,8 +38,9 @@ def no_vitals() -> dict[str, dict[str, Any]]:
 
 
 def rated(name: str, p75: float) -> str:
-    good, poor = THRESHOLDS[name]
-    return "good" if p75 <= good else "poor" if p75 > poor else "needs-improvement"
+    """A page's rating by its p75, as Core Web Vitals assessments do; single page views keep the
+    rating their browser gave."""
+    return vital_rating(name, p75)
 
 
 def vital(name: str, n: int, quantiles: Any, good: int, middling: int, poor: int) -> dict[str, Any]:

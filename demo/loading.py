@@ -6,6 +6,7 @@ import dataclasses
 import random
 
 from footfall.demo.visitors import Visit
+from footfall.store.vocabulary import VITAL_THRESHOLDS, vital_rating
 
 # What must load before the largest paint (relative to the home page), and server time in ms.
 PAGE_WEIGHT = {"home": 1.0, "category": 1.15, "product": 1.45, "cart": 0.7, "checkout": 1.1,
@@ -16,13 +17,8 @@ SERVER_MS = {"home": 90, "category": 140, "product": 170, "cart": 120, "checkout
 SHIFTS = {"home": (".category-tiles", 0.06), "category": (".product-grid", 0.05),
           "product": (".reviews", 0.03), "cart": (".cart-summary", 0.01),
           "checkout": (".order-summary", 0.01), "thank-you": ("main", 0.002)}
-THRESHOLDS = {"LCP": (2500, 4000), "INP": (200, 500), "CLS": (0.1, 0.25), "FCP": (1800, 3000),
-              "TTFB": (800, 1800)}
-
-
-def rating(name: str, value: float) -> str:
-    good, poor = THRESHOLDS[name]
-    return "good" if value <= good else "needs-improvement" if value <= poor else "poor"
+THRESHOLDS = VITAL_THRESHOLDS
+rating = vital_rating
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Words every layer uses alike, defined once: which page a URL is, which device class a viewport is.
+"""Words every layer uses alike, defined once: which page a URL is, which device class a viewport is,
+the Web Vitals and how each value is rated.
 
 The ingest views (store/migrations/0002_ingest_views.sql) compute the same for every stored row;
 tests/integration/test_page_path.py checks the two agree URL by URL.
@@ -38,3 +39,16 @@ def device_class(viewport_width: int, user_agent: str = "") -> str:
     if viewport_width <= TABLET_MAX_WIDTH:
         return "tablet"
     return "desktop"
+
+
+# web-vitals' thresholds (good up to the first value, poor above the second), in page-load order.
+VITAL_THRESHOLDS = {"TTFB": (800, 1800), "FCP": (1800, 3000), "LCP": (2500, 4000), "INP": (200, 500),
+                    "CLS": (0.1, 0.25)}
+VITALS = tuple(VITAL_THRESHOLDS)
+RATINGS = ("good", "needs-improvement", "poor")
+
+
+def vital_rating(name: str, value: float) -> str:
+    """A value's rating as web-vitals gives it (the browser's own, for one page view; a p75, for a page)."""
+    good, poor = VITAL_THRESHOLDS[name]
+    return "good" if value <= good else "needs-improvement" if value <= poor else "poor"
