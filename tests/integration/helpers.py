@@ -1,4 +1,4 @@
-"""Batches and requests for the integration tests."""
+"""Batches, requests and store writes for the integration tests: one copy of each, shared."""
 
 from __future__ import annotations
 
@@ -73,3 +73,30 @@ def wait_for_count(server_url: str, token: str, kind: str, expected: int, timeou
         if found >= expected or time.monotonic() > deadline:
             return found
         time.sleep(0.1)
+
+
+def land(store: Any, records: list[tuple[bytes, Any, Any]], token: str = "") -> None:
+    """What the writer does with one spool segment holding these frames, (kind, record, context)
+    each: the inserts, then the hooks the running process registers (the session index)."""
+    from footfall.collector import frames
+    from footfall.web import runtime
+
+    payloads = [frames.pack(kind, ctx, record) for kind, record, ctx in records]
+    runtime.land(store, payloads, token or uuid.uuid4().hex)
+
+
+def wait_until(condition: Any, timeout: float = 90.0) -> None:
+    """Until `condition()` is true; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a dashboard page's forms carry."""
+    import re
+
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)

@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route
 from footfall.web import access
 from footfall.web.app import route_table
 from tests.conftest import Server, footfall
+from tests.integration.helpers import csrf_of
 
 ADMIN = ("admin@shop.test", "correct-horse-1")
 VIEWER = ("viewer@shop.test", "viewer-pass-2")
@@ -40,12 +41,6 @@ class Caller:
             headers["X-CSRF-Token"] = self.csrf
         return httpx.request(method, self.base + path, headers=headers, follow_redirects=False, timeout=60,
                              **extra)  # type: ignore[arg-type]
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "no CSRF field on the page"
-    return found.group(1)
 
 
 OPEN: list[httpx.Client] = []

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import Server, footfall
-from tests.integration.helpers import make_batch, post, wait_for_count
+from tests.integration.helpers import csrf_of, make_batch, post, wait_for_count
 
 ADMIN = ("admin@shop.test", "correct-horse-1")
 VIEWER = ("viewer@shop.test", "viewer-pass-2")
@@ -44,12 +44,6 @@ def new_client(server: Server) -> httpx.Client:
     client = httpx.Client(base_url=server.url, follow_redirects=False, timeout=30)
     OPEN.append(client)
     return client
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "no CSRF field on the page"
-    return found.group(1)
 
 
 def login(server: Server, who: tuple[str, str]) -> httpx.Client:

@@ -14,8 +14,7 @@ from typing import Any
 from footfall.collector.spool import FRAME, SEALED
 from tests.conftest import Server, footfall, query_store, start_site_server
 
-from .helpers import count, get, make_batch, post, wait_for_count
-from .test_saturation import stalled_server  # noqa: F401  (the fixture: a server sharing the test's store)
+from .helpers import count, get, make_batch, post, wait_for_count, wait_until
 
 MONTH_MS = 31 * 24 * 3600 * 1000
 
@@ -96,18 +95,11 @@ def frame_of(batch: dict[str, Any], received: int) -> bytes:
     return b"B" + json.dumps({**head, **batch}).encode()
 
 
-def wait_until(condition: Any, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.1)
-
-
 def stored_pageviews(store: Any, pageview_id: str) -> int:
     return int(store.scalar("SELECT count() FROM pageviews WHERE pageview_id = {pv:String}", {"pv": pageview_id}))
 
 
-def test_a_segment_no_retry_cures_is_dead_lettered_and_later_data_arrives(stalled_server) -> None:  # noqa: F811
+def test_a_segment_no_retry_cures_is_dead_lettered_and_later_data_arrives(stalled_server) -> None:  # noqa: ANN001
     url, runtime, store = stalled_server
     spool = runtime.spool.directory
     # A segment over more than 100 monthly partitions, written straight into the spool as an older
@@ -127,7 +119,7 @@ def test_a_segment_no_retry_cures_is_dead_lettered_and_later_data_arrives(stalle
     assert counted["writer.dead_lettered"] == 2 and counted["writer.failed.permanent"] >= 4
 
 
-def test_a_transient_failure_is_retried_in_order_until_it_clears(stalled_server) -> None:  # noqa: F811
+def test_a_transient_failure_is_retried_in_order_until_it_clears(stalled_server) -> None:  # noqa: ANN001
     url, runtime, store = stalled_server
     store.command("DETACH TABLE pageviews")  # the store refuses every insert: a table missing
     sent = []
@@ -144,7 +136,7 @@ def test_a_transient_failure_is_retried_in_order_until_it_clears(stalled_server)
     wait_until(lambda: all(stored_pageviews(store, pv) == 1 for pv in sent))
 
 
-def test_an_unknown_failure_is_retried_then_set_aside(stalled_server) -> None:  # noqa: F811
+def test_an_unknown_failure_is_retried_then_set_aside(stalled_server) -> None:  # noqa: ANN001
     url, runtime, store = stalled_server
     real = store.insert_json
     failing = {"left": 10_000}

@@ -21,7 +21,8 @@ from footfall.analysis.overview import overview, step_regex
 from footfall.collector import frames, rows, wire
 from footfall.collector.enrich import Client, client_of
 from footfall.demo import journeys
-from footfall.web import runtime
+
+from . import helpers
 
 ORIGIN = "https://shop.test"
 CHROME = Client("Chrome", "120", "Linux", False)
@@ -39,9 +40,8 @@ def ms(value: datetime) -> int:
 
 
 def land(store, records: list[tuple[wire.Batch, rows.Context]]) -> None:  # noqa: ANN001
-    """What the writer does with one spool segment holding these batches."""
-    payloads = [frames.pack(frames.BATCH, ctx, batch) for batch, ctx in records]
-    runtime.land(store, payloads, uuid.uuid4().hex)
+    """One spool segment holding these batches, landed as the writer does."""
+    helpers.land(store, [(frames.BATCH, batch, ctx) for batch, ctx in records])
 
 
 class Visit:

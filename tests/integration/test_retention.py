@@ -9,7 +9,6 @@ from typing import Any
 from footfall.store import sites
 
 from .helpers import make_batch, post
-from .test_saturation import stalled_server  # noqa: F401  (a server sharing the test's store)
 
 
 def tables_with_retention(store: Any) -> list[str]:
@@ -19,7 +18,7 @@ def tables_with_retention(store: Any) -> list[str]:
         "AND engine LIKE '%MergeTree')")]
 
 
-def test_a_retention_change_reaches_every_table_with_a_retention_column(stalled_server) -> None:  # noqa: F811
+def test_a_retention_change_reaches_every_table_with_a_retention_column(stalled_server) -> None:  # noqa: ANN001
     url, runtime, store = stalled_server
     sites.create(store, "Kept", ["http://shop.test"], key="kept", retention_days=365)
     runtime.sites.reload()

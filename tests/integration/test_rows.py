@@ -13,7 +13,8 @@ import pytest
 from footfall.collector import frames, rows, wire
 from footfall.collector.enrich import Client, client_of
 from footfall.demo import journeys
-from footfall.web import runtime
+
+from . import helpers
 
 CHROME = Client("Chrome", "120", "Linux", False, "mobile")
 NOW = int(time.time()) * 1000
@@ -31,9 +32,8 @@ def ctx(received: int = NOW, client: Client = CHROME) -> rows.Context:
 
 
 def land(store, *records: tuple[bytes, wire.Batch | wire.ReplayChunk, rows.Context], token: str = "") -> None:  # noqa: ANN001
-    """What the writer does with one segment holding these frames."""
-    payloads = [frames.pack(kind, c, record) for kind, record, c in records]
-    runtime.land(store, payloads, token or uuid.uuid4().hex)
+    """One spool segment holding these frames, landed as the writer does."""
+    helpers.land(store, list(records), token)
 
 
 def site_rows(store, table: str, site: str) -> list[dict[str, Any]]:  # noqa: ANN001

@@ -23,7 +23,8 @@ from footfall.analysis import signals
 from footfall.collector import frames, rows, wire
 from footfall.collector.enrich import Client
 from footfall.replay.sessions import SessionFilters, list_sessions, session_detail
-from footfall.web import runtime
+
+from .helpers import land
 
 with warnings.catch_warnings():  # Starlette 1.x wants httpx2 for its TestClient; httpx still works
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -38,12 +39,6 @@ NEXT_DAY = DAY + timedelta(days=1)
 
 def ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
-
-
-def land(store, records: list[tuple[bytes, Any, rows.Context]]) -> None:  # noqa: ANN001
-    """What the writer does with one spool segment holding these frames."""
-    payloads = [frames.pack(kind, ctx, record) for kind, record, ctx in records]
-    runtime.land(store, payloads, uuid.uuid4().hex)
 
 
 @dataclass
