@@ -45,10 +45,10 @@ chromium:
 	fi
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check $(LAYERS) tests bench
+	$(BIN)/ruff check $(LAYERS) tests bench tools
 
 test: $(INSTALLED) snippet chromium test-js
-	$(BIN)/ruff check $(LAYERS) tests bench
+	$(BIN)/ruff check $(LAYERS) tests bench tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # wrk drives the load (a Python client stands in when it cannot be installed).

@@ -141,3 +141,14 @@ def test_no_import_cycles() -> None:
 def test_the_cycle_finder_finds_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
+
+
+def test_the_installed_layers_import_no_test_or_recording_tool() -> None:
+    """Playwright and pytest are test tools (the demo recorder lives in tools/, outside the package)."""
+    found = []
+    for name, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                roots = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                found += [f"{name}: {r}" for r in roots if r.split(".")[0] in ("playwright", "pytest", "hypothesis")]
+    assert found == []
