@@ -12,6 +12,7 @@ from typing import Any
 from footfall.analysis.overview import stored_iso, utc
 from footfall.analysis.pages import on_path
 from footfall.store import Store
+from footfall.store.conditions import SITE_IN_RANGE
 
 MAX_LIMIT = 500
 PAGES_LISTED = 10
@@ -25,7 +26,7 @@ def grouped_errors(store: Store, site: str, start: datetime, end: datetime, url:
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be 1 to {MAX_LIMIT}")
     params: dict[str, Any] = {"site": site, "start": utc(start), "end": utc(end), "limit": limit}
-    condition = "site = {site:String} AND time >= {start:DateTime64(3)} AND time < {end:DateTime64(3)}"
+    condition = SITE_IN_RANGE
     if url:
         condition += f" AND {on_path(url, params)}"
     if not console:

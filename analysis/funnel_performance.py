@@ -19,6 +19,7 @@ from footfall.analysis import performance as perf
 from footfall.analysis.conversion_impact import impact
 from footfall.analysis.funnels import Funnel, query, range_params, units_sql
 from footfall.store import Store
+from footfall.store.conditions import site_in_range
 from footfall.store.vocabulary import RATINGS
 
 IMPACT_VITALS = ("LCP", "INP")
@@ -30,7 +31,7 @@ def step_performance_sql(f: Funnel, params: dict[str, Any]) -> str:
     slowest first. The steps' page views join by a 64-bit hash of their id to one stream of two
     sources: pageview_performance (migration 0008: a page view's vitals, ratings, navigation phases
     and error flag in one row, grouped here by the hash for the rows not merged yet) and resources."""
-    span = "site = {site:String} AND time >= {start:DateTime64(3)} AND time < {measured_until:DateTime64(3)}"
+    span = site_in_range("measured_until")
     days = "day >= toDate({start:DateTime64(3)}) AND day <= toDate({measured_until:DateTime64(3)})"
     vitals = [v.lower() for v in perf.VITALS]
     merged = ", ".join([f"max({v}) AS {v}, max({v}_rating) AS {v}_rating" for v in vitals]

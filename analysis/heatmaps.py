@@ -27,6 +27,7 @@ from footfall.analysis.overview import utc
 from footfall.analysis.pages import grouped_path, on_path
 from footfall.analysis.signals import ERROR_CLICK_MS
 from footfall.store import Store
+from footfall.store.conditions import SITE_IN_RANGE
 
 CELL = 8  # page pixels per cell side
 MAX_WIDTH = 4096  # page pixels mapped; beyond is dropped (a stray coordinate must not blow up a grid)
@@ -69,8 +70,7 @@ def where(scope: Scope, kind: str | None) -> tuple[str, dict[str, Any]]:
     if kind:
         of_kind = " AND type = {type:String}"
         params["type"] = kind
-    condition = (f"site = {{site:String}}{of_kind} AND {on_path(scope.url, params)}"
-                 " AND device = {device:String} AND time >= {start:DateTime64(3)} AND time < {end:DateTime64(3)}")
+    condition = f"{SITE_IN_RANGE}{of_kind} AND {on_path(scope.url, params)} AND device = {{device:String}}"
     return condition, params
 
 

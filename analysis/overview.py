@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from footfall.store import Store, vocabulary
+from footfall.store.conditions import SITE_IN_RANGE
 
 TOP = 10
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -43,7 +44,7 @@ VITALS = ("LCP", "INP", "CLS", "FCP", "TTFB")
 RATINGS = vocabulary.RATINGS
 SEGMENTS = "[^/]+(?:/[^/]+)*"  # what `*` in a funnel step stands for
 
-IN_RANGE = "site = {site:String} AND time >= {start:DateTime64(3)} AND time < {end:DateTime64(3)}"
+IN_RANGE = SITE_IN_RANGE
 # The current and the previous period at once; `current` tells them apart.
 BOTH_PERIODS = "site = {site:String} AND time >= {previous:DateTime64(3)} AND time < {end:DateTime64(3)}"
 CURRENT = "time >= {start:DateTime64(3)} AS current"

@@ -13,6 +13,7 @@ from typing import Any
 from footfall.analysis.overview import utc
 from footfall.analysis.pages import grouped_path, on_path
 from footfall.store import Store
+from footfall.store.conditions import SITE_IN_RANGE
 from footfall.store.vocabulary import VITALS, vital_rating
 
 PHASES = ("redirect", "dns", "connect", "tls", "request", "download", "dom", "load")
@@ -24,8 +25,7 @@ PAGE_VITALS = ("LCP", "INP", "CLS", "TTFB")
 
 def scope_params(site: str, start: datetime, end: datetime, url: str, device: str | None) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {"site": site, "start": utc(start), "end": utc(end)}
-    condition = (f"site = {{site:String}} AND {on_path(url, params)}"
-                 " AND time >= {start:DateTime64(3)} AND time < {end:DateTime64(3)}")
+    condition = f"{SITE_IN_RANGE} AND {on_path(url, params)}"
     if device:
         condition += " AND device = {device:String}"
         params["device"] = device
@@ -114,7 +114,7 @@ def slowest_pages(store: Store, site: str, start: datetime, end: datetime, patte
     views with a JavaScript error; to find the page worth a closer look."""
     params: dict[str, Any] = {"site": site, "start": utc(start), "end": utc(end), "limit": limit}
     page = grouped_path(patterns, params)
-    condition = "site = {site:String} AND time >= {start:DateTime64(3)} AND time < {end:DateTime64(3)}"
+    condition = SITE_IN_RANGE
     if device:
         condition += " AND device = {device:String}"
         params["device"] = device
