@@ -32,9 +32,10 @@ from typing import Any
 
 from footfall.web.testing import cli_json
 
-from . import dead_letter, loadgen, validation
+from . import dead_letter, loadgen, phases, validation
 from .harness import SITE, BenchError, Prober, Server, SpoolWatcher, count, cpu_meter, wait_drained
-from .loadgen import BATCH_PATH, EVENTS_PER_BATCH, NOOP_PATH, ORIGIN, PhaseResult
+from .loadgen import BATCH_PATH, EVENTS_PER_BATCH, NOOP_PATH, ORIGIN
+from .phases import PhaseResult
 from .report import fmt, goals_of, write_reports
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,7 +233,7 @@ def run_config(opts: Options, label: str, env: dict[str, str]) -> dict[str, Any]
                         invalid=invalid),
                     server, token, data / "spool", half, opts.drain_timeout)
             noop_b = measure(opts, server, "noop-2", None, run_id, workdir, duration=half)
-            noop = loadgen.merge("noop", [noop_a, noop_b])
+            noop = phases.merge("noop", [noop_a, noop_b])
             print(f"   no-op  GET  {NOOP_PATH} (2nd half): {noop_b.rps:9.0f} req/s; both: "
                   f"{noop.rps:9.0f} req/s  p50 {noop.latency_ms['p50']:.1f} ms  p99 "
                   f"{noop.latency_ms['p99']:.1f} ms  non-200 {noop.non_ok}", flush=True)

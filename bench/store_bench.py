@@ -20,7 +20,7 @@ from typing import Any
 from footfall.web.testing import cli_json
 
 from .harness import BenchError
-from .loadgen import percentile
+from .phases import percentile
 from .snippet import median
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,9 +25,10 @@ from footfall.collector.ratelimit import RateLimiter
 from footfall.collector.rejection import Counters
 from footfall.collector.urls import clean_batch
 
-from . import loadgen
+from . import loadgen, phases
 from .harness import BenchError, Server, count, wait_drained
-from .loadgen import EVENTS_PER_BATCH, PhaseResult
+from .loadgen import EVENTS_PER_BATCH
+from .phases import PhaseResult
 
 VALID_SITE, INVALID_SITE = "valid", "invalid"
 SITES = (VALID_SITE, INVALID_SITE)
@@ -76,7 +77,7 @@ def measure_pair(measure: Measure, server: Server, token: str, spool: Path, half
         runs[invalid].append(phase)
         print(f"   {name:9} batches: {phase.rps:9.0f} req/s  p50 {phase.latency_ms['p50']:.1f} ms"
               f"  not OK {phase.non_ok}", flush=True)
-    valid, invalid = (loadgen.merge(k, runs[flag]) for k, flag in (("valid", False),
+    valid, invalid = (phases.merge(k, runs[flag]) for k, flag in (("valid", False),
                                                                    ("invalid", True)))
     out: dict[str, Any] = {"order": ["invalid" if i else "valid" for i in ORDER],
                            "valid": summary(valid), "invalid": summary(invalid),

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from bench import dead_letter, ingest, loadgen, validation
+from bench import dead_letter, ingest, loadgen, phases, validation
 from footfall.collector import frames, wire
 from footfall.collector.decode import decode_batch
 from footfall.collector.pipeline import Outcome
@@ -19,42 +19,42 @@ from footfall.collector.spool import Spool
 
 def test_percentile_nearest_rank() -> None:
     values = [5.0, 1.0, 3.0, 2.0, 4.0]
-    assert loadgen.percentile(values, 50) == 3.0
-    assert loadgen.percentile(values, 99) == 5.0
-    assert loadgen.percentile(values, 0) == 1.0
-    assert loadgen.percentile([7.0], 99) == 7.0
-    assert math.isnan(loadgen.percentile([], 50))
+    assert phases.percentile(values, 50) == 3.0
+    assert phases.percentile(values, 99) == 5.0
+    assert phases.percentile(values, 0) == 1.0
+    assert phases.percentile([7.0], 99) == 7.0
+    assert math.isnan(phases.percentile([], 50))
     ten = [float(i) for i in range(1, 11)]
-    assert loadgen.percentile(ten, 90) == 9.0
-    assert loadgen.percentile(ten, 91) == 10.0
+    assert phases.percentile(ten, 90) == 9.0
+    assert phases.percentile(ten, 91) == 10.0
 
 
 def test_latency_summary() -> None:
-    summary = loadgen.latency_summary([1.0, 2.0, 3.0, 4.0])
+    summary = phases.latency_summary([1.0, 2.0, 3.0, 4.0])
     assert summary == {"p50": 2.0, "p90": 4.0, "p99": 4.0, "max": 4.0, "mean": 2.5}
-    assert math.isnan(loadgen.latency_summary([])["p50"])
+    assert math.isnan(phases.latency_summary([])["p50"])
 
 
 def test_histogram_percentiles_match_the_list_version() -> None:
     values = [1.0, 1.0, 2.0, 3.0, 3.0, 3.0, 10.0]
     hist = {1: 2, 2: 1, 3: 3, 10: 1}
     for pct in (1, 30, 50, 90, 99, 100):
-        assert loadgen.hist_percentile(hist, pct) == loadgen.percentile(values, pct)
-    assert math.isnan(loadgen.hist_percentile({}, 50))
-    assert loadgen.hist_summary_ms({1000: 3, 4000: 1}) == {
+        assert phases.hist_percentile(hist, pct) == phases.percentile(values, pct)
+    assert math.isnan(phases.hist_percentile({}, 50))
+    assert phases.hist_summary_ms({1000: 3, 4000: 1}) == {
         "p50": 1.0, "p90": 4.0, "p99": 4.0, "max": 4.0, "mean": 1.75}
     assert loadgen.to_hist_us([1.0, 1.0004, 2.5]) == {1000: 2, 2500: 1}
 
 
 def test_merge_adds_counts_and_merges_latencies() -> None:
-    def run(ok: int, duration: float, hist: dict[int, int], cores: float) -> loadgen.PhaseResult:
-        return loadgen.PhaseResult(
+    def run(ok: int, duration: float, hist: dict[int, int], cores: float) -> phases.PhaseResult:
+        return phases.PhaseResult(
             name="noop", path="/healthz", duration_s=duration, connections=4, requests=ok,
             ok=ok, non_ok=0, status_counts={}, socket_errors={"timeout": 1},
-            latency_ms=loadgen.hist_summary_ms(hist), cpu={"server_cores": cores},
+            latency_ms=phases.hist_summary_ms(hist), cpu={"server_cores": cores},
             latency_hist_us=hist)
 
-    merged = loadgen.merge("noop", [run(100, 1.0, {1000: 99, 9000: 1}, 1.0),
+    merged = phases.merge("noop", [run(100, 1.0, {1000: 99, 9000: 1}, 1.0),
                                     run(300, 3.0, {2000: 300}, 0.6)])
     assert merged.ok == 400 and merged.duration_s == 4.0 and merged.rps == 100.0
     assert merged.latency_ms["p50"] == 2.0 and merged.latency_ms["max"] == 9.0
@@ -131,7 +131,7 @@ def test_validation_steps_and_cpu_per_batch() -> None:
                                          "event time window (valid)", "byte budget",
                                          "session bookkeeping", "URL cleaning"}
     assert steps["decode_invalid_to_valid"] > 0
-    ph = loadgen.PhaseResult(
+    ph = phases.PhaseResult(
         name="valid", path="/i/v1/batch", duration_s=2.0, connections=4, requests=8000,
         ok=8000, non_ok=0, status_counts={}, socket_errors={}, latency_ms={},
         cpu={"server_cores": 1.6, "event_loop_cores": 0.6})
@@ -144,7 +144,7 @@ def test_validation_steps_and_cpu_per_batch() -> None:
 
 
 def phase(name: str, path: str, ok: int, per: int) -> dict[str, Any]:
-    result = loadgen.PhaseResult(
+    result = phases.PhaseResult(
         name=name, path=path, duration_s=2.0, connections=4, requests=ok + 1, ok=ok, non_ok=1,
         status_counts={"503": 1}, socket_errors={"timeout": 0},
         latency_ms={"p50": 1.0, "p90": 2.0, "p99": 3.0, "max": 4.0, "mean": 1.5},
