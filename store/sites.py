@@ -82,15 +82,20 @@ def _site(row: tuple) -> Site:
 def save(store: Store, site: Site) -> Site:
     if not _KEY.match(site.key):
         raise ValueError("site key: letters, digits, '-' and '_' only, at most 64")
+    _write(store, site, deleted=False)
+    return site
+
+
+def _write(store: Store, site: Site, deleted: bool) -> None:
+    """A new row of the site's settings: the newest row wins (ReplacingMergeTree, read with FINAL)."""
     stamp = now()
     store.insert_rows(
         "sites",
         ["key", "name", "origins", "retention_days", "replay_sample", "heatmap_sample",
          "honour_dnt", "url_patterns", "created", "updated", "deleted"],
         [[site.key, site.name, list(site.origins), site.retention_days, site.replay_sample,
-          site.heatmap_sample, int(site.honour_dnt), list(site.url_patterns), stamp, stamp, 0]],
+          site.heatmap_sample, int(site.honour_dnt), list(site.url_patterns), stamp, stamp, int(deleted)]],
     )
-    return site
 
 
 def create(store: Store, name: str, origins: list[str], key: str | None = None,
@@ -177,19 +182,10 @@ def apply_retention(store: Store, key: str, days: int) -> list[str]:
 def delete(store: Store, key: str) -> dict[str, object]:
     """Remove the site: its settings (ingestion refuses its key from now on), then every stored row
     of it, in every table that has a `site` column (discovered, so a later table is not forgotten)."""
-    found = store.rows("SELECT name FROM sites FINAL WHERE key = {k:String} AND deleted = 0", {"k": key})
-    if not found:
+    site = load_all(store).get(key)
+    if site is None:
         raise ValueError(f"no site {key!r}")
-    row = store.rows(SELECT.replace("WHERE deleted = 0", "WHERE key = {k:String}"), {"k": key})[0]
-    site = _site(row)
-    stamp = now()
-    store.insert_rows(
-        "sites",
-        ["key", "name", "origins", "retention_days", "replay_sample", "heatmap_sample",
-         "honour_dnt", "url_patterns", "created", "updated", "deleted"],
-        [[site.key, site.name, list(site.origins), site.retention_days, site.replay_sample,
-          site.heatmap_sample, int(site.honour_dnt), list(site.url_patterns), stamp, stamp, 1]],
-    )
+    _write(store, site, deleted=True)
     tables = tables_with(store, "site")
     for table in tables:
         store.client.command(f"ALTER TABLE {alter_target(store, table)} DELETE WHERE site = {{k:String}}",
