@@ -12,6 +12,8 @@ from typing import Any
 
 from scipy.stats import binomtest
 
+from footfall.analysis.numbers import ratio
+
 CONFIDENCE = 0.95
 BUCKETS = ("good", "needs-improvement", "poor", "not measured")
 
@@ -26,7 +28,7 @@ def wilson(converted: int, units: int) -> tuple[float, float] | None:
 def bucket(rating: str, units: int, converted: int) -> dict[str, Any]:
     ci = wilson(converted, units)
     return {"rating": rating, "units": units, "converted": converted,
-            "conversion": round(converted / units, 4) if units else None,
+            "conversion": ratio(converted, units),
             "ci": [round(ci[0], 4), round(ci[1], 4)] if ci else None}
 
 

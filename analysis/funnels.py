@@ -17,6 +17,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from footfall.analysis.numbers import ratio
 from footfall.analysis.overview import step_regex, utc
 from footfall.store import Store
 
@@ -283,10 +284,6 @@ def shaped(f: Funnel, reached: Any, gaps: Any) -> list[dict[str, Any]]:
             "p90_s": seconds(gaps[2 * (k - 1) + 1]) if k else None,
         })
     return steps
-
-
-def ratio(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
 
 
 def seconds(value: Any) -> float | None:

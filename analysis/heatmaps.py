@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from footfall.analysis.numbers import ratio
 from footfall.analysis.overview import utc
 from footfall.analysis.pages import grouped_path, on_path
 from footfall.analysis.signals import ERROR_CLICK_MS
@@ -236,7 +237,7 @@ def scroll_reach(store: Store, scope: Scope) -> dict[str, Any]:
         return sum(w[0] * w[i] for w in weighted) / views if views else None
 
     fold_px, fold_share, height = mean(1), mean(2), mean(3)
-    return {"views": views, "reach": [round(v / views, 4) if views else 0.0 for v in at_least],
+    return {"views": views, "reach": [ratio(v, views, 0.0) for v in at_least],
             "fold_px": round(fold_px) if fold_px is not None else None,
             "fold_share": round(fold_share, 4) if fold_share is not None else None,
             "page_height": round(height) if height is not None else None}
@@ -260,8 +261,8 @@ def elements(store: Store, scope: Scope, limit: int = 100) -> dict[str, Any]:
     ranked = []
     for selector, clicks, visitors, dead, rage, text in found:
         ranked.append({"selector": selector, "text": text, "clicks": clicks, "visitors": visitors,
-                       "share": round(clicks / total, 4) if total else 0.0, "dead": dead,
-                       "dead_rate": round(dead / clicks, 4) if clicks else 0.0, "rage": rage,
+                       "share": ratio(clicks, total, 0.0), "dead": dead,
+                       "dead_rate": ratio(dead, clicks, 0.0), "rage": rage,
                        "error_clicks": failed.get(selector, 0)})
     return {"total": total, "elements": ranked}
 

@@ -28,11 +28,11 @@ Every metric is defined in docs/metrics.md; in short:
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from footfall.analysis.numbers import number, ratio
 from footfall.store import Store, vocabulary
 from footfall.store.conditions import SITE_IN_RANGE
 
@@ -225,15 +225,6 @@ def stored_iso(value: datetime) -> str:
 
 def milliseconds(value: datetime) -> int:
     return (value - EPOCH) // timedelta(milliseconds=1)
-
-
-def ratio(part: float, whole: float | None) -> float | None:
-    return part / whole if whole else None
-
-
-def number(value: float | None) -> float | None:
-    """A float from ClickHouse, None for NaN (a quantile of nothing)."""
-    return None if value is None or math.isnan(value) else float(value)
 
 
 def change(current: float | None, previous: float | None) -> float | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from footfall.analysis.numbers import ratio
 from footfall.analysis.overview import utc
 from footfall.analysis.pages import grouped_path, on_path
 from footfall.store import Store
@@ -48,7 +49,7 @@ def vital(name: str, n: int, quantiles: Any, good: int, middling: int, poor: int
     its p75."""
     p50, p75, p95 = quantiles
     return {"count": n, "p50": round(p50, 4), "p75": round(p75, 4), "p95": round(p95, 4),
-            "good": round(good / n, 4), "needs_improvement": round(middling / n, 4), "poor": round(poor / n, 4),
+            "good": ratio(good, n), "needs_improvement": ratio(middling, n), "poor": ratio(poor, n),
             "p75_rating": rated(name, p75)}
 
 
@@ -62,7 +63,7 @@ def resource(url: str, kind: str, n: int, quantiles: Any, size: float) -> dict[s
 
 
 def error_share(with_error: int, views: int) -> dict[str, Any]:
-    return {"pageviews_with_error": with_error, "error_rate": round(with_error / views, 4) if views else None}
+    return {"pageviews_with_error": with_error, "error_rate": ratio(with_error, views)}
 
 
 def performance(store: Store, site: str, start: datetime, end: datetime, url: str,
@@ -130,12 +131,12 @@ def slowest_pages(store: Store, site: str, start: datetime, end: datetime, patte
             SELECT {page} AS page, name, count(), quantileExact(0.75)(value), countIf(rating = 'poor')
             FROM web_vitals WHERE {condition} AND name IN {{vitals:Array(String)}} AND page IN {{pages:Array(String)}}
             GROUP BY page, name""", params):
-        pages[name][vital_name] = {"p75": round(p75, 4), "poor": round(poor / n, 4), "count": n,
+        pages[name][vital_name] = {"p75": round(p75, 4), "poor": ratio(poor, n), "count": n,
                                    "p75_rating": rated(vital_name, p75)}
     for name, with_error in store.rows(f"""
             SELECT {page} AS page, uniqExact(pageview_id) FROM errors
             WHERE {condition} AND kind != 'console' AND page IN {{pages:Array(String)}} GROUP BY page""", params):
-        pages[name]["error_rate"] = round(with_error / pages[name]["pageviews"], 4)
+        pages[name]["error_rate"] = ratio(with_error, pages[name]["pageviews"])
     for row in pages.values():
         row["error_rate"] = row["error_rate"] or 0.0
     return list(pages.values())
