@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from footfall.analysis.overview import stored_iso, utc
-from footfall.analysis.pages import on_path
 from footfall.store import Store
-from footfall.store.conditions import SITE_IN_RANGE
+from footfall.store.clock import stored_iso, utc
+from footfall.store.conditions import SITE_IN_RANGE, on_path
 
 MAX_LIMIT = 500
 PAGES_LISTED = 10

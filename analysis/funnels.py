@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from footfall.analysis.numbers import ratio
-from footfall.analysis.overview import step_regex, utc
 from footfall.store import Store
+from footfall.store.clock import utc
+from footfall.store.conditions import step_regex
 
 MIN_STEPS, MAX_STEPS = 2, 20
 MAX_EXCLUSIONS = 5

@@ -24,11 +24,10 @@ from typing import Any
 import numpy as np
 
 from footfall.analysis.numbers import ratio
-from footfall.analysis.overview import utc
-from footfall.analysis.pages import grouped_path, on_path
 from footfall.analysis.signals import ERROR_CLICK_MS
 from footfall.store import Store
-from footfall.store.conditions import SITE_IN_RANGE
+from footfall.store.clock import utc
+from footfall.store.conditions import SITE_IN_RANGE, grouped_path, on_path
 
 CELL = 8  # page pixels per cell side
 MAX_WIDTH = 4096  # page pixels mapped; beyond is dropped (a stray coordinate must not blow up a grid)

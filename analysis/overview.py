@@ -28,21 +28,21 @@ Every metric is defined in docs/metrics.md; in short:
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from footfall.analysis.numbers import number, ratio
 from footfall.store import Store, vocabulary
-from footfall.store.conditions import SITE_IN_RANGE
+from footfall.store.clock import EPOCH, iso, milliseconds, stored_iso, utc
+from footfall.store.conditions import SITE_IN_RANGE, step_regex
+
+__all__ = ["overview", "step_regex", "stored_iso", "utc"]  # replay/ reads the last three here until it imports store
 
 TOP = 10
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HOURLY_UP_TO = timedelta(days=2)  # ranges this short get one series point per hour, else per day
 # The vocabulary's vitals (store/vocabulary.py), the Core Web Vitals first as the Overview lists them.
 VITALS = ("LCP", "INP", "CLS", "FCP", "TTFB")
 RATINGS = vocabulary.RATINGS
-SEGMENTS = "[^/]+(?:/[^/]+)*"  # what `*` in a funnel step stands for
 
 IN_RANGE = SITE_IN_RANGE
 # The current and the previous period at once; `current` tells them apart.
@@ -198,35 +198,7 @@ def vitals(store: Store, p: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-# -- page patterns----------------------------------------------------------------------------------
-def step_regex(pattern: str) -> str:
-    """A funnel step's path pattern as an anchored regular expression (RE2 and Python alike).
-
-    `*` stands for one or more whole path segments: `/product/*` matches `/product/3` and
-    `/product/3/reviews`, not `/product/` or `/product`. Everything else matches itself."""
-    return "^" + SEGMENTS.join(re.escape(part) for part in pattern.split("*")) + "$"
-
-
 # -- small helpers --------------------------------------------------------------------------------
-def utc(value: datetime) -> datetime:
-    if value.utcoffset() is None:
-        raise ValueError("start and end must be timezone-aware")
-    return value.astimezone(UTC)
-
-
-def iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
-def stored_iso(value: datetime) -> str:
-    """A time read from the store (UTC, handed back without a zone) in ISO 8601 with milliseconds."""
-    return value.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def milliseconds(value: datetime) -> int:
-    return (value - EPOCH) // timedelta(milliseconds=1)
-
-
 def change(current: float | None, previous: float | None) -> float | None:
     if current is None or not previous:
         return None

@@ -11,10 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from footfall.analysis.numbers import ratio
-from footfall.analysis.overview import utc
-from footfall.analysis.pages import grouped_path, on_path
 from footfall.store import Store
-from footfall.store.conditions import SITE_IN_RANGE
+from footfall.store.clock import utc
+from footfall.store.conditions import SITE_IN_RANGE, grouped_path, on_path
 from footfall.store.vocabulary import VITALS, vital_rating
 
 PHASES = ("redirect", "dns", "connect", "tls", "request", "download", "dom", "load")

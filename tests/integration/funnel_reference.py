@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from footfall.analysis.funnels import Funnel, Step
-from footfall.analysis.overview import step_regex
+from footfall.store.conditions import step_regex
 
 
 @dataclasses.dataclass(frozen=True)

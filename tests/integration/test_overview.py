@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 import msgspec
 import pytest
 
-from footfall.analysis.overview import overview, step_regex
+from footfall.analysis.overview import overview
 from footfall.collector import frames, rows, wire
 from footfall.collector.enrich import Client, client_of
 from footfall.demo import journeys
+from footfall.store.conditions import step_regex
 
 from . import helpers
 
