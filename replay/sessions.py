@@ -4,7 +4,8 @@
 in a range (filtered, sorted, one page of them) from the stored session index
 (replay/session_index.py); `session_detail(store, site, session_id)` gives one session for the
 player's timeline and sidebar: its index row (summary and signal occurrences) and its page views,
-errors and Web Vitals. Definitions are in docs/signals.md.
+errors and Web Vitals; `clock_skew(store, site, session_id)` how far the collector moved its rows'
+times from the recording's. Definitions are in docs/signals.md.
 
 A session is listed when its first page view falls in `[start, end)`.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 from footfall.analysis import funnels, signals
 from footfall.analysis.overview import step_regex, utc
+from footfall.replay.recordings import decode_chunk
 from footfall.replay.session_index import INDEX_TABLE, LISTED_COLUMNS
 from footfall.replay.session_summary import SESSION_SPAN, iso_ms, summary_of
 from footfall.store import Store
@@ -193,6 +195,25 @@ def session_detail(store: Store, site: str, session_id: str) -> dict[str, Any] |
         "vitals": vitals,
         "signals": {name: occurrences_of(name, occurrences[name], start_ms) for name in signals.SIGNALS},
     }
+
+
+def clock_skew(store: Store, site: str, session_id: str) -> int:
+    """How far the collector moved the recording's clock (ms): the first chunk's stored time is its
+    first event's browser time plus the correction for a browser clock 2 s or more off, which the
+    session's other rows (pages, errors, signals) carry too; the events themselves do not."""
+    found = store.rows(
+        """SELECT toUnixTimestamp64Milli(time), encoding, data FROM replay_chunks FINAL
+           WHERE site = {site:String} AND session_id = {sid:String} ORDER BY seq LIMIT 1""",
+        {"site": site, "sid": session_id})
+    if not found:
+        return 0
+    stored, encoding, data = found[0]
+    try:
+        events = decode_chunk(encoding, data)
+    except ValueError:
+        return 0
+    first = events[0].get("timestamp") if events and isinstance(events[0], dict) else None
+    return int(stored - first) if isinstance(first, int | float) else 0
 
 
 def occurrences_of(name: str, found: list[tuple[Any, ...]], start_ms: int) -> list[dict[str, Any]]:

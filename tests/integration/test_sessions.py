@@ -22,7 +22,7 @@ import pytest
 from footfall.analysis import signals
 from footfall.collector import frames, rows, wire
 from footfall.collector.enrich import Client
-from footfall.replay.sessions import SessionFilters, list_sessions, session_detail
+from footfall.replay.sessions import SessionFilters, clock_skew, list_sessions, session_detail
 
 from .helpers import land
 
@@ -458,6 +458,25 @@ def test_session_detail(store, made) -> None:  # noqa: ANN001
     assert session_detail(store, made.site, "no-such-session") is None
     assert session_detail(store, "another-site", v.sid) is None
 
+
+
+def test_clock_skew_is_how_far_the_collector_moved_the_recording(store) -> None:  # noqa: ANN001
+    """A browser clock 10 s slow: the chunk is stored 10 s after its first event's browser time, as
+    the session's rows are; a clock within 2 s is left alone."""
+    site = f"skew-{uuid.uuid4().hex[:10]}"
+    received = ms(DAY) + 2 * HOUR
+
+    def sent(sid: str, browser_ms: int) -> tuple[bytes, Any, rows.Context]:
+        first = browser_ms - 500
+        body = {"v": 1, "site": site, "sid": sid, "seq": 0, "enc": "json", "ts": first, "sent": browser_ms,
+                "data": json.dumps([rrweb(4, first, href=ORIGIN + "/"), rrweb(2, first + 5, node={"id": 1})])}
+        record = wire.replay_decoder.decode(msgspec.json.encode(body))
+        return frames.REPLAY, record, rows.Context(received, "server-hash", CHROME, 30)
+
+    land(store, [sent("slow", received - 10 * SECOND), sent("close", received - SECOND)])
+    assert clock_skew(store, site, "slow") == 10 * SECOND
+    assert clock_skew(store, site, "close") == 0
+    assert clock_skew(store, site, "unrecorded") == 0
 
 def iso(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -10,9 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from footfall.analysis import funnels
+from footfall.analysis.main_funnel import main_funnel
 from footfall.analysis.overview import overview
-from footfall.store import Store, saved_funnels
+from footfall.store import Store
 from footfall.web import dates
 from footfall.web.dashboard.charts import sparkline_points
 from footfall.web.dashboard.render import page
@@ -44,18 +44,6 @@ def chosen_range(request: Request) -> tuple[date, date, str | None]:
     return today - timedelta(days=days - 1), today, None
 
 
-def main_funnel(store: Store, site: str, start: datetime, end: datetime) -> dict[str, Any] | None:
-    """The site's first saved funnel as the funnels page counts it (one engine for both pages), or
-    None while the site has none."""
-    saved = saved_funnels.listed(store, site)
-    if not saved:
-        return None
-    found = funnels.query(store, site, start, end, funnel_of(saved[0].definition.encode()))
-    steps = found["steps"]
-    return {"id": saved[0].id, "name": saved[0].name, "count_by": found["count_by"], "steps": steps,
-            "conversion": steps[-1]["conversion_from_start"], "others": len(saved) - 1}
-
-
 def routes(store: Store) -> list[Route]:
     async def overview_page(request: Request) -> Response:
         site = site_or_404(request)
@@ -64,7 +52,7 @@ def routes(store: Store) -> list[Route]:
         first, last, note = chosen_range(request)
         start, end = dates.day_bounds(first, last)
         data: dict[str, Any] = await store.run(overview, store, site.key, start, end)
-        data["funnel"] = await store.run(main_funnel, store, site.key, start, end)
+        data["funnel"] = await store.run(main_funnel, store, site.key, start, end, funnel_of)
         charts = {name: sparkline_points([point[name] for point in data["series"]])
                   for name in ("visitors", "sessions", "pageviews")}
         return page(request, "overview.html", site=site, data=data, charts=charts, first=first, last=last,

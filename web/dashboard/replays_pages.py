@@ -22,7 +22,6 @@ from starlette.routing import Route
 from footfall.analysis import signals
 from footfall.collector.rejection import Rejected
 from footfall.replay import sessions
-from footfall.replay.recordings import decode_chunk
 from footfall.store import Store
 from footfall.web.dashboard import isolated_frames
 from footfall.web.dashboard.overview_page import chosen_range
@@ -93,25 +92,6 @@ def page_link(request: Request, **changes: Any) -> str:
     return request.url.path + "?" + urlencode(params)
 
 
-def clock_skew(store: Store, site: str, session_id: str) -> int:
-    """How far the collector moved the recording's clock (ms): the first chunk's stored time is its
-    first event's browser time plus the correction for a browser clock 2 s or more off, which the
-    session's other rows (pages, errors, signals) carry too; the events themselves do not."""
-    found = store.rows(
-        """SELECT toUnixTimestamp64Milli(time), encoding, data FROM replay_chunks FINAL
-           WHERE site = {site:String} AND session_id = {sid:String} ORDER BY seq LIMIT 1""",
-        {"site": site, "sid": session_id})
-    if not found:
-        return 0
-    stored, encoding, data = found[0]
-    try:
-        events = decode_chunk(encoding, data)
-    except ValueError:
-        return 0
-    first = events[0].get("timestamp") if events and isinstance(events[0], dict) else None
-    return int(stored - first) if isinstance(first, int | float) else 0
-
-
 def routes(store: Store) -> list[Route]:
     async def replays_list(request: Request) -> Response:
         site = site_or_404(request)
@@ -179,7 +159,7 @@ def routes(store: Store) -> list[Route]:
     async def sidebar(key: str, sid: str, has_replay: bool) -> str:
         try:
             detail = await store.run(sessions.session_detail, store, key, sid)
-            skew = await store.run(clock_skew, store, key, sid) if has_replay else 0
+            skew = await store.run(sessions.clock_skew, store, key, sid) if has_replay else 0
         except Exception:  # the top of the page is sent: say so in the page instead of cutting it
             log.exception("player sidebar of session %s", sid)
             detail = None

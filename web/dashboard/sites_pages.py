@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from footfall.analysis.installation import install_status
 from footfall.store import Store, sites
 from footfall.web.dashboard.render import page, user_of
 
@@ -81,30 +81,6 @@ def parse_form(form: Any, base: sites.Site) -> sites.Site:
 def snippet_for(request: Request, site: sites.Site) -> str:
     tag = sites.snippet(str(request.base_url), site.key)
     return tag if site.honour_dnt else tag.replace(" data-site=", ' data-respect-dnt="false" data-site=')
-
-
-def install_status(store: Store, key: str) -> dict[str, Any]:
-    found = store.rows(
-        "SELECT min(received), argMin(url, received), max(received), count() FROM pageviews "
-        "WHERE site = {s:String} HAVING count() > 0", {"s": key})
-    if not found:
-        return {"state": "waiting", "text": "Waiting for the first page view. Open a page that has the snippet."}
-    first, url, last, views = found[0]
-    now = datetime.now(UTC)
-    ago = humanise((now - first.replace(tzinfo=UTC)).total_seconds())
-    latest = humanise((now - last.replace(tzinfo=UTC)).total_seconds())
-    return {"state": "installed", "first_url": url, "first_seen": first.isoformat(), "last_seen": last.isoformat(),
-            "pageviews": views,
-            "text": f"Installed: the first page view arrived {ago} ago from {url}; the latest {latest} ago."}
-
-
-def humanise(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
-        if seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'s' if n != 1 else ''}"
-    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
 def routes(store: Store) -> list[Route]:
