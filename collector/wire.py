@@ -5,7 +5,7 @@ Short field names keep beacons small; the Struct attribute names say what they h
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta, field
@@ -124,13 +124,15 @@ class Utm(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     content: str = ""
 
 
-class Batch(msgspec.Struct, forbid_unknown_fields=False, gc=False):
+class BatchFields(msgspec.Struct, forbid_unknown_fields=False, gc=False):
+    """What a batch says besides its events; Batch and Envelope differ only in how they read `events`."""
+
     version: Annotated[int, Meta(ge=1, le=VERSION)] = field(name="v")
     site: Annotated[str, Meta(min_length=1, max_length=64)]
     session_id: Id = field(name="sid")
     pageview_id: Id = field(name="pv")
     url: Annotated[str, Meta(min_length=1)]
-    events: list[AnyEvent] = field(name="e")
+    events: list[Any] = field(name="e")  # declared here for its place in the field order
     batch_id: Id | None = field(name="id", default=None)
     visitor_id: Id | None = field(name="vid", default=None)
     referrer: str = field(name="ref", default="")
@@ -142,25 +144,15 @@ class Batch(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     sent_at: Epoch | None = field(name="sent", default=None)
 
 
-class Envelope(msgspec.Struct, forbid_unknown_fields=False, gc=False):
+class Batch(BatchFields):
+    events: list[AnyEvent] = field(name="e")
+
+
+class Envelope(BatchFields):
     """A batch with its events left undecoded: read when one event is invalid, so that the
     envelope alone decides whether the batch is refused and each event is checked on its own."""
 
-    version: Annotated[int, Meta(ge=1, le=VERSION)] = field(name="v")
-    site: Annotated[str, Meta(min_length=1, max_length=64)]
-    session_id: Id = field(name="sid")
-    pageview_id: Id = field(name="pv")
-    url: Annotated[str, Meta(min_length=1)]
     events: list[msgspec.Raw] = field(name="e")
-    batch_id: Id | None = field(name="id", default=None)
-    visitor_id: Id | None = field(name="vid", default=None)
-    referrer: str = field(name="ref", default="")
-    viewport_width: Size = field(name="vw", default=0)
-    viewport_height: Size = field(name="vh", default=0)
-    screen_width: Size = field(name="sw", default=0)
-    screen_height: Size = field(name="sh", default=0)
-    utm: Utm = field(default_factory=Utm)
-    sent_at: Epoch | None = field(name="sent", default=None)
 
 
 class ReplayChunk(msgspec.Struct, forbid_unknown_fields=False, gc=False):

@@ -98,9 +98,9 @@ def test_malformed_json_is_400() -> None:
 
 def test_the_envelope_is_the_batch_with_its_events_left_unread() -> None:
     batch, envelope = msgspec.structs.fields(wire.Batch), msgspec.structs.fields(wire.Envelope)
-    assert [(f.name, f.encode_name, f.default, f.default_factory) for f in batch if f.name != "events"] == [
-        (f.name, f.encode_name, f.default, f.default_factory) for f in envelope if f.name != "events"]
-    assert wire.Batch.__struct_config__.forbid_unknown_fields == wire.Envelope.__struct_config__.forbid_unknown_fields
+    assert [(f.name, f.encode_name, f.default) for f in batch] == [(f.name, f.encode_name, f.default) for f in envelope]
+    differ = [(b.name, e.type) for b, e in zip(batch, envelope, strict=True) if b.type != e.type]
+    assert differ == [("events", list[msgspec.Raw])]
 
 
 def test_one_invalid_event_is_dropped_and_the_rest_kept() -> None:

@@ -101,7 +101,8 @@ def wire_structs() -> list[type[msgspec.Struct]]:
         if isinstance(value, type)
         and issubclass(value, msgspec.Struct)
         and value.__module__ == wire.__name__
-        and value is not wire.Envelope  # Batch read in two steps, not a format of its own (test_decode.py)
+        # Batch's shared fields and Batch read in two steps, not formats of their own (test_decode.py)
+        and value not in (wire.BatchFields, wire.Envelope)
     ]
     assert found
     return found
@@ -112,8 +113,9 @@ def event_types() -> list[type[msgspec.Struct]]:
 
 
 def struct_base(struct: type[msgspec.Struct]) -> type[msgspec.Struct] | None:
+    """The documented Struct that `struct` extends (the base event), if any."""
     base = struct.__mro__[1]
-    return base if base is not msgspec.Struct and issubclass(base, msgspec.Struct) else None
+    return base if base in wire_structs() else None
 
 
 def expected_names(struct: type[msgspec.Struct]) -> set[str]:
