@@ -13,9 +13,8 @@ from starlette.routing import Route
 from footfall.analysis import errors
 from footfall.analysis.pages import page_path
 from footfall.store import Store
-from footfall.web.dashboard.overview_page import chosen_range
+from footfall.web.dashboard.context import chosen_range, site_or_404
 from footfall.web.dashboard.render import page
-from footfall.web.dashboard.sites_pages import site_or_404
 from footfall.web.dates import day_bounds
 
 LISTED = 100

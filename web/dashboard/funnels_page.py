@@ -20,10 +20,9 @@ from footfall.analysis import funnel_performance, funnels
 from footfall.collector.rejection import Rejected
 from footfall.store import Store, saved_funnels
 from footfall.web.dashboard.charts import funnel_chart
+from footfall.web.dashboard.context import chosen_range, site_for_admin, site_or_404
 from footfall.web.dashboard.funnel_form import CHOICES, form_definition, form_values
-from footfall.web.dashboard.overview_page import chosen_range
 from footfall.web.dashboard.render import page
-from footfall.web.dashboard.sites_pages import site_for_admin, site_or_404
 from footfall.web.dates import day_bounds
 from footfall.web.funnels_api import funnel_of
 

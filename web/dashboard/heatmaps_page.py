@@ -21,13 +21,12 @@ from footfall.analysis import heatmaps
 from footfall.analysis.pages import page_path
 from footfall.store import Store
 from footfall.web.dashboard import isolated_frames
-from footfall.web.dashboard.overview_page import chosen_range
+from footfall.web.dashboard.context import chosen_range, site_or_404
+from footfall.web.dashboard.labels import DEVICE_LABELS
 from footfall.web.dashboard.render import page
-from footfall.web.dashboard.sites_pages import site_or_404
 from footfall.web.dates import day_bounds
 
 KINDS = (("click", "Clicks"), ("move", "Mouse movement"), ("scroll", "Scroll reach"))
-DEVICE_LABELS = {"desktop": "Desktop", "tablet": "Tablet", "mobile": "Mobile"}
 VIEWER_STYLE = "html,body{overflow:auto}#stage .replayer-wrapper{transform:none!important}"  # unscaled, scrolling
 ELEMENTS_LISTED = 25
 ELEMENTS_PLACED = 300  # the most clicked elements the viewer looks for in the snapshot

@@ -23,16 +23,11 @@ from footfall.web.dashboard.charts import (
     trend_points,
     waterfall,
 )
-from footfall.web.dashboard.heatmaps_page import DEVICE_LABELS
-from footfall.web.dashboard.overview_page import chosen_range
+from footfall.web.dashboard.context import chosen_range, site_or_404
+from footfall.web.dashboard.labels import DEVICE_LABELS, PHASE_LABELS, VITAL_LABELS
 from footfall.web.dashboard.render import page
-from footfall.web.dashboard.sites_pages import site_or_404
 from footfall.web.dates import day_bounds
 
-PHASE_LABELS = {"redirect": "Redirect", "dns": "DNS", "connect": "Connect", "tls": "TLS", "request": "Request",
-                "download": "Response", "dom": "DOM processing", "load": "Load event"}
-VITAL_LABELS = {"TTFB": "Time to First Byte", "FCP": "First Contentful Paint", "LCP": "Largest Contentful Paint",
-                "INP": "Interaction to Next Paint", "CLS": "Cumulative Layout Shift"}
 TRENDED = ("LCP", "INP", "TTFB")
 
 

@@ -24,9 +24,9 @@ from footfall.collector.rejection import Rejected
 from footfall.replay import sessions
 from footfall.store import Store
 from footfall.web.dashboard import isolated_frames
-from footfall.web.dashboard.overview_page import chosen_range
+from footfall.web.dashboard.context import chosen_range, site_or_404
+from footfall.web.dashboard.labels import SIGNAL_LABELS
 from footfall.web.dashboard.render import env, page, render
-from footfall.web.dashboard.sites_pages import site_or_404
 from footfall.web.dates import day_bounds
 from footfall.web.sessions_api import SESSION_ID, filters_of
 
@@ -36,10 +36,6 @@ PAGE_SIZE = 25
 SIDEBAR = "<!--footfall:sidebar-->"  # where the streamed player page's sidebar goes
 SORTS = (("start", "Start"), ("duration", "Duration"), ("pageviews", "Page views"), ("errors", "Errors"),
          ("signals", "Frustration signals"))
-SIGNAL_LABELS = {
-    "rage_click": "Rage click", "dead_click": "Dead click", "error_click": "Error click",
-    "quick_back": "Quick back", "excessive_scroll": "Excessive scroll", "navigation_loop": "Navigation loop",
-}
 FILTER_NAMES = ("url", "entry", "exit", "has_error", "signal", "min_duration", "max_duration", "device", "browser",
                 "visitor", "has_replay", "clicked", "error", "funnel", "dropped_at")
 SPEEDS = (1, 2, 4, 8)

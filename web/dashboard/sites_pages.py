@@ -11,34 +11,8 @@ from starlette.routing import Route
 
 from footfall.analysis.installation import install_status
 from footfall.store import Store, sites
-from footfall.web.dashboard.render import page, user_of
-
-
-def admin(request: Request) -> bool:
-    user = user_of(request)
-    return bool(user and user["role"] == "admin")
-
-
-def forbidden(request: Request) -> Response:
-    return page(request, "message.html", status=403, title="Not allowed",
-                message="Only administrators can do this. Ask one to change it for you.")
-
-
-def site_or_404(request: Request) -> sites.Site | Response:
-    site = request.app.state.runtime.sites.sites.get(request.path_params["key"])
-    if site is None:
-        return page(request, "message.html", status=404, title="No such site",
-                    message="This site does not exist, or it was removed. Pick one from the list of sites.")
-    return site
-
-
-def site_for_admin(request: Request) -> sites.Site | Response:
-    """The site of the path, for a change only administrators may make: the site, or the 404 or
-    403 page to answer with."""
-    site = site_or_404(request)
-    if isinstance(site, Response) or admin(request):
-        return site
-    return forbidden(request)
+from footfall.web.dashboard.context import admin, forbidden, site_for_admin, site_or_404
+from footfall.web.dashboard.render import page
 
 
 def form_of(site: sites.Site) -> dict[str, Any]:

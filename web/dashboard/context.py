@@ -1,0 +1,62 @@
+"""What a site's pages start from: the site of the path (or the page that refuses it) and the days
+asked for."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from footfall.store import sites
+from footfall.web import dates
+from footfall.web.dashboard.render import page, user_of
+from footfall.web.params import DEFAULT_DAYS
+
+
+def admin(request: Request) -> bool:
+    user = user_of(request)
+    return bool(user and user["role"] == "admin")
+
+
+def forbidden(request: Request) -> Response:
+    return page(request, "message.html", status=403, title="Not allowed",
+                message="Only administrators can do this. Ask one to change it for you.")
+
+
+def site_or_404(request: Request) -> sites.Site | Response:
+    site = request.app.state.runtime.sites.sites.get(request.path_params["key"])
+    if site is None:
+        return page(request, "message.html", status=404, title="No such site",
+                    message="This site does not exist, or it was removed. Pick one from the list of sites.")
+    return site
+
+
+def site_for_admin(request: Request) -> sites.Site | Response:
+    """The site of the path, for a change only administrators may make: the site, or the 404 or
+    403 page to answer with."""
+    site = site_or_404(request)
+    if isinstance(site, Response) or admin(request):
+        return site
+    return forbidden(request)
+
+
+def chosen_range(request: Request) -> tuple[date, date, str | None]:
+    """`from`/`to` (inclusive ISO dates) or `days`; a bad value falls back to the default, with a note.
+    Days outside 1970..2099 are read as the nearest day of that window, as the API reads them
+    (web/dates.py), and the range ends today at the latest."""
+    today = datetime.now(UTC).date()
+    query = request.query_params
+    try:
+        if query.get("from") or query.get("to"):
+            first = dates.parse_day(query.get("from") or str(today - timedelta(days=DEFAULT_DAYS - 1)))
+            last = dates.parse_day(query.get("to") or str(today))
+            if last < first:
+                raise ValueError
+            first, last = dates.clamped(first), dates.clamped(last)
+            return first, max(first, min(last, today)), None
+        days = max(1, min(3650, int(query.get("days") or DEFAULT_DAYS)))
+    except ValueError:
+        note = "That date range could not be read; showing the last 30 days."
+        return today - timedelta(days=DEFAULT_DAYS - 1), today, note
+    return today - timedelta(days=days - 1), today, None
