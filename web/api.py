@@ -4,6 +4,7 @@ check. Its OpenAPI paths are `OPENAPI` below, assembled with the other route mod
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -28,61 +29,69 @@ COUNT_SOURCES = {
     "form": ("form_fields", ""),
     "replay": ("replay_chunks FINAL", ""),
 }
-def routes(store: Store, counters: Counters) -> list[Route]:
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
 
-    async def events_count(request: Request) -> Response:
-        site, start, end = await site_and_range(request)
-        kind = request.query_params.get("type", "")
-        if kind and kind not in COUNT_SOURCES:
-            raise Rejected(400, "type", f"type must be one of {', '.join(COUNT_SOURCES)}")
-        params = {"site": site, "start": start, "end": end}
-        total = 0
-        for name, (table, extra) in COUNT_SOURCES.items():
-            if kind and name != kind:
-                continue
-            sql = (
-                f"SELECT count() FROM {table} WHERE site = {{site:String}} "
-                f"AND time >= {{start:DateTime64(3)}} AND time < {{end:DateTime64(3)}} {extra}"
-            )
-            total += int(await store.run(store.scalar, sql, params) or 0)
-        return JSONResponse(
-            {"site": site, "type": kind or "all", "from": start.date().isoformat(),
-             "to": (end - timedelta(days=1)).date().isoformat(), "count": total}
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def events_count(store: Store, request: Request) -> Response:
+    site, start, end = await site_and_range(request)
+    kind = request.query_params.get("type", "")
+    if kind and kind not in COUNT_SOURCES:
+        raise Rejected(400, "type", f"type must be one of {', '.join(COUNT_SOURCES)}")
+    params = {"site": site, "start": start, "end": end}
+    total = 0
+    for name, (table, extra) in COUNT_SOURCES.items():
+        if kind and name != kind:
+            continue
+        sql = (
+            f"SELECT count() FROM {table} WHERE site = {{site:String}} "
+            f"AND time >= {{start:DateTime64(3)}} AND time < {{end:DateTime64(3)}} {extra}"
         )
+        total += int(await store.run(store.scalar, sql, params) or 0)
+    return JSONResponse(
+        {"site": site, "type": kind or "all", "from": start.date().isoformat(),
+         "to": (end - timedelta(days=1)).date().isoformat(), "count": total}
+    )
 
-    def visitor_of(request: Request) -> tuple[str, str]:
-        site, visitor = request.path_params["site"], request.path_params["visitor"]
-        try:
-            visitors.check(site, visitor)
-        except visitors.InvalidInput as exc:
-            raise Rejected(400, exc.field, str(exc)) from None
-        return site, visitor
 
-    async def visitor_erase(request: Request) -> Response:
-        """Delete every stored row of one visitor of the site (GDPR erasure)."""
-        site = request.path_params["site"]
-        site, visitor = visitor_of(request)
-        erased = await store.run(visitors.erase, store, site, visitor)
-        return JSONResponse({"site": site, "visitor": visitor, "erased": erased})
+def visitor_of(request: Request) -> tuple[str, str]:
+    site, visitor = request.path_params["site"], request.path_params["visitor"]
+    try:
+        visitors.check(site, visitor)
+    except visitors.InvalidInput as exc:
+        raise Rejected(400, exc.field, str(exc)) from None
+    return site, visitor
 
-    async def visitor_export(request: Request) -> Response:
-        """Every stored row of one visitor of the site, per table (GDPR access)."""
-        site = request.path_params["site"]
-        site, visitor = visitor_of(request)
-        return JSONResponse(await store.run(visitors.export, store, site, visitor))
 
-    async def ingest_stats(request: Request) -> Response:
-        """What this collector accepted, refused and dropped since it started, by reason."""
-        return JSONResponse(counters.snapshot())
+async def visitor_erase(store: Store, request: Request) -> Response:
+    """Delete every stored row of one visitor of the site (GDPR erasure)."""
+    site = request.path_params["site"]
+    site, visitor = visitor_of(request)
+    erased = await store.run(visitors.erase, store, site, visitor)
+    return JSONResponse({"site": site, "visitor": visitor, "erased": erased})
 
+
+async def visitor_export(store: Store, request: Request) -> Response:
+    """Every stored row of one visitor of the site, per table (GDPR access)."""
+    site = request.path_params["site"]
+    site, visitor = visitor_of(request)
+    return JSONResponse(await store.run(visitors.export, store, site, visitor))
+
+
+async def ingest_stats(counters: Counters, request: Request) -> Response:
+    """What this collector accepted, refused and dropped since it started, by reason."""
+    return JSONResponse(counters.snapshot())
+
+
+def routes(store: Store, counters: Counters) -> list[Route]:
     return [
         Route("/healthz", healthz),
-        Route("/api/v1/sites/{site}/events/count", guarded(events_count)),
-        Route("/api/v1/sites/{site}/visitors/{visitor}", guarded(visitor_erase), methods=["DELETE"]),
-        Route("/api/v1/sites/{site}/visitors/{visitor}/export", guarded(visitor_export)),
-        Route("/api/v1/ingest/stats", guarded(ingest_stats)),
+        Route("/api/v1/sites/{site}/events/count", guarded(partial(events_count, store))),
+        Route("/api/v1/sites/{site}/visitors/{visitor}", guarded(partial(visitor_erase, store)), methods=["DELETE"]),
+        Route("/api/v1/sites/{site}/visitors/{visitor}/export", guarded(partial(visitor_export, store))),
+        Route("/api/v1/ingest/stats", guarded(partial(ingest_stats, counters))),
     ]
 
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 import msgspec
@@ -82,18 +83,19 @@ def funnel_of(raw: bytes) -> funnels.Funnel:
         raise Rejected(400, "$.exclusions", str(exc)) from None
 
 
-def routes(store: Store) -> list[Route]:
-    async def query(request: Request) -> Response:
-        site, start, end = await site_and_range(request)
-        measured = request.query_params.get("performance", "true")
-        if measured not in ("true", "false"):
-            raise Rejected(400, "performance", "performance is true or false")
-        funnel = funnel_of(await request.body())
-        compute = funnel_performance.query_with_performance if measured == "true" else funnels.query
-        found = await store.run(compute, store, site, start, end, funnel)
-        return Response(msgspec.json.encode(found), media_type="application/json")
+async def query(store: Store, request: Request) -> Response:
+    site, start, end = await site_and_range(request)
+    measured = request.query_params.get("performance", "true")
+    if measured not in ("true", "false"):
+        raise Rejected(400, "performance", "performance is true or false")
+    funnel = funnel_of(await request.body())
+    compute = funnel_performance.query_with_performance if measured == "true" else funnels.query
+    found = await store.run(compute, store, site, start, end, funnel)
+    return Response(msgspec.json.encode(found), media_type="application/json")
 
-    return [Route("/api/v1/sites/{site}/funnels/query", guarded(query), methods=["POST"])]
+
+def routes(store: Store) -> list[Route]:
+    return [Route("/api/v1/sites/{site}/funnels/query", guarded(partial(query, store)), methods=["POST"])]
 
 
 def openapi_paths() -> dict[str, Any]:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 import msgspec
@@ -129,48 +130,51 @@ async def layout_of(request: Request) -> tuple[dict[str, list[float]], set[str]]
         raise Rejected(400, "fixed", str(exc)) from None
 
 
+async def heatmap(store: Store, request: Request) -> Response:
+    kind = request.path_params["kind"]
+    if kind not in KINDS:
+        raise Rejected(404, "kind", f"heatmaps are {', '.join(KINDS)}")
+    scope, fmt = scope_of(request), format_of(request)
+    if kind == "scroll":
+        reach = await store.run(heatmaps.scroll_reach, store, scope)
+        if fmt == "png":
+            return Response(heatmap_image.band_png(reach["reach"]), media_type=PNG)
+        return JSONResponse(reach)
+    size = pixels(request, "width"), pixels(request, "height")
+    if request.method == "POST":
+        if kind != "click":
+            raise Rejected(405, "kind", "only the click map takes a layout")
+        layer = request.query_params.get("layer") or "page"
+        if layer not in ("page", "fixed"):
+            raise Rejected(400, "layer", "layer must be page or fixed")
+        layout, fixed = await layout_of(request)
+        layers = await store.run(heatmaps.click_layers, store, scope, layout, fixed)
+        return answer(await store.run(drawn_layer, layers, 0 if layer == "page" else 1, size, fmt), fmt)
+    cells_of = heatmaps.click_cells if kind == "click" else heatmaps.move_cells
+    return answer(await store.run(drawn, await store.run(cells_of, store, scope), size, fmt), fmt)
+
+
+async def snapshot(store: Store, request: Request) -> Response:
+    found = await store.run(snapshots.latest_snapshot, store, scope_of(request))
+    if found is None:
+        if request.query_params.get("optional") in ("true", "1"):
+            return Response(status_code=204)  # the dashboard asks so: a page with none is no error
+        raise Rejected(404, "url", "no recorded snapshot of this page on this device class")
+    return JSONResponse(found)
+
+
+async def elements(store: Store, request: Request) -> Response:
+    raw = request.query_params.get("limit") or "100"
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1000:
+        raise Rejected(400, "limit", "limit must be 1 to 1000")
+    return JSONResponse(await store.run(heatmaps.elements, store, scope_of(request), int(raw)))
+
+
 def routes(store: Store) -> list[Route]:
-    async def heatmap(request: Request) -> Response:
-        kind = request.path_params["kind"]
-        if kind not in KINDS:
-            raise Rejected(404, "kind", f"heatmaps are {', '.join(KINDS)}")
-        scope, fmt = scope_of(request), format_of(request)
-        if kind == "scroll":
-            reach = await store.run(heatmaps.scroll_reach, store, scope)
-            if fmt == "png":
-                return Response(heatmap_image.band_png(reach["reach"]), media_type=PNG)
-            return JSONResponse(reach)
-        size = pixels(request, "width"), pixels(request, "height")
-        if request.method == "POST":
-            if kind != "click":
-                raise Rejected(405, "kind", "only the click map takes a layout")
-            layer = request.query_params.get("layer") or "page"
-            if layer not in ("page", "fixed"):
-                raise Rejected(400, "layer", "layer must be page or fixed")
-            layout, fixed = await layout_of(request)
-            layers = await store.run(heatmaps.click_layers, store, scope, layout, fixed)
-            return answer(await store.run(drawn_layer, layers, 0 if layer == "page" else 1, size, fmt), fmt)
-        cells_of = heatmaps.click_cells if kind == "click" else heatmaps.move_cells
-        return answer(await store.run(drawn, await store.run(cells_of, store, scope), size, fmt), fmt)
-
-    async def snapshot(request: Request) -> Response:
-        found = await store.run(snapshots.latest_snapshot, store, scope_of(request))
-        if found is None:
-            if request.query_params.get("optional") in ("true", "1"):
-                return Response(status_code=204)  # the dashboard asks so: a page with none is no error
-            raise Rejected(404, "url", "no recorded snapshot of this page on this device class")
-        return JSONResponse(found)
-
-    async def elements(request: Request) -> Response:
-        raw = request.query_params.get("limit") or "100"
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1000:
-            raise Rejected(400, "limit", "limit must be 1 to 1000")
-        return JSONResponse(await store.run(heatmaps.elements, store, scope_of(request), int(raw)))
-
     return [
-        Route("/api/v1/sites/{site}/heatmaps/snapshot", guarded(snapshot)),
-        Route("/api/v1/sites/{site}/heatmaps/{kind}", guarded(heatmap), methods=["GET", "POST"]),
-        Route("/api/v1/sites/{site}/elements", guarded(elements)),
+        Route("/api/v1/sites/{site}/heatmaps/snapshot", guarded(partial(snapshot, store))),
+        Route("/api/v1/sites/{site}/heatmaps/{kind}", guarded(partial(heatmap, store)), methods=["GET", "POST"]),
+        Route("/api/v1/sites/{site}/elements", guarded(partial(elements, store))),
     ]
 
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,45 +41,48 @@ def device_param(request: Request) -> str | None:
     return device
 
 
+async def page_performance(store: Store, request: Request) -> Response:
+    site, start, end = await site_and_range(request)
+    url = request.query_params.get("url", "")
+    if not url:
+        raise Rejected(400, "url", "url is required: a path, or a pattern where * stands for path segments")
+    if len(url) > heatmaps.MAX_URL:
+        raise Rejected(400, "url", f"url is at most {heatmaps.MAX_URL} characters")
+    device = device_param(request)
+    found = await store.run(performance.performance, store, site, start, end, pages.page_path(url), device)
+    return Response(msgspec.json.encode(found), media_type="application/json")
+
+
+async def error_groups(store: Store, request: Request) -> Response:
+    site, start, end = await site_and_range(request)
+    url = request.query_params.get("url") or None
+    if url is not None and len(url) > heatmaps.MAX_URL:
+        raise Rejected(400, "url", f"url is at most {heatmaps.MAX_URL} characters")
+    raw = request.query_params.get("limit") or "50"
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= errors.MAX_LIMIT:
+        raise Rejected(400, "limit", f"limit must be 1 to {errors.MAX_LIMIT}")
+    console = request.query_params.get("console") in ("true", "1")
+    found = await store.run(errors.grouped_errors, store, site, start, end,
+                            pages.page_path(url) if url else None, console, int(raw))
+    span = {"from": start.date().isoformat(), "to": (end - timedelta(days=1)).date().isoformat()}
+    for group in found["errors"]:  # the sessions that had it, and those of them recorded for replay
+        group["sessions_url"] = f"/api/v1/sites/{site}/sessions?" + urlencode(
+            {"error": group["fingerprint"], **span})
+        group["replays_url"] = group["sessions_url"] + "&has_replay=true"
+    return Response(msgspec.json.encode(found), media_type="application/json")
+
+
+async def pages_performance(store: Store, request: Request) -> Response:
+    site, start, end = await site_and_range(request)
+    device = device_param(request)
+    found = await store.run(pages_of, store, site, start, end, device)
+    return Response(msgspec.json.encode({"pages": found}), media_type="application/json")
+
+
 def routes(store: Store) -> list[Route]:
-    async def page_performance(request: Request) -> Response:
-        site, start, end = await site_and_range(request)
-        url = request.query_params.get("url", "")
-        if not url:
-            raise Rejected(400, "url", "url is required: a path, or a pattern where * stands for path segments")
-        if len(url) > heatmaps.MAX_URL:
-            raise Rejected(400, "url", f"url is at most {heatmaps.MAX_URL} characters")
-        device = device_param(request)
-        found = await store.run(performance.performance, store, site, start, end, pages.page_path(url), device)
-        return Response(msgspec.json.encode(found), media_type="application/json")
-
-    async def error_groups(request: Request) -> Response:
-        site, start, end = await site_and_range(request)
-        url = request.query_params.get("url") or None
-        if url is not None and len(url) > heatmaps.MAX_URL:
-            raise Rejected(400, "url", f"url is at most {heatmaps.MAX_URL} characters")
-        raw = request.query_params.get("limit") or "50"
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= errors.MAX_LIMIT:
-            raise Rejected(400, "limit", f"limit must be 1 to {errors.MAX_LIMIT}")
-        console = request.query_params.get("console") in ("true", "1")
-        found = await store.run(errors.grouped_errors, store, site, start, end,
-                                pages.page_path(url) if url else None, console, int(raw))
-        span = {"from": start.date().isoformat(), "to": (end - timedelta(days=1)).date().isoformat()}
-        for group in found["errors"]:  # the sessions that had it, and those of them recorded for replay
-            group["sessions_url"] = f"/api/v1/sites/{site}/sessions?" + urlencode(
-                {"error": group["fingerprint"], **span})
-            group["replays_url"] = group["sessions_url"] + "&has_replay=true"
-        return Response(msgspec.json.encode(found), media_type="application/json")
-
-    async def pages_performance(request: Request) -> Response:
-        site, start, end = await site_and_range(request)
-        device = device_param(request)
-        found = await store.run(pages_of, store, site, start, end, device)
-        return Response(msgspec.json.encode({"pages": found}), media_type="application/json")
-
-    return [Route("/api/v1/sites/{site}/performance", guarded(page_performance)),
-            Route("/api/v1/sites/{site}/performance/pages", guarded(pages_performance)),
-            Route("/api/v1/sites/{site}/errors", guarded(error_groups))]
+    return [Route("/api/v1/sites/{site}/performance", guarded(partial(page_performance, store))),
+            Route("/api/v1/sites/{site}/performance/pages", guarded(partial(pages_performance, store))),
+            Route("/api/v1/sites/{site}/errors", guarded(partial(error_groups, store)))]
 
 
 def openapi_paths() -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -130,56 +131,59 @@ def session_id_of(request: Request) -> str:
 
 
 # -- routes ---------------------------------------------------------------------------------------
+async def session_list(store: Store, request: Request) -> Response:
+    site, start, end = await site_and_range(request)
+    filters = filters_of(request)
+    sort = request.query_params.get("sort") or "start"
+    if sort not in sessions.SORTS:
+        raise Rejected(400, "sort", f"sort must be one of {', '.join(sessions.SORTS)}")
+    order = request.query_params.get("order") or "desc"
+    if order not in ("asc", "desc"):
+        raise Rejected(400, "order", "order must be asc or desc")
+    limit = int_param(request, "limit", sessions.DEFAULT_LIMIT, 1, sessions.MAX_LIMIT)
+    offset = int_param(request, "offset", 0, 0, 10**9)
+    found = await store.run(sessions.list_sessions, store, site, start, end, filters, sort, limit, offset,
+                            descending=order == "desc")
+    return JSONResponse({
+        "site": site, "from": start.date().isoformat(), "to": (end - timedelta(days=1)).date().isoformat(),
+        "sort": sort, "order": order, "limit": limit, "offset": offset, **found,
+    })
+
+
+async def session_one(store: Store, request: Request) -> Response:
+    site = request.path_params["site"]
+    session_id = session_id_of(request)
+    found = await store.run(sessions.session_detail, store, site, session_id)
+    if found is None:
+        raise Rejected(404, "session_id", "no such session")
+    return JSONResponse({"site": site, **found})
+
+
+async def session_replay(store: Store, request: Request) -> Response:
+    site = request.path_params["site"]
+    session_id = session_id_of(request)
+    last, first_lines = await store.run(recordings.read_replay, store, site, session_id, -1)
+    if last is None:
+        raise Rejected(404, "session_id", "no recording for this session")
+
+    async def stream() -> AsyncIterator[bytes]:
+        after: int | None = last
+        lines = first_lines
+        while True:
+            if lines:
+                yield b"".join(lines)
+            if after is None:
+                return
+            after, lines = await store.run(recordings.read_replay, store, site, session_id, after)
+
+    return StreamingResponse(stream(), media_type=NDJSON, headers={"Cache-Control": "no-store"})
+
+
 def routes(store: Store) -> list[Route]:
-    async def session_list(request: Request) -> Response:
-        site, start, end = await site_and_range(request)
-        filters = filters_of(request)
-        sort = request.query_params.get("sort") or "start"
-        if sort not in sessions.SORTS:
-            raise Rejected(400, "sort", f"sort must be one of {', '.join(sessions.SORTS)}")
-        order = request.query_params.get("order") or "desc"
-        if order not in ("asc", "desc"):
-            raise Rejected(400, "order", "order must be asc or desc")
-        limit = int_param(request, "limit", sessions.DEFAULT_LIMIT, 1, sessions.MAX_LIMIT)
-        offset = int_param(request, "offset", 0, 0, 10**9)
-        found = await store.run(sessions.list_sessions, store, site, start, end, filters, sort, limit, offset,
-                                descending=order == "desc")
-        return JSONResponse({
-            "site": site, "from": start.date().isoformat(), "to": (end - timedelta(days=1)).date().isoformat(),
-            "sort": sort, "order": order, "limit": limit, "offset": offset, **found,
-        })
-
-    async def session_one(request: Request) -> Response:
-        site = request.path_params["site"]
-        session_id = session_id_of(request)
-        found = await store.run(sessions.session_detail, store, site, session_id)
-        if found is None:
-            raise Rejected(404, "session_id", "no such session")
-        return JSONResponse({"site": site, **found})
-
-    async def session_replay(request: Request) -> Response:
-        site = request.path_params["site"]
-        session_id = session_id_of(request)
-        last, first_lines = await store.run(recordings.read_replay, store, site, session_id, -1)
-        if last is None:
-            raise Rejected(404, "session_id", "no recording for this session")
-
-        async def stream() -> AsyncIterator[bytes]:
-            after: int | None = last
-            lines = first_lines
-            while True:
-                if lines:
-                    yield b"".join(lines)
-                if after is None:
-                    return
-                after, lines = await store.run(recordings.read_replay, store, site, session_id, after)
-
-        return StreamingResponse(stream(), media_type=NDJSON, headers={"Cache-Control": "no-store"})
-
     return [
-        Route("/api/v1/sites/{site}/sessions", guarded(session_list)),
-        Route("/api/v1/sites/{site}/sessions/{session_id}", guarded(session_one)),
-        Route("/api/v1/sites/{site}/sessions/{session_id}/replay", guarded(session_replay)),
+        Route("/api/v1/sites/{site}/sessions", guarded(partial(session_list, store))),
+        Route("/api/v1/sites/{site}/sessions/{session_id}", guarded(partial(session_one, store))),
+        Route("/api/v1/sites/{site}/sessions/{session_id}/replay", guarded(partial(session_replay, store))),
     ]
 
 
