@@ -11,6 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from footfall.store.chunks import GZIP_BASE64, GZIP_LEVEL
+from footfall.store.chunks import decode as decode_chunk
+
 from .snippet import median
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +32,6 @@ GOAL_LIST_MS = 300
 CHECKOUT_MS = 3 * 60 * 1000  # the recorder's checkoutEveryNms: a full snapshot every 3 minutes
 CHUNK_MS = 5000  # the recorder sends a chunk every 5 s (sdk-js/src/replay/chunks.js)
 MAX_CHUNK_CHARS = 200_000
-GZIP_LEVEL = 6  # zlib's default, as the browser's CompressionStream
 METRICS = {"task": "TaskDuration", "script": "ScriptDuration"}
 
 META, FULL_SNAPSHOT, INCREMENTAL = 4, 2, 3
@@ -148,10 +150,8 @@ def breakdown(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def decoded_text(encoding: str, data: str) -> bytes:
-    """A stored chunk's JSON text: base64 of gzip, or the JSON itself."""
-    if encoding == "gzip-base64":
-        return gzip.decompress(base64.b64decode(data))
-    return data.encode()
+    """A stored chunk's JSON text (store/chunks.py)."""
+    return decode_chunk(encoding, data).encode()
 
 
 def recording_bytes(chunks: list[tuple[int, str, str]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -163,7 +163,7 @@ def recording_bytes(chunks: list[tuple[int, str, str]]) -> tuple[dict[str, Any],
         text = decoded_text(encoding, data)
         texts.append(text)
         events.extend(json.loads(text))
-        chunk_gzip += len(base64.b64decode(data)) if encoding == "gzip-base64" else gzip_size(text)
+        chunk_gzip += len(base64.b64decode(data)) if encoding == GZIP_BASE64 else gzip_size(text)
         encodings[encoding] = encodings.get(encoding, 0) + 1
     stamps = [e["timestamp"] for e in events if isinstance(e.get("timestamp"), (int, float))]
     duration = (max(stamps) - min(stamps)) if stamps else 0

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import zlib
 from typing import TypeVar
 
 import msgspec
 
 from footfall.collector import wire
 from footfall.collector.rejection import Rejected
+from footfall.store import chunks
 
 T = TypeVar("T")
 
@@ -31,17 +31,16 @@ NESTED = "JSON nested too deeply"
 _PATH = re.compile(r" - at `(\$[^`]*)`$")
 
 
+def refused(exc: chunks.BadChunk, field: str) -> Rejected:
+    """Gzip or base64 the codec could not undo, as the client's error: 413 past the limit, else 400."""
+    return Rejected(413 if isinstance(exc, chunks.TooLarge) else 400, field, str(exc))
+
+
 def gunzip(body: bytes, limit: int) -> bytes:
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     try:
-        out = inflater.decompress(body, limit + 1)
-    except zlib.error as exc:
-        raise Rejected(400, "body", f"invalid gzip data: {exc}") from None
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise Rejected(413, "body", f"decompressed body exceeds {limit} bytes")
-    if not inflater.eof:
-        raise Rejected(400, "body", "truncated gzip data")
-    return out
+        return chunks.gunzip(body, limit)
+    except chunks.BadChunk as exc:
+        raise refused(exc, "body") from None
 
 
 def unwrap(body: bytes, content_encoding: str, limit: int) -> bytes:

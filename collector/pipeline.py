@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import zlib
 from collections.abc import Mapping
@@ -13,7 +11,7 @@ from typing import Protocol
 import msgspec
 
 from footfall.collector import frames, rows, times, urls, wire
-from footfall.collector.decode import InvalidEvent, decode, decode_batch, gunzip, inflated_limit, unwrap
+from footfall.collector.decode import InvalidEvent, decode, decode_batch, inflated_limit, refused, unwrap
 from footfall.collector.enrich import client_of, visitor_hash
 from footfall.collector.ownership import Recordings, SnapshotWants
 from footfall.collector.ratelimit import RateLimiter
@@ -21,6 +19,7 @@ from footfall.collector.recent import RecentIds
 from footfall.collector.rejection import Counters, Drop, Rejected
 from footfall.collector.salts import DailySalt
 from footfall.collector.spool import Spool, SpoolFull
+from footfall.store import chunks
 from footfall.store.clock import now_ms
 from footfall.store.sites import Site, SiteCache
 
@@ -62,19 +61,13 @@ def inflate(chunk: wire.ReplayChunk, limit: int, received: int) -> wire.ReplayCh
     """A chunk the browser gzipped is stored as its JSON: ClickHouse's column compression then
     sees across chunks (every page's full snapshot repeats the same markup and styles), where each
     chunk gzipped alone cannot; stored bytes fall about sixfold (bench/README.md, Replay)."""
-    if chunk.encoding != "gzip-base64":
+    if chunk.encoding != chunks.GZIP_BASE64:
         return chunk
     try:
-        packed = base64.b64decode(chunk.data, validate=True)
-    except (binascii.Error, ValueError):
-        raise Rejected(400, "$.data", "data is not valid base64") from None
-    try:
-        text = gunzip(packed, inflated_limit(received, limit)).decode()
-    except UnicodeDecodeError:
-        raise Rejected(400, "$.data", "data is not gzipped UTF-8 JSON") from None
-    except Rejected as exc:
-        raise Rejected(exc.status, "$.data", exc.message) from None
-    return msgspec.structs.replace(chunk, data=text, encoding="json")
+        text = chunks.decode(chunk.encoding, chunk.data, inflated_limit(received, limit))
+    except chunks.BadChunk as exc:
+        raise refused(exc, "$.data") from None
+    return msgspec.structs.replace(chunk, data=text, encoding=chunks.JSON)
 
 
 def sampled(session_id: str, rate: float) -> bool:

@@ -10,7 +10,6 @@ clicks, vitals and errors.
 
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 import uuid
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 
 from footfall.collector import frames, rows, wire
 from footfall.collector.enrich import client_of
+from footfall.store import chunks
 
 FOLDER = "recordings"
 
@@ -38,12 +38,11 @@ def load() -> list[dict[str, Any]]:
 
 def _shift_chunk(body: dict[str, Any], delta: int, swap: tuple[str, str] | None) -> dict[str, Any]:
     """The chunk's events moved in time (and to `swap`'s origin), as the collector stores a chunk: JSON."""
-    encoded = body["data"]
-    raw = gzip.decompress(base64.b64decode(encoded)).decode() if body.get("enc") == "gzip-base64" else encoded
+    raw = chunks.decode(body.get("enc") or chunks.JSON, body["data"])
     events = json.loads(raw.replace(*swap) if swap else raw)
     for event in events:
         event["timestamp"] += delta
-    return {**body, "data": json.dumps(events, separators=(",", ":")), "enc": "json"}
+    return {**body, "data": json.dumps(events, separators=(",", ":")), "enc": chunks.JSON}
 
 
 def recorded_origin(recording: dict[str, Any]) -> str:

@@ -3,45 +3,23 @@ session's chunks in order. The replay API streams them; heatmaps take a page's s
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
-import zlib
 from typing import Any
 
 import msgspec
 
-from footfall.store import Store
+from footfall.store import Store, chunks
 
 log = logging.getLogger("footfall.recordings")
 
 CHUNKS_PER_READ = 64  # replay chunks fetched per query while streaming (few queries: the first frame waits)
-MAX_CHUNK_BYTES = 64 * 1024 * 1024  # a chunk inflating to more than this is skipped (gzip bomb)
 
 
 def decode_chunk(encoding: str, data: str) -> list[Any]:
-    """The rrweb events of one chunk: `data` is a JSON array (`json`, also when no encoding was stored)
-    or base64 of the gzip of one (`gzip-base64`). Raises ValueError when it is neither."""
-    if encoding == "gzip-base64":
-        try:
-            packed = base64.b64decode(data, validate=True)
-        except binascii.Error as exc:
-            raise ValueError(f"bad base64: {exc}") from None
-        inflate = zlib.decompressobj(wbits=31)  # gzip framing
-        try:
-            raw = inflate.decompress(packed, MAX_CHUNK_BYTES)
-        except zlib.error as exc:
-            raise ValueError(f"bad gzip: {exc}") from None
-        if inflate.unconsumed_tail:
-            raise ValueError(f"inflates to more than {MAX_CHUNK_BYTES} bytes")
-        if not inflate.eof:
-            raise ValueError("truncated gzip")
-    elif encoding in ("json", ""):
-        raw = data.encode()
-    else:
-        raise ValueError(f"unknown encoding {encoding!r}")
+    """The rrweb events of one chunk, whose `data` is a JSON array in either encoding of
+    store/chunks.py. Raises ValueError when it is not (chunks.BadChunk is one)."""
     try:
-        events = msgspec.json.decode(raw)
+        events = msgspec.json.decode(chunks.decode(encoding, data).encode())
     except msgspec.DecodeError as exc:
         raise ValueError(f"bad JSON: {exc}") from None
     if not isinstance(events, list):
@@ -55,7 +33,7 @@ _raw_events = msgspec.json.Decoder(list[msgspec.Raw])
 def event_lines(encoding: str, data: str) -> list[bytes]:
     """The chunk's events as NDJSON lines, without building Python objects for them: the first
     frame of a long session waits for this stream. Raises ValueError as decode_chunk does."""
-    if encoding not in ("json", ""):
+    if encoding not in (chunks.JSON, ""):
         return [msgspec.json.encode(e) + b"\n" for e in decode_chunk(encoding, data) if isinstance(e, dict)]
     if not data.lstrip().startswith("["):
         raise ValueError("not a JSON array")

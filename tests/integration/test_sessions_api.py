@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from footfall.replay import recordings
 from footfall.replay.sessions import session_detail
-from footfall.store import tokens
+from footfall.store import chunks, tokens
 from footfall.web import sessions_api
 from footfall.web.access import guard_routes
 from footfall.web.auth import TokenCache
@@ -135,7 +135,7 @@ def test_api_replay_streams_the_events_in_order(made, api, caplog) -> None:  # n
     assert [json.loads(line) for line in lines] == made.replay
     skipped = [r.getMessage() for r in caplog.records if r.name == "footfall.recordings"]
     assert len(skipped) == 2
-    assert "seq 3: bad gzip" in skipped[0] and "seq 5: not a JSON array" in skipped[1]
+    assert "seq 3: invalid gzip data" in skipped[0] and "seq 5: not a JSON array" in skipped[1]
     none = client.get(f"{base}/{made.sid('rage')}/replay", headers=auth)
     assert none.status_code == 404 and none.json()["field"] == "session_id"
 
@@ -158,7 +158,7 @@ def test_decode_chunk_refuses_what_is_not_a_recording() -> None:
     assert recordings.decode_chunk("", "[]") == []
     packed = base64.b64encode(gzip.compress(b'[{"type": 2}]')).decode()
     assert recordings.decode_chunk("gzip-base64", packed) == [{"type": 2}]
-    bomb = base64.b64encode(gzip.compress(b"[" + b" " * (recordings.MAX_CHUNK_BYTES + 10) + b"]")).decode()
+    bomb = base64.b64encode(gzip.compress(b"[" + b" " * (chunks.MAX_INFLATED + 10) + b"]")).decode()
     for encoding, data in [("json", "{not json"), ("json", '{"type": 4}'), ("gzip-base64", "!!!"),
                            ("gzip-base64", "bm90IGd6aXA="), ("gzip-base64", packed[:20]), ("gzip-base64", bomb),
                            ("brotli", "[]")]:
