@@ -3,7 +3,6 @@ check. Its OpenAPI paths are `OPENAPI` below, assembled with the other route mod
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import partial
 
 from starlette.requests import Request
@@ -13,7 +12,7 @@ from starlette.routing import Route
 from footfall.collector.rejection import Counters, Rejected
 from footfall.store import Store
 from footfall.web import visitors
-from footfall.web.params import guarded, site_and_range
+from footfall.web.params import days_of, guarded, site_and_range, site_of
 
 # Event type -> (table, extra condition). Clicks, moves, scrolls and custom events share `events`.
 COUNT_SOURCES = {
@@ -36,7 +35,7 @@ async def healthz(request: Request) -> Response:
 
 
 async def events_count(store: Store, request: Request) -> Response:
-    site, start, end = await site_and_range(request)
+    site, start, end = site_and_range(request)
     kind = request.query_params.get("type", "")
     if kind and kind not in COUNT_SOURCES:
         raise Rejected(400, "type", f"type must be one of {', '.join(COUNT_SOURCES)}")
@@ -50,14 +49,11 @@ async def events_count(store: Store, request: Request) -> Response:
             f"AND time >= {{start:DateTime64(3)}} AND time < {{end:DateTime64(3)}} {extra}"
         )
         total += int(await store.run(store.scalar, sql, params) or 0)
-    return JSONResponse(
-        {"site": site, "type": kind or "all", "from": start.date().isoformat(),
-         "to": (end - timedelta(days=1)).date().isoformat(), "count": total}
-    )
+    return JSONResponse({"site": site, "type": kind or "all", **days_of(start, end), "count": total})
 
 
 def visitor_of(request: Request) -> tuple[str, str]:
-    site, visitor = request.path_params["site"], request.path_params["visitor"]
+    site, visitor = site_of(request), request.path_params["visitor"]
     try:
         visitors.check(site, visitor)
     except visitors.InvalidInput as exc:
@@ -67,7 +63,6 @@ def visitor_of(request: Request) -> tuple[str, str]:
 
 async def visitor_erase(store: Store, request: Request) -> Response:
     """Delete every stored row of one visitor of the site (GDPR erasure)."""
-    site = request.path_params["site"]
     site, visitor = visitor_of(request)
     erased = await store.run(visitors.erase, store, site, visitor)
     return JSONResponse({"site": site, "visitor": visitor, "erased": erased})
@@ -75,7 +70,6 @@ async def visitor_erase(store: Store, request: Request) -> Response:
 
 async def visitor_export(store: Store, request: Request) -> Response:
     """Every stored row of one visitor of the site, per table (GDPR access)."""
-    site = request.path_params["site"]
     site, visitor = visitor_of(request)
     return JSONResponse(await store.run(visitors.export, store, site, visitor))
 

@@ -84,7 +84,7 @@ def funnel_of(raw: bytes) -> funnels.Funnel:
 
 
 async def query(store: Store, request: Request) -> Response:
-    site, start, end = await site_and_range(request)
+    site, start, end = site_and_range(request)
     measured = request.query_params.get("performance", "true")
     if measured not in ("true", "false"):
         raise Rejected(400, "performance", "performance is true or false")

@@ -27,7 +27,7 @@ from footfall.analysis import heatmap_image, heatmaps
 from footfall.collector.rejection import Rejected
 from footfall.replay import snapshots
 from footfall.store import Store
-from footfall.web.params import date_range, guarded
+from footfall.web.params import guarded, site_and_range
 
 KINDS = ("click", "move", "scroll")
 MAX_LAYOUT_BYTES = 512 * 1024
@@ -37,7 +37,7 @@ Size = Annotated[float, Meta(ge=0, le=heatmaps.MAX_BOX_PX)]
 
 
 def scope_of(request: Request) -> heatmaps.Scope:
-    start, end = date_range(request)
+    site, start, end = site_and_range(request)
     url = request.query_params.get("url", "")
     if not url:
         raise Rejected(400, "url", "url is required: a path, or a pattern where * stands for path segments")
@@ -45,7 +45,7 @@ def scope_of(request: Request) -> heatmaps.Scope:
     if device not in heatmaps.DEVICES:
         raise Rejected(400, "device", f"device must be one of {', '.join(heatmaps.DEVICES)}")
     try:
-        return heatmaps.Scope(request.path_params["site"], start, end, url, device)
+        return heatmaps.Scope(site, start, end, url, device)
     except ValueError as exc:
         raise Rejected(400, "url", str(exc)) from None
 

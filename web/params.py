@@ -36,10 +36,19 @@ def date_range(request: Request) -> tuple[datetime, datetime]:
     return dates.day_bounds(start, end)
 
 
-async def site_and_range(request: Request) -> tuple[str, datetime, datetime]:
-    """The path's site (web/access.py has checked that the request may read it) and the
-    query's date range: what every read of a site's data starts with."""
-    return (request.path_params["site"], *date_range(request))
+def site_of(request: Request) -> str:
+    """The path's site; web/access.py has checked that the request may read it."""
+    return request.path_params["site"]
+
+
+def site_and_range(request: Request) -> tuple[str, datetime, datetime]:
+    """The path's site and the query's date range: what every read of a site's data starts with."""
+    return (site_of(request), *date_range(request))
+
+
+def days_of(start: datetime, end: datetime) -> dict[str, str]:
+    """The range's first and last day as `from` and `to` say them (`end` is the day after the last)."""
+    return {"from": start.date().isoformat(), "to": (end - timedelta(days=1)).date().isoformat()}
 
 
 def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:

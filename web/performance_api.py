@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -26,7 +26,7 @@ from starlette.routing import Route
 from footfall.analysis import errors, heatmaps, pages, performance
 from footfall.collector.rejection import Rejected
 from footfall.store import Store, sites
-from footfall.web.params import guarded, site_and_range
+from footfall.web.params import days_of, guarded, site_and_range
 
 
 def pages_of(store: Store, site: str, start: datetime, end: datetime, device: str | None) -> list[dict[str, Any]]:
@@ -42,7 +42,7 @@ def device_param(request: Request) -> str | None:
 
 
 async def page_performance(store: Store, request: Request) -> Response:
-    site, start, end = await site_and_range(request)
+    site, start, end = site_and_range(request)
     url = request.query_params.get("url", "")
     if not url:
         raise Rejected(400, "url", "url is required: a path, or a pattern where * stands for path segments")
@@ -54,7 +54,7 @@ async def page_performance(store: Store, request: Request) -> Response:
 
 
 async def error_groups(store: Store, request: Request) -> Response:
-    site, start, end = await site_and_range(request)
+    site, start, end = site_and_range(request)
     url = request.query_params.get("url") or None
     if url is not None and len(url) > heatmaps.MAX_URL:
         raise Rejected(400, "url", f"url is at most {heatmaps.MAX_URL} characters")
@@ -64,7 +64,7 @@ async def error_groups(store: Store, request: Request) -> Response:
     console = request.query_params.get("console") in ("true", "1")
     found = await store.run(errors.grouped_errors, store, site, start, end,
                             pages.page_path(url) if url else None, console, int(raw))
-    span = {"from": start.date().isoformat(), "to": (end - timedelta(days=1)).date().isoformat()}
+    span = days_of(start, end)
     for group in found["errors"]:  # the sessions that had it, and those of them recorded for replay
         group["sessions_url"] = f"/api/v1/sites/{site}/sessions?" + urlencode(
             {"error": group["fingerprint"], **span})
@@ -73,7 +73,7 @@ async def error_groups(store: Store, request: Request) -> Response:
 
 
 async def pages_performance(store: Store, request: Request) -> Response:
-    site, start, end = await site_and_range(request)
+    site, start, end = site_and_range(request)
     device = device_param(request)
     found = await store.run(pages_of, store, site, start, end, device)
     return Response(msgspec.json.encode({"pages": found}), media_type="application/json")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -26,7 +25,7 @@ from footfall.collector.rejection import Rejected
 from footfall.replay import recordings, sessions
 from footfall.store import Store
 from footfall.web.funnels_api import funnel_of
-from footfall.web.params import guarded, site_and_range
+from footfall.web.params import days_of, guarded, site_and_range, site_of
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # as the wire format's ids
 MAX_TEXT = 2048  # longest url / entry / exit pattern, browser or visitor accepted
@@ -132,7 +131,7 @@ def session_id_of(request: Request) -> str:
 
 # -- routes ---------------------------------------------------------------------------------------
 async def session_list(store: Store, request: Request) -> Response:
-    site, start, end = await site_and_range(request)
+    site, start, end = site_and_range(request)
     filters = filters_of(request)
     sort = request.query_params.get("sort") or "start"
     if sort not in sessions.SORTS:
@@ -144,15 +143,12 @@ async def session_list(store: Store, request: Request) -> Response:
     offset = int_param(request, "offset", 0, 0, 10**9)
     found = await store.run(sessions.list_sessions, store, site, start, end, filters, sort, limit, offset,
                             descending=order == "desc")
-    return JSONResponse({
-        "site": site, "from": start.date().isoformat(), "to": (end - timedelta(days=1)).date().isoformat(),
-        "sort": sort, "order": order, "limit": limit, "offset": offset, **found,
-    })
+    return JSONResponse({"site": site, **days_of(start, end), "sort": sort, "order": order, "limit": limit,
+                         "offset": offset, **found})
 
 
 async def session_one(store: Store, request: Request) -> Response:
-    site = request.path_params["site"]
-    session_id = session_id_of(request)
+    site, session_id = site_of(request), session_id_of(request)
     found = await store.run(sessions.session_detail, store, site, session_id)
     if found is None:
         raise Rejected(404, "session_id", "no such session")
@@ -160,8 +156,7 @@ async def session_one(store: Store, request: Request) -> Response:
 
 
 async def session_replay(store: Store, request: Request) -> Response:
-    site = request.path_params["site"]
-    session_id = session_id_of(request)
+    site, session_id = site_of(request), session_id_of(request)
     last, first_lines = await store.run(recordings.read_replay, store, site, session_id, -1)
     if last is None:
         raise Rejected(404, "session_id", "no recording for this session")
