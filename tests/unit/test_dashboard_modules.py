@@ -1,10 +1,20 @@
 """The dashboard's page modules (those with `routes`) use shared modules (render, context, charts,
-labels, ...) and never one another, so a page can change without breaking another."""
+labels, ...) and never one another, so a page can change without breaking another; their handlers
+are module-level functions that `routes` binds to the store with functools.partial."""
 
 from __future__ import annotations
 
 import ast
+import asyncio
+import importlib
+import inspect
+from functools import partial
 from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "web" / "dashboard"
 PACKAGE = "footfall.web.dashboard"
@@ -42,3 +52,41 @@ def test_no_page_module_imports_another() -> None:
     wrong = [f"{name} imports {target}" for name, tree in trees().items() if name in pages
              for target in sorted(imported(tree) & pages)]
     assert wrong == []
+
+
+def test_starlette_serves_a_partial_as_a_request_handler() -> None:
+    """Route unwraps functools.partial to tell a handler from an ASGI app: the bound arguments come
+    first, the request last."""
+
+    async def handler(bound: str, request: Request) -> Response:
+        return PlainTextResponse(bound + request.url.path)
+
+    route = Route("/page", partial(handler, "bound:"))
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/page", "headers": [], "query_string": b"",
+             "root_path": "", "scheme": "http", "server": ("test", 80)}
+    asyncio.run(route.handle(scope, receive, send))
+    assert sent[0]["status"] == 200 and sent[1]["body"] == b"bound:/page"
+
+
+def test_every_handler_is_a_module_level_function() -> None:
+    store, token_cache = object(), object()  # routes() only binds them
+    for name in sorted(page_modules()):
+        module = importlib.import_module(f"{PACKAGE}.{name}")
+        made = module.routes(store, token_cache) if name == "admin_pages" else module.routes(store)
+        for route in made:
+            handler = route.endpoint
+            bound = handler.args if isinstance(handler, partial) else ()
+            while isinstance(handler, partial):
+                handler = handler.func
+            assert inspect.isfunction(handler) and "<locals>" not in handler.__qualname__, (name, route.path)
+            assert handler.__module__ == module.__name__, (name, route.path)
+            assert route.app is not route.endpoint, (name, route.path)  # served as a request handler
+            assert not bound or bound[0] is store, (name, route.path)

@@ -9,6 +9,7 @@ with performance=1, which dashboard.js fetches and puts in place (a link without
 from __future__ import annotations
 
 import json
+from functools import partial
 from urllib.parse import urlencode
 
 import msgspec
@@ -27,61 +28,64 @@ from footfall.web.dates import day_bounds
 from footfall.web.funnels_api import funnel_of
 
 
-def routes(store: Store) -> list[Route]:
-    async def funnels_page(request: Request) -> Response:
-        site = site_or_404(request)
-        if isinstance(site, Response):
-            return site
-        first, last, note = chosen_range(request)
+async def funnels_page(store: Store, request: Request) -> Response:
+    site = site_or_404(request)
+    if isinstance(site, Response):
+        return site
+    first, last, note = chosen_range(request)
+    saved = await store.run(saved_funnels.listed, store, site.key)
+    chosen = next((f for f in saved if f.id == request.query_params.get("id")), saved[0] if saved else None)
+    result, dropped, measured, deferred = None, {}, request.query_params.get("performance") == "1", ""
+    if chosen is not None:
+        start, end = day_bounds(first, last)
+        answer = funnel_performance.query_with_performance if measured else funnels.query
+        result = await store.run(answer, store, site.key, start, end, funnel_of(chosen.definition.encode()))
+        for step in result["steps"][:-1]:
+            dropped[step["step"]] = f"/sites/{site.key}/replays?" + urlencode({
+                "funnel": chosen.definition, "dropped_at": step["step"], "from": first.isoformat(),
+                "to": last.isoformat(), "has_replay": ""})
+        deferred = f"/sites/{site.key}/funnels?" + urlencode({
+            "id": chosen.id, "from": first.isoformat(), "to": last.isoformat(), "performance": "1"})
+    form = form_values(chosen.name, json.loads(chosen.definition)) if chosen else form_values("", {})
+    return page(request, "funnels.html", site=site, first=first, last=last, note=note, saved=saved, chosen=chosen,
+                result=result, dropped=dropped, measured=measured, deferred=deferred, form=form,
+                saved_msg=request.query_params.get("saved") == "1",
+                chart=funnel_chart(result["steps"]) if result else None, **CHOICES)
+
+
+async def save_funnel(store: Store, request: Request) -> Response:
+    site = site_for_admin(request)
+    if isinstance(site, Response):
+        return site
+    form = await request.form()
+    name = str(form.get("name", "")).strip()[:200]
+    try:
+        if not name:
+            raise ValueError("Give the funnel a name.")
+        definition = form_definition(form)
+    except (ValueError, Rejected) as exc:
+        message = exc.message if isinstance(exc, Rejected) else str(exc)
         saved = await store.run(saved_funnels.listed, store, site.key)
-        chosen = next((f for f in saved if f.id == request.query_params.get("id")), saved[0] if saved else None)
-        result, dropped, measured, deferred = None, {}, request.query_params.get("performance") == "1", ""
-        if chosen is not None:
-            start, end = day_bounds(first, last)
-            answer = funnel_performance.query_with_performance if measured else funnels.query
-            result = await store.run(answer, store, site.key, start, end, funnel_of(chosen.definition.encode()))
-            for step in result["steps"][:-1]:
-                dropped[step["step"]] = f"/sites/{site.key}/replays?" + urlencode({
-                    "funnel": chosen.definition, "dropped_at": step["step"], "from": first.isoformat(),
-                    "to": last.isoformat(), "has_replay": ""})
-            deferred = f"/sites/{site.key}/funnels?" + urlencode({
-                "id": chosen.id, "from": first.isoformat(), "to": last.isoformat(), "performance": "1"})
-        form = form_values(chosen.name, json.loads(chosen.definition)) if chosen else form_values("", {})
-        return page(request, "funnels.html", site=site, first=first, last=last, note=note, saved=saved, chosen=chosen,
-                    result=result, dropped=dropped, measured=measured, deferred=deferred, form=form,
-                    saved_msg=request.query_params.get("saved") == "1",
-                    chart=funnel_chart(result["steps"]) if result else None, **CHOICES)
+        first, last, _ = chosen_range(request)
+        return page(request, "funnels.html", status=400, site=site, first=first, last=last, saved=saved,
+                    chosen=None, result=None, dropped={}, error=message, form=dict(form), **CHOICES)
+    funnel_id = str(form.get("id") or "") or None
+    made = await store.run(saved_funnels.save, store, site.key, name, msgspec.json.encode(definition).decode(),
+                           funnel_id)
+    return RedirectResponse(f"/sites/{site.key}/funnels?id={made.id}&saved=1", status_code=303)
 
-    async def save_funnel(request: Request) -> Response:
-        site = site_for_admin(request)
-        if isinstance(site, Response):
-            return site
-        form = await request.form()
-        name = str(form.get("name", "")).strip()[:200]
-        try:
-            if not name:
-                raise ValueError("Give the funnel a name.")
-            definition = form_definition(form)
-        except (ValueError, Rejected) as exc:
-            message = exc.message if isinstance(exc, Rejected) else str(exc)
-            saved = await store.run(saved_funnels.listed, store, site.key)
-            first, last, _ = chosen_range(request)
-            return page(request, "funnels.html", status=400, site=site, first=first, last=last, saved=saved,
-                        chosen=None, result=None, dropped={}, error=message, form=dict(form), **CHOICES)
-        funnel_id = str(form.get("id") or "") or None
-        made = await store.run(saved_funnels.save, store, site.key, name, msgspec.json.encode(definition).decode(),
-                               funnel_id)
-        return RedirectResponse(f"/sites/{site.key}/funnels?id={made.id}&saved=1", status_code=303)
 
-    async def delete_funnel(request: Request) -> Response:
-        site = site_for_admin(request)
-        if isinstance(site, Response):
-            return site
-        await store.run(saved_funnels.delete, store, site.key, request.path_params["id"])
-        return RedirectResponse(f"/sites/{site.key}/funnels", status_code=303)
+async def delete_funnel(store: Store, request: Request) -> Response:
+    site = site_for_admin(request)
+    if isinstance(site, Response):
+        return site
+    await store.run(saved_funnels.delete, store, site.key, request.path_params["id"])
+    return RedirectResponse(f"/sites/{site.key}/funnels", status_code=303)
 
+
+def routes(store: Store) -> list[Route]:
     return [
-        Route("/sites/{key}/funnels", funnels_page, methods=["GET"]),
-        Route("/sites/{key}/funnels", save_funnel, methods=["POST"]),
-        Route("/sites/{key}/funnels/{id}/delete", delete_funnel, methods=["POST"]),
+        Route("/sites/{key}/funnels", partial(funnels_page, store), methods=["GET"]),
+        Route("/sites/{key}/funnels", partial(save_funnel, store), methods=["POST"]),
+        Route("/sites/{key}/funnels/{id}/delete", partial(delete_funnel, store), methods=["POST"]),
     ]

@@ -10,6 +10,7 @@ elements in the snapshot and sends their boxes back, which the click map is plac
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -37,49 +38,51 @@ def choice(request: Request, name: str, allowed: tuple[str, ...], default: str) 
     return value if value in allowed else default
 
 
+async def heatmaps_page(store: Store, request: Request) -> Response:
+    site = site_or_404(request)
+    if isinstance(site, Response):
+        return site
+    first, last, note = chosen_range(request)
+    start, end = day_bounds(first, last)
+    device = choice(request, "device", heatmaps.DEVICES, "desktop")
+    kind = choice(request, "kind", tuple(k for k, _ in KINDS), "click")
+    try:
+        opacity = min(1.0, max(0.1, float(request.query_params.get("opacity") or 0.7)))
+    except ValueError:
+        opacity = 0.7
+    asked = request.query_params.get("url") or ""
+    if len(page_path(asked)) > heatmaps.MAX_URL:
+        return page(request, "message.html", status=400, title="Page address too long",
+                    message=f"A page's address is at most {heatmaps.MAX_URL:,} characters. Pick the page "
+                            "from the list on the heatmaps page.")
+    pages = await store.run(heatmaps.top_pages, store, site.key, start, end, device, site.url_patterns)
+    url = page_path(asked or (pages[0]["path"] if pages else "/"))
+    scope = heatmaps.Scope(site.key, start, end, url, device)
+    ranked: dict[str, Any] = await store.run(heatmaps.elements, store, scope, ELEMENTS_PLACED)
+    placed = [e["selector"] for e in ranked["elements"]]
+    ranked["elements"] = ranked["elements"][:ELEMENTS_LISTED]
+    reach = await store.run(heatmaps.scroll_reach, store, scope) if kind == "scroll" else None
+    width, height = heatmaps.VIEWPORTS[device]
+    replays = {"url": url, "device": device, "from": first.isoformat(), "to": last.isoformat(), "has_replay": ""}
+    for element in ranked["elements"]:
+        element["replays"] = f"/sites/{site.key}/replays?" + urlencode({**replays, "clicked": element["selector"]})
+    query = urlencode({"url": url, "device": device, "from": first.isoformat(), "to": last.isoformat()})
+    return page(request, "heatmaps.html", site=site, first=first, last=last, note=note, pages=pages, url=url,
+                device=device, kind=kind, kinds=KINDS, devices=DEVICE_LABELS, opacity=opacity, width=width,
+                height=height, ranked=ranked, reach=reach, query=query,
+                selectors=placed)
+
+
+async def frame(request: Request) -> Response:
+    site = request.app.state.runtime.sites.sites.get(request.path_params["key"])
+    if site is None:
+        return isolated_frames.not_found()
+    return isolated_frames.shell(request, "heatmap.js", "Heatmap over a snapshot of the page", VIEWER_STYLE,
+                                 origins=site.origins)
+
+
 def routes(store: Store) -> list[Route]:
-    async def heatmaps_page(request: Request) -> Response:
-        site = site_or_404(request)
-        if isinstance(site, Response):
-            return site
-        first, last, note = chosen_range(request)
-        start, end = day_bounds(first, last)
-        device = choice(request, "device", heatmaps.DEVICES, "desktop")
-        kind = choice(request, "kind", tuple(k for k, _ in KINDS), "click")
-        try:
-            opacity = min(1.0, max(0.1, float(request.query_params.get("opacity") or 0.7)))
-        except ValueError:
-            opacity = 0.7
-        asked = request.query_params.get("url") or ""
-        if len(page_path(asked)) > heatmaps.MAX_URL:
-            return page(request, "message.html", status=400, title="Page address too long",
-                        message=f"A page's address is at most {heatmaps.MAX_URL:,} characters. Pick the page "
-                                "from the list on the heatmaps page.")
-        pages = await store.run(heatmaps.top_pages, store, site.key, start, end, device, site.url_patterns)
-        url = page_path(asked or (pages[0]["path"] if pages else "/"))
-        scope = heatmaps.Scope(site.key, start, end, url, device)
-        ranked: dict[str, Any] = await store.run(heatmaps.elements, store, scope, ELEMENTS_PLACED)
-        placed = [e["selector"] for e in ranked["elements"]]
-        ranked["elements"] = ranked["elements"][:ELEMENTS_LISTED]
-        reach = await store.run(heatmaps.scroll_reach, store, scope) if kind == "scroll" else None
-        width, height = heatmaps.VIEWPORTS[device]
-        replays = {"url": url, "device": device, "from": first.isoformat(), "to": last.isoformat(), "has_replay": ""}
-        for element in ranked["elements"]:
-            element["replays"] = f"/sites/{site.key}/replays?" + urlencode({**replays, "clicked": element["selector"]})
-        query = urlencode({"url": url, "device": device, "from": first.isoformat(), "to": last.isoformat()})
-        return page(request, "heatmaps.html", site=site, first=first, last=last, note=note, pages=pages, url=url,
-                    device=device, kind=kind, kinds=KINDS, devices=DEVICE_LABELS, opacity=opacity, width=width,
-                    height=height, ranked=ranked, reach=reach, query=query,
-                    selectors=placed)
-
-    async def frame(request: Request) -> Response:
-        site = request.app.state.runtime.sites.sites.get(request.path_params["key"])
-        if site is None:
-            return isolated_frames.not_found()
-        return isolated_frames.shell(request, "heatmap.js", "Heatmap over a snapshot of the page", VIEWER_STYLE,
-                                     origins=site.origins)
-
     return [
-        Route("/sites/{key}/heatmaps", heatmaps_page),
+        Route("/sites/{key}/heatmaps", partial(heatmaps_page, store)),
         Route("/sites/{key}/heatmaps/frame", frame),
     ]

@@ -5,6 +5,7 @@ error groups)."""
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -31,32 +32,33 @@ from footfall.web.dates import day_bounds
 TRENDED = ("LCP", "INP", "TTFB")
 
 
-def routes(store: Store) -> list[Route]:
-    async def performance_page(request: Request) -> Response:
-        site = site_or_404(request)
-        if isinstance(site, Response):
-            return site
-        first, last, note = chosen_range(request)
-        start, end = day_bounds(first, last)
-        device = request.query_params.get("device", "")
-        device = device if device in heatmaps.DEVICES else ""
-        pages = await store.run(performance.slowest_pages, store, site.key, start, end, site.url_patterns,
-                                device or None)
-        url = page_path(request.query_params.get("url") or (pages[0]["page"] if pages else "/"))
-        found = await store.run(performance.performance, store, site.key, start, end, url, device or None)
-        days = found["trend"]
-        trends = {name: {"points": trend_points([d[name]["p75"] if d[name] else None for d in days]),
-                         "top": max((d[name]["p75"] for d in days if d[name]), default=None)} for name in TRENDED}
-        span = {"device": device, "from": first.isoformat(), "to": last.isoformat()}
-        for row in pages:
-            row["link"] = f"/sites/{site.key}/performance?" + urlencode({"url": row["page"], **span})
-        errors = f"/sites/{site.key}/errors?" + urlencode({"url": url, "from": first.isoformat(),
-                                                          "to": last.isoformat()})
-        return page(request, "performance.html", site=site, first=first, last=last, note=note, pages=pages, url=url,
-                    device=device, devices=DEVICE_LABELS, perf=found, phase_labels=PHASE_LABELS,
-                    vital_labels=VITAL_LABELS, bars=waterfall(found["navigation"]["phases"]), trends=trends,
-                    days=days, errors_link=errors, trend_width=TREND_WIDTH,
-                    box={"label": WATERFALL_LABEL, "bars": WATERFALL_WIDTH, "width": WATERFALL_BOX},
-                    trend_height=TREND_HEIGHT)
+async def performance_page(store: Store, request: Request) -> Response:
+    site = site_or_404(request)
+    if isinstance(site, Response):
+        return site
+    first, last, note = chosen_range(request)
+    start, end = day_bounds(first, last)
+    device = request.query_params.get("device", "")
+    device = device if device in heatmaps.DEVICES else ""
+    pages = await store.run(performance.slowest_pages, store, site.key, start, end, site.url_patterns,
+                            device or None)
+    url = page_path(request.query_params.get("url") or (pages[0]["page"] if pages else "/"))
+    found = await store.run(performance.performance, store, site.key, start, end, url, device or None)
+    days = found["trend"]
+    trends = {name: {"points": trend_points([d[name]["p75"] if d[name] else None for d in days]),
+                     "top": max((d[name]["p75"] for d in days if d[name]), default=None)} for name in TRENDED}
+    span = {"device": device, "from": first.isoformat(), "to": last.isoformat()}
+    for row in pages:
+        row["link"] = f"/sites/{site.key}/performance?" + urlencode({"url": row["page"], **span})
+    errors = f"/sites/{site.key}/errors?" + urlencode({"url": url, "from": first.isoformat(),
+                                                      "to": last.isoformat()})
+    return page(request, "performance.html", site=site, first=first, last=last, note=note, pages=pages, url=url,
+                device=device, devices=DEVICE_LABELS, perf=found, phase_labels=PHASE_LABELS,
+                vital_labels=VITAL_LABELS, bars=waterfall(found["navigation"]["phases"]), trends=trends,
+                days=days, errors_link=errors, trend_width=TREND_WIDTH,
+                box={"label": WATERFALL_LABEL, "bars": WATERFALL_WIDTH, "width": WATERFALL_BOX},
+                trend_height=TREND_HEIGHT)
 
-    return [Route("/sites/{key}/performance", performance_page)]
+
+def routes(store: Store) -> list[Route]:
+    return [Route("/sites/{key}/performance", partial(performance_page, store))]

@@ -11,6 +11,7 @@ import logging
 import math
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,6 +40,7 @@ SORTS = (("start", "Start"), ("duration", "Duration"), ("pageviews", "Page views
 FILTER_NAMES = ("url", "entry", "exit", "has_error", "signal", "min_duration", "max_duration", "device", "browser",
                 "visitor", "has_replay", "clicked", "error", "funnel", "dropped_at")
 SPEEDS = (1, 2, 4, 8)
+
 
 def fmt_clock(seconds: float | None) -> str:
     """m:ss (or h:mm:ss) for a number of seconds."""
@@ -88,93 +90,98 @@ def page_link(request: Request, **changes: Any) -> str:
     return request.url.path + "?" + urlencode(params)
 
 
+def session_of(request: Request) -> str | None:
+    sid = request.path_params["sid"]
+    return sid if SESSION_ID.match(sid) else None
+
+
+async def replays_list(store: Store, request: Request) -> Response:
+    site = site_or_404(request)
+    if isinstance(site, Response):
+        return site
+    first, last, note = chosen_range(request)
+    start, end = day_bounds(first, last)
+    values = form_values(request)
+    error = None
+    try:
+        filters = filters_of(request)
+        if "has_replay" not in request.query_params:
+            filters = dataclasses.replace(filters, has_replay=True)
+    except Rejected as exc:
+        error, filters = exc.message, sessions.SessionFilters(has_replay=True)
+    try:
+        number = max(1, min(10**6, int(request.query_params.get("page") or 1)))
+    except ValueError:
+        number = 1
+    found: dict[str, Any] = await store.run(
+        sessions.list_sessions, store, site.key, start, end, filters, values["sort"], PAGE_SIZE,
+        (number - 1) * PAGE_SIZE, values["order"] == "desc")
+    filtered = any(request.query_params.get(name) for name in FILTER_NAMES if name != "has_replay")
+    pages = max(1, -(-found["total"] // PAGE_SIZE))
+    return page(request, "replays.html", site=site, found=found, values=values, first=first, last=last,
+                note=note, error=error, filtered=filtered, number=number, pages=pages,
+                prev_link=page_link(request, page=number - 1) if number > 1 else None,
+                next_link=page_link(request, page=number + 1) if number < pages else None,
+                sorts=SORTS, signal_labels=SIGNAL_LABELS, devices=sessions.DEVICES,
+                replay_percent=round(site.replay_sample * 100, 3), **HELPERS)
+
+
+async def player(store: Store, request: Request) -> Response:
+    """Streamed in two parts so the recording starts loading at once: the page down to the
+    player from the session's index row (milliseconds), then the sidebar, which needs the
+    session's rows (pages, errors with stacks, vitals, every signal occurrence)."""
+    site = site_or_404(request)
+    if isinstance(site, Response):
+        return site
+    sid = session_of(request)
+    summary = await store.run(sessions.indexed_summary, store, site.key, sid) if sid else None
+    if summary is None or sid is None:
+        return page(request, "message.html", status=404, title="No such session",
+                    message="This session does not exist, or it is older than the site keeps data. "
+                            "Pick one from the list of replays.")
+    try:
+        t = float(request.query_params.get("t") or 0)  # seconds from the start of the recording
+    except ValueError:
+        t = 0.0
+    t = t if math.isfinite(t) and t > 0 else 0.0
+    top, bottom = render(request, "player.html", site=site, sid=sid, s=summary, t=t, speeds=SPEEDS,
+                         start_ms=ms_of(summary["start"]), sidebar=Markup(SIDEBAR), **HELPERS).split(SIDEBAR)
+    key, has_replay = site.key, summary["has_replay"]
+
+    async def body() -> AsyncIterator[str]:
+        yield top
+        yield await sidebar(store, key, sid, has_replay)
+        yield bottom
+
+    return StreamingResponse(body(), media_type="text/html; charset=utf-8")
+
+
+async def sidebar(store: Store, key: str, sid: str, has_replay: bool) -> str:
+    try:
+        detail = await store.run(sessions.session_detail, store, key, sid)
+        skew = await store.run(sessions.clock_skew, store, key, sid) if has_replay else 0
+    except Exception:  # the top of the page is sent: say so in the page instead of cutting it
+        log.exception("player sidebar of session %s", sid)
+        detail = None
+    if detail is None:
+        return ('<aside class="player-side" aria-label="The session"><p class="hint">The session\'s pages, '
+                'errors and signals could not be read. Reload the page to try again.</p></aside>')
+    moments = [(name, SIGNAL_LABELS[name], o) for name in signals.SIGNALS for o in detail["signals"][name]]
+    moments.sort(key=lambda m: m[2]["offset_s"])
+    return env.get_template("player_sidebar.html").render(detail=detail, moments=moments, skew_ms=skew,
+                                                         **HELPERS)
+
+
+async def frame(request: Request) -> Response:
+    site = request.app.state.runtime.sites.sites.get(request.path_params["key"])
+    if site is None or not session_of(request):
+        return isolated_frames.not_found()
+    return isolated_frames.shell(request, "player.js", "Replay of the recorded pages", origins=site.origins)
+
+
 def routes(store: Store) -> list[Route]:
-    async def replays_list(request: Request) -> Response:
-        site = site_or_404(request)
-        if isinstance(site, Response):
-            return site
-        first, last, note = chosen_range(request)
-        start, end = day_bounds(first, last)
-        values = form_values(request)
-        error = None
-        try:
-            filters = filters_of(request)
-            if "has_replay" not in request.query_params:
-                filters = dataclasses.replace(filters, has_replay=True)
-        except Rejected as exc:
-            error, filters = exc.message, sessions.SessionFilters(has_replay=True)
-        try:
-            number = max(1, min(10**6, int(request.query_params.get("page") or 1)))
-        except ValueError:
-            number = 1
-        found: dict[str, Any] = await store.run(
-            sessions.list_sessions, store, site.key, start, end, filters, values["sort"], PAGE_SIZE,
-            (number - 1) * PAGE_SIZE, values["order"] == "desc")
-        filtered = any(request.query_params.get(name) for name in FILTER_NAMES if name != "has_replay")
-        pages = max(1, -(-found["total"] // PAGE_SIZE))
-        return page(request, "replays.html", site=site, found=found, values=values, first=first, last=last,
-                    note=note, error=error, filtered=filtered, number=number, pages=pages,
-                    prev_link=page_link(request, page=number - 1) if number > 1 else None,
-                    next_link=page_link(request, page=number + 1) if number < pages else None,
-                    sorts=SORTS, signal_labels=SIGNAL_LABELS, devices=sessions.DEVICES,
-                    replay_percent=round(site.replay_sample * 100, 3), **HELPERS)
-
-    def session_of(request: Request) -> str | None:
-        sid = request.path_params["sid"]
-        return sid if SESSION_ID.match(sid) else None
-
-    async def player(request: Request) -> Response:
-        """Streamed in two parts so the recording starts loading at once: the page down to the
-        player from the session's index row (milliseconds), then the sidebar, which needs the
-        session's rows (pages, errors with stacks, vitals, every signal occurrence)."""
-        site = site_or_404(request)
-        if isinstance(site, Response):
-            return site
-        sid = session_of(request)
-        summary = await store.run(sessions.indexed_summary, store, site.key, sid) if sid else None
-        if summary is None or sid is None:
-            return page(request, "message.html", status=404, title="No such session",
-                        message="This session does not exist, or it is older than the site keeps data. "
-                                "Pick one from the list of replays.")
-        try:
-            t = float(request.query_params.get("t") or 0)  # seconds from the start of the recording
-        except ValueError:
-            t = 0.0
-        t = t if math.isfinite(t) and t > 0 else 0.0
-        top, bottom = render(request, "player.html", site=site, sid=sid, s=summary, t=t, speeds=SPEEDS,
-                             start_ms=ms_of(summary["start"]), sidebar=Markup(SIDEBAR), **HELPERS).split(SIDEBAR)
-        key, has_replay = site.key, summary["has_replay"]
-
-        async def body() -> AsyncIterator[str]:
-            yield top
-            yield await sidebar(key, sid, has_replay)
-            yield bottom
-
-        return StreamingResponse(body(), media_type="text/html; charset=utf-8")
-
-    async def sidebar(key: str, sid: str, has_replay: bool) -> str:
-        try:
-            detail = await store.run(sessions.session_detail, store, key, sid)
-            skew = await store.run(sessions.clock_skew, store, key, sid) if has_replay else 0
-        except Exception:  # the top of the page is sent: say so in the page instead of cutting it
-            log.exception("player sidebar of session %s", sid)
-            detail = None
-        if detail is None:
-            return ('<aside class="player-side" aria-label="The session"><p class="hint">The session\'s pages, '
-                    'errors and signals could not be read. Reload the page to try again.</p></aside>')
-        moments = [(name, SIGNAL_LABELS[name], o) for name in signals.SIGNALS for o in detail["signals"][name]]
-        moments.sort(key=lambda m: m[2]["offset_s"])
-        return env.get_template("player_sidebar.html").render(detail=detail, moments=moments, skew_ms=skew,
-                                                             **HELPERS)
-
-    async def frame(request: Request) -> Response:
-        site = request.app.state.runtime.sites.sites.get(request.path_params["key"])
-        if site is None or not session_of(request):
-            return isolated_frames.not_found()
-        return isolated_frames.shell(request, "player.js", "Replay of the recorded pages", origins=site.origins)
-
     return [
-        Route("/sites/{key}/replays", replays_list),
-        Route("/sites/{key}/replays/{sid}", player),
+        Route("/sites/{key}/replays", partial(replays_list, store)),
+        Route("/sites/{key}/replays/{sid}", partial(player, store)),
         Route("/sites/{key}/replays/{sid}/frame", frame),
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
+from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -70,50 +71,52 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+async def login_form(store: Store, request: Request) -> Response:
+    if await session_user(request, store):
+        return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    return page(request, "login.html", next=safe_next(request.query_params.get("next")),
+                changed=request.query_params.get("changed") == "1",
+                demo=getattr(request.app.state.runtime, "demo_login", None))
+
+
+async def login(store: Store, throttle: LoginThrottle, checks: asyncio.Semaphore, request: Request) -> Response:
+    form = await request.form()
+    email = str(form.get("email", "")).strip().lower()
+    password = str(form.get("password", ""))
+    target = safe_next(str(form.get("next", "/")))
+    key = (request.client.host if request.client else "", email)
+    wait = throttle.wait(key)
+    if wait:
+        return page(request, "login.html", status=429, email=email, next=target,
+                    error=f"Too many attempts. Wait {wait} seconds and try again.")
+    user = None
+    if email and password and len(password) <= 1024:
+        async with checks:
+            user = await store.run(accounts.authenticate, store, email, password)
+    if user is None:
+        throttle.failed(key)
+        return page(request, "login.html", status=401, email=email, next=target,
+                    error="Wrong email or password.")
+    throttle.succeeded(key)
+    request.session.clear()  # a new session on login: nothing carried over from before
+    request.session["sid"] = await store.run(login_sessions.start, store, user)
+    return RedirectResponse(target, status_code=303)
+
+
+async def logout(store: Store, request: Request) -> Response:
+    """Ends this session in the store (every collector refuses its cookie from now on)."""
+    session_id = request.session.get("sid")
+    if isinstance(session_id, str):
+        await store.run(login_sessions.end, store, session_id)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
 def routes(store: Store) -> list[Route]:
     throttle = LoginThrottle()
     checks = asyncio.Semaphore(CONCURRENT_CHECKS)
-
-    async def login_form(request: Request) -> Response:
-        if await session_user(request, store):
-            return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
-        return page(request, "login.html", next=safe_next(request.query_params.get("next")),
-                    changed=request.query_params.get("changed") == "1",
-                    demo=getattr(request.app.state.runtime, "demo_login", None))
-
-    async def login(request: Request) -> Response:
-        form = await request.form()
-        email = str(form.get("email", "")).strip().lower()
-        password = str(form.get("password", ""))
-        target = safe_next(str(form.get("next", "/")))
-        key = (request.client.host if request.client else "", email)
-        wait = throttle.wait(key)
-        if wait:
-            return page(request, "login.html", status=429, email=email, next=target,
-                        error=f"Too many attempts. Wait {wait} seconds and try again.")
-        user = None
-        if email and password and len(password) <= 1024:
-            async with checks:
-                user = await store.run(accounts.authenticate, store, email, password)
-        if user is None:
-            throttle.failed(key)
-            return page(request, "login.html", status=401, email=email, next=target,
-                        error="Wrong email or password.")
-        throttle.succeeded(key)
-        request.session.clear()  # a new session on login: nothing carried over from before
-        request.session["sid"] = await store.run(login_sessions.start, store, user)
-        return RedirectResponse(target, status_code=303)
-
-    async def logout(request: Request) -> Response:
-        """Ends this session in the store (every collector refuses its cookie from now on)."""
-        session_id = request.session.get("sid")
-        if isinstance(session_id, str):
-            await store.run(login_sessions.end, store, session_id)
-        request.session.clear()
-        return RedirectResponse("/login", status_code=303)
-
     return [
-        Route("/login", login_form, methods=["GET"]),
-        Route("/login", login, methods=["POST"]),
-        Route("/logout", logout, methods=["POST"]),
+        Route("/login", partial(login_form, store), methods=["GET"]),
+        Route("/login", partial(login, store, throttle, checks), methods=["POST"]),
+        Route("/logout", partial(logout, store), methods=["POST"]),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -57,92 +58,101 @@ def snippet_for(request: Request, site: sites.Site) -> str:
     return tag if site.honour_dnt else tag.replace(" data-site=", ' data-respect-dnt="false" data-site=')
 
 
+async def reload(store: Store, request: Request) -> None:
+    await store.run(request.app.state.runtime.sites.reload)
+
+
+async def home(request: Request) -> Response:
+    known = sorted(request.app.state.runtime.sites.sites.values(), key=lambda s: s.name.lower())
+    return RedirectResponse(f"/sites/{known[0].key}/overview" if known else "/sites", status_code=303)
+
+
+async def go(request: Request) -> Response:
+    key = request.query_params.get("site", "")
+    known = request.app.state.runtime.sites.sites
+    return RedirectResponse(f"/sites/{key}/overview" if key in known else "/sites", status_code=303)
+
+
+async def list_sites(store: Store, request: Request) -> Response:
+    await reload(store, request)
+    return page(request, "sites.html")
+
+
+async def new_site(store: Store, request: Request) -> Response:
+    if not admin(request):
+        return forbidden(request)
+    blank = sites.Site("", "", (), request.app.state.runtime.config.retention_days)
+    if request.method == "GET":
+        return page(request, "site_form.html", new=True, form={**form_of(blank), "name": ""})
+    form = await request.form()
+    try:
+        site = parse_form(form, dataclasses.replace(blank, key=sites.new_key()))
+        await store.run(sites.save, store, site)
+    except ValueError as exc:
+        return page(request, "site_form.html", status=400, new=True, error=str(exc), form=dict(form))
+    await reload(store, request)
+    return RedirectResponse(f"/sites/{site.key}/install", status_code=303)
+
+
+async def settings(store: Store, request: Request) -> Response:
+    site = site_or_404(request)
+    if isinstance(site, Response):
+        return site
+    if request.method == "GET":
+        return page(request, "site_form.html", site=site, form=form_of(site),
+                    saved=request.query_params.get("saved") == "1")
+    if not admin(request):
+        return forbidden(request)
+    form = await request.form()
+    try:
+        updated = parse_form(form, site)
+    except ValueError as exc:
+        return page(request, "site_form.html", status=400, site=site, error=str(exc),
+                    form={**dict(form), "honour_dnt": bool(form.get("honour_dnt"))})
+    await store.run(sites.save, store, updated)
+    if updated.retention_days != site.retention_days:
+        await store.run(sites.apply_retention, store, site.key, updated.retention_days)
+    await reload(store, request)
+    return RedirectResponse(f"/sites/{site.key}/settings?saved=1", status_code=303)
+
+
+async def install(store: Store, request: Request) -> Response:
+    site = site_or_404(request)
+    if isinstance(site, Response):
+        return site
+    status = await store.run(install_status, store, site.key)
+    return page(request, "install.html", site=site, snippet=snippet_for(request, site), state=status)
+
+
+async def status_api(store: Store, request: Request) -> Response:
+    key = request.path_params["key"]
+    if key not in request.app.state.runtime.sites.sites:
+        return JSONResponse({"error": f"unknown site {key!r}", "field": "site"}, status_code=404)
+    return JSONResponse(await store.run(install_status, store, key))
+
+
+async def delete_site(store: Store, request: Request) -> Response:
+    """The site and all its data go; the form asks for the key typed again, as a confirmation."""
+    site = site_for_admin(request)
+    if isinstance(site, Response):
+        return site
+    form = await request.form()
+    if str(form.get("confirm", "")).strip() != site.key:
+        return page(request, "site_form.html", status=400, site=site, form=form_of(site),
+                    delete_error=f"Type the site key {site.key} to delete it.")
+    await store.run(sites.delete, store, site.key)
+    await reload(store, request)
+    return RedirectResponse("/sites?deleted=" + site.key, status_code=303)
+
+
 def routes(store: Store) -> list[Route]:
-    async def reload(request: Request) -> None:
-        await store.run(request.app.state.runtime.sites.reload)
-
-    async def home(request: Request) -> Response:
-        known = sorted(request.app.state.runtime.sites.sites.values(), key=lambda s: s.name.lower())
-        return RedirectResponse(f"/sites/{known[0].key}/overview" if known else "/sites", status_code=303)
-
-    async def go(request: Request) -> Response:
-        key = request.query_params.get("site", "")
-        known = request.app.state.runtime.sites.sites
-        return RedirectResponse(f"/sites/{key}/overview" if key in known else "/sites", status_code=303)
-
-    async def list_sites(request: Request) -> Response:
-        await reload(request)
-        return page(request, "sites.html")
-
-    async def new_site(request: Request) -> Response:
-        if not admin(request):
-            return forbidden(request)
-        blank = sites.Site("", "", (), request.app.state.runtime.config.retention_days)
-        if request.method == "GET":
-            return page(request, "site_form.html", new=True, form={**form_of(blank), "name": ""})
-        form = await request.form()
-        try:
-            site = parse_form(form, dataclasses.replace(blank, key=sites.new_key()))
-            await store.run(sites.save, store, site)
-        except ValueError as exc:
-            return page(request, "site_form.html", status=400, new=True, error=str(exc), form=dict(form))
-        await reload(request)
-        return RedirectResponse(f"/sites/{site.key}/install", status_code=303)
-
-    async def settings(request: Request) -> Response:
-        site = site_or_404(request)
-        if isinstance(site, Response):
-            return site
-        if request.method == "GET":
-            return page(request, "site_form.html", site=site, form=form_of(site),
-                        saved=request.query_params.get("saved") == "1")
-        if not admin(request):
-            return forbidden(request)
-        form = await request.form()
-        try:
-            updated = parse_form(form, site)
-        except ValueError as exc:
-            return page(request, "site_form.html", status=400, site=site, error=str(exc),
-                        form={**dict(form), "honour_dnt": bool(form.get("honour_dnt"))})
-        await store.run(sites.save, store, updated)
-        if updated.retention_days != site.retention_days:
-            await store.run(sites.apply_retention, store, site.key, updated.retention_days)
-        await reload(request)
-        return RedirectResponse(f"/sites/{site.key}/settings?saved=1", status_code=303)
-
-    async def install(request: Request) -> Response:
-        site = site_or_404(request)
-        if isinstance(site, Response):
-            return site
-        status = await store.run(install_status, store, site.key)
-        return page(request, "install.html", site=site, snippet=snippet_for(request, site), state=status)
-
-    async def status_api(request: Request) -> Response:
-        key = request.path_params["key"]
-        if key not in request.app.state.runtime.sites.sites:
-            return JSONResponse({"error": f"unknown site {key!r}", "field": "site"}, status_code=404)
-        return JSONResponse(await store.run(install_status, store, key))
-
-    async def delete_site(request: Request) -> Response:
-        """The site and all its data go; the form asks for the key typed again, as a confirmation."""
-        site = site_for_admin(request)
-        if isinstance(site, Response):
-            return site
-        form = await request.form()
-        if str(form.get("confirm", "")).strip() != site.key:
-            return page(request, "site_form.html", status=400, site=site, form=form_of(site),
-                        delete_error=f"Type the site key {site.key} to delete it.")
-        await store.run(sites.delete, store, site.key)
-        await reload(request)
-        return RedirectResponse("/sites?deleted=" + site.key, status_code=303)
-
     return [
         Route("/", home),
         Route("/go", go),
-        Route("/sites", list_sites),
-        Route("/sites/new", new_site, methods=["GET", "POST"]),
-        Route("/sites/{key}/settings", settings, methods=["GET", "POST"]),
-        Route("/sites/{key}/delete", delete_site, methods=["POST"]),
-        Route("/sites/{key}/install", install),
-        Route("/api/v1/sites/{key}/install-status", status_api),
+        Route("/sites", partial(list_sites, store)),
+        Route("/sites/new", partial(new_site, store), methods=["GET", "POST"]),
+        Route("/sites/{key}/settings", partial(settings, store), methods=["GET", "POST"]),
+        Route("/sites/{key}/delete", partial(delete_site, store), methods=["POST"]),
+        Route("/sites/{key}/install", partial(install, store)),
+        Route("/api/v1/sites/{key}/install-status", partial(status_api, store)),
     ]
