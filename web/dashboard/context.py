@@ -1,9 +1,11 @@
 """What a site's pages start from: the site of the path (or the page that refuses it) and the days
-asked for."""
+asked for, read once for every page by `site_range`."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -60,3 +62,35 @@ def chosen_range(request: Request) -> tuple[date, date, str | None]:
         note = "That date range could not be read; showing the last 30 days."
         return today - timedelta(days=DEFAULT_DAYS - 1), today, note
     return today - timedelta(days=days - 1), today, None
+
+
+@dataclasses.dataclass(frozen=True)
+class SiteRange:
+    """A site's page over the days asked for: the first and last day shown (inclusive), a note when
+    the asked range could not be read, and the instants the queries take ([start, end))."""
+
+    site: sites.Site
+    first: date
+    last: date
+    note: str | None
+    start: datetime
+    end: datetime
+
+    @property
+    def shown(self) -> dict[str, Any]:
+        """What the page's template is given about them."""
+        return {"site": self.site, "first": self.first, "last": self.last, "note": self.note}
+
+    @property
+    def span(self) -> dict[str, str]:
+        """The days as a link to another page of the site asks for them."""
+        return {"from": self.first.isoformat(), "to": self.last.isoformat()}
+
+
+def site_range(request: Request) -> SiteRange | Response:
+    """The site of the path over the days asked for, or the 404 page to answer with."""
+    site = site_or_404(request)
+    if isinstance(site, Response):
+        return site
+    first, last, note = chosen_range(request)
+    return SiteRange(site, first, last, note, *dates.day_bounds(first, last))

@@ -14,31 +14,27 @@ from starlette.routing import Route
 from footfall.analysis import errors
 from footfall.analysis.pages import page_path
 from footfall.store import Store
-from footfall.web.dashboard.context import chosen_range, site_or_404
+from footfall.web.dashboard.context import site_range
 from footfall.web.dashboard.render import page
-from footfall.web.dates import day_bounds
 
 LISTED = 100
 
 
 async def errors_page(store: Store, request: Request) -> Response:
-    site = site_or_404(request)
-    if isinstance(site, Response):
-        return site
-    first, last, note = chosen_range(request)
-    start, end = day_bounds(first, last)
+    view = site_range(request)
+    if isinstance(view, Response):
+        return view
+    key = view.site.key
     url = request.query_params.get("url", "").strip()
     url = page_path(url) if url else ""
     console = request.query_params.get("console") == "1"
-    found = await store.run(errors.grouped_errors, store, site.key, start, end, url or None, console, LISTED)
-    span = {"from": first.isoformat(), "to": last.isoformat()}
+    found = await store.run(errors.grouped_errors, store, key, view.start, view.end, url or None, console, LISTED)
     for group in found["errors"]:
-        group["replays"] = f"/sites/{site.key}/replays?" + urlencode(
-            {**span, "error": group["fingerprint"], "has_replay": ""})
-        group["page_links"] = [(path, f"/sites/{site.key}/performance?" + urlencode({**span, "url": path}))
+        group["replays"] = f"/sites/{key}/replays?" + urlencode(
+            {**view.span, "error": group["fingerprint"], "has_replay": ""})
+        group["page_links"] = [(path, f"/sites/{key}/performance?" + urlencode({**view.span, "url": path}))
                                for path in group["pages"]]
-    return page(request, "errors.html", site=site, first=first, last=last, note=note, url=url, console=console,
-                found=found, listed=LISTED)
+    return page(request, "errors.html", **view.shown, url=url, console=console, found=found, listed=LISTED)
 
 
 def routes(store: Store) -> list[Route]:

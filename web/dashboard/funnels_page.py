@@ -21,33 +21,29 @@ from footfall.analysis import funnel_performance, funnels
 from footfall.collector.rejection import Rejected
 from footfall.store import Store, saved_funnels
 from footfall.web.dashboard.charts import funnel_chart
-from footfall.web.dashboard.context import chosen_range, site_for_admin, site_or_404
+from footfall.web.dashboard.context import chosen_range, site_for_admin, site_range
 from footfall.web.dashboard.funnel_form import CHOICES, form_definition, form_values
 from footfall.web.dashboard.render import page
-from footfall.web.dates import day_bounds
 from footfall.web.funnels_api import funnel_of
 
 
 async def funnels_page(store: Store, request: Request) -> Response:
-    site = site_or_404(request)
-    if isinstance(site, Response):
-        return site
-    first, last, note = chosen_range(request)
-    saved = await store.run(saved_funnels.listed, store, site.key)
+    view = site_range(request)
+    if isinstance(view, Response):
+        return view
+    key = view.site.key
+    saved = await store.run(saved_funnels.listed, store, key)
     chosen = next((f for f in saved if f.id == request.query_params.get("id")), saved[0] if saved else None)
     result, dropped, measured, deferred = None, {}, request.query_params.get("performance") == "1", ""
     if chosen is not None:
-        start, end = day_bounds(first, last)
         answer = funnel_performance.query_with_performance if measured else funnels.query
-        result = await store.run(answer, store, site.key, start, end, funnel_of(chosen.definition.encode()))
+        result = await store.run(answer, store, key, view.start, view.end, funnel_of(chosen.definition.encode()))
         for step in result["steps"][:-1]:
-            dropped[step["step"]] = f"/sites/{site.key}/replays?" + urlencode({
-                "funnel": chosen.definition, "dropped_at": step["step"], "from": first.isoformat(),
-                "to": last.isoformat(), "has_replay": ""})
-        deferred = f"/sites/{site.key}/funnels?" + urlencode({
-            "id": chosen.id, "from": first.isoformat(), "to": last.isoformat(), "performance": "1"})
+            dropped[step["step"]] = f"/sites/{key}/replays?" + urlencode({
+                "funnel": chosen.definition, "dropped_at": step["step"], **view.span, "has_replay": ""})
+        deferred = f"/sites/{key}/funnels?" + urlencode({"id": chosen.id, **view.span, "performance": "1"})
     form = form_values(chosen.name, json.loads(chosen.definition)) if chosen else form_values("", {})
-    return page(request, "funnels.html", site=site, first=first, last=last, note=note, saved=saved, chosen=chosen,
+    return page(request, "funnels.html", **view.shown, saved=saved, chosen=chosen,
                 result=result, dropped=dropped, measured=measured, deferred=deferred, form=form,
                 saved_msg=request.query_params.get("saved") == "1",
                 chart=funnel_chart(result["steps"]) if result else None, **CHOICES)

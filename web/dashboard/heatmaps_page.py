@@ -22,10 +22,9 @@ from footfall.analysis import heatmaps
 from footfall.analysis.pages import page_path
 from footfall.store import Store
 from footfall.web.dashboard import isolated_frames
-from footfall.web.dashboard.context import chosen_range, site_or_404
+from footfall.web.dashboard.context import site_range
 from footfall.web.dashboard.labels import DEVICE_LABELS
 from footfall.web.dashboard.render import page
-from footfall.web.dates import day_bounds
 
 KINDS = (("click", "Clicks"), ("move", "Mouse movement"), ("scroll", "Scroll reach"))
 VIEWER_STYLE = "html,body{overflow:auto}#stage .replayer-wrapper{transform:none!important}"  # unscaled, scrolling
@@ -39,11 +38,10 @@ def choice(request: Request, name: str, allowed: tuple[str, ...], default: str) 
 
 
 async def heatmaps_page(store: Store, request: Request) -> Response:
-    site = site_or_404(request)
-    if isinstance(site, Response):
-        return site
-    first, last, note = chosen_range(request)
-    start, end = day_bounds(first, last)
+    view = site_range(request)
+    if isinstance(view, Response):
+        return view
+    site, start, end = view.site, view.start, view.end
     device = choice(request, "device", heatmaps.DEVICES, "desktop")
     kind = choice(request, "kind", tuple(k for k, _ in KINDS), "click")
     try:
@@ -63,14 +61,13 @@ async def heatmaps_page(store: Store, request: Request) -> Response:
     ranked["elements"] = ranked["elements"][:ELEMENTS_LISTED]
     reach = await store.run(heatmaps.scroll_reach, store, scope) if kind == "scroll" else None
     width, height = heatmaps.VIEWPORTS[device]
-    replays = {"url": url, "device": device, "from": first.isoformat(), "to": last.isoformat(), "has_replay": ""}
+    replays = {"url": url, "device": device, **view.span, "has_replay": ""}
     for element in ranked["elements"]:
         element["replays"] = f"/sites/{site.key}/replays?" + urlencode({**replays, "clicked": element["selector"]})
-    query = urlencode({"url": url, "device": device, "from": first.isoformat(), "to": last.isoformat()})
-    return page(request, "heatmaps.html", site=site, first=first, last=last, note=note, pages=pages, url=url,
-                device=device, kind=kind, kinds=KINDS, devices=DEVICE_LABELS, opacity=opacity, width=width,
-                height=height, ranked=ranked, reach=reach, query=query,
-                selectors=placed)
+    query = urlencode({"url": url, "device": device, **view.span})
+    return page(request, "heatmaps.html", **view.shown, pages=pages, url=url, device=device, kind=kind, kinds=KINDS,
+                devices=DEVICE_LABELS, opacity=opacity, width=width, height=height, ranked=ranked, reach=reach,
+                query=query, selectors=placed)
 
 
 async def frame(request: Request) -> Response:

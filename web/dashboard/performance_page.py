@@ -24,20 +24,18 @@ from footfall.web.dashboard.charts import (
     trend_points,
     waterfall,
 )
-from footfall.web.dashboard.context import chosen_range, site_or_404
+from footfall.web.dashboard.context import site_range
 from footfall.web.dashboard.labels import DEVICE_LABELS, PHASE_LABELS, VITAL_LABELS
 from footfall.web.dashboard.render import page
-from footfall.web.dates import day_bounds
 
 TRENDED = ("LCP", "INP", "TTFB")
 
 
 async def performance_page(store: Store, request: Request) -> Response:
-    site = site_or_404(request)
-    if isinstance(site, Response):
-        return site
-    first, last, note = chosen_range(request)
-    start, end = day_bounds(first, last)
+    view = site_range(request)
+    if isinstance(view, Response):
+        return view
+    site, start, end = view.site, view.start, view.end
     device = request.query_params.get("device", "")
     device = device if device in heatmaps.DEVICES else ""
     pages = await store.run(performance.slowest_pages, store, site.key, start, end, site.url_patterns,
@@ -47,12 +45,11 @@ async def performance_page(store: Store, request: Request) -> Response:
     days = found["trend"]
     trends = {name: {"points": trend_points([d[name]["p75"] if d[name] else None for d in days]),
                      "top": max((d[name]["p75"] for d in days if d[name]), default=None)} for name in TRENDED}
-    span = {"device": device, "from": first.isoformat(), "to": last.isoformat()}
     for row in pages:
-        row["link"] = f"/sites/{site.key}/performance?" + urlencode({"url": row["page"], **span})
-    errors = f"/sites/{site.key}/errors?" + urlencode({"url": url, "from": first.isoformat(),
-                                                      "to": last.isoformat()})
-    return page(request, "performance.html", site=site, first=first, last=last, note=note, pages=pages, url=url,
+        row["link"] = f"/sites/{site.key}/performance?" + urlencode({"url": row["page"], "device": device,
+                                                                     **view.span})
+    errors = f"/sites/{site.key}/errors?" + urlencode({"url": url, **view.span})
+    return page(request, "performance.html", **view.shown, pages=pages, url=url,
                 device=device, devices=DEVICE_LABELS, perf=found, phase_labels=PHASE_LABELS,
                 vital_labels=VITAL_LABELS, bars=waterfall(found["navigation"]["phases"]), trends=trends,
                 days=days, errors_link=errors, trend_width=TREND_WIDTH,

@@ -25,10 +25,9 @@ from footfall.collector.rejection import Rejected
 from footfall.replay import sessions
 from footfall.store import Store
 from footfall.web.dashboard import isolated_frames
-from footfall.web.dashboard.context import chosen_range, site_or_404
+from footfall.web.dashboard.context import site_or_404, site_range
 from footfall.web.dashboard.labels import SIGNAL_LABELS
 from footfall.web.dashboard.render import env, page, render
-from footfall.web.dates import day_bounds
 from footfall.web.sessions_api import SESSION_ID, filters_of
 
 log = logging.getLogger("footfall.dashboard")
@@ -96,11 +95,9 @@ def session_of(request: Request) -> str | None:
 
 
 async def replays_list(store: Store, request: Request) -> Response:
-    site = site_or_404(request)
-    if isinstance(site, Response):
-        return site
-    first, last, note = chosen_range(request)
-    start, end = day_bounds(first, last)
+    view = site_range(request)
+    if isinstance(view, Response):
+        return view
     values = form_values(request)
     error = None
     try:
@@ -114,16 +111,16 @@ async def replays_list(store: Store, request: Request) -> Response:
     except ValueError:
         number = 1
     found: dict[str, Any] = await store.run(
-        sessions.list_sessions, store, site.key, start, end, filters, values["sort"], PAGE_SIZE,
+        sessions.list_sessions, store, view.site.key, view.start, view.end, filters, values["sort"], PAGE_SIZE,
         (number - 1) * PAGE_SIZE, values["order"] == "desc")
     filtered = any(request.query_params.get(name) for name in FILTER_NAMES if name != "has_replay")
     pages = max(1, -(-found["total"] // PAGE_SIZE))
-    return page(request, "replays.html", site=site, found=found, values=values, first=first, last=last,
-                note=note, error=error, filtered=filtered, number=number, pages=pages,
+    return page(request, "replays.html", **view.shown, found=found, values=values, error=error,
+                filtered=filtered, number=number, pages=pages,
                 prev_link=page_link(request, page=number - 1) if number > 1 else None,
                 next_link=page_link(request, page=number + 1) if number < pages else None,
                 sorts=SORTS, signal_labels=SIGNAL_LABELS, devices=sessions.DEVICES,
-                replay_percent=round(site.replay_sample * 100, 3), **HELPERS)
+                replay_percent=round(view.site.replay_sample * 100, 3), **HELPERS)
 
 
 async def player(store: Store, request: Request) -> Response:
