@@ -31,6 +31,11 @@ STORED_PART = (
 )
 
 
+def conflict(field: str, message: str) -> Rejected:
+    """A part or snapshot refused (409), counted by the field at fault: rejected.409.seq."""
+    return Rejected(409, field, message, reason=f"409.{field}")
+
+
 class _Bounded(collections.OrderedDict):  # type: ignore[type-arg]
     def __init__(self, size: int) -> None:
         super().__init__()
@@ -72,7 +77,7 @@ class SnapshotWants:
         """A snapshot may come once for a page view asked for, within ASK_EVERY_S."""
         asked = self.open.pop((site, chunk.session_id, page_path(chunk.url)), None)
         if asked is None or time.monotonic() - asked > self.ASK_EVERY_S:
-            raise Rejected(409, "snap", "no snapshot of this page was asked for in this session")
+            raise conflict("snap", "no snapshot of this page was asked for in this session")
 
 
 class Recordings:
@@ -89,7 +94,7 @@ class Recordings:
         params = {"site": site, "sid": chunk.session_id, "seq": chunk.seq}
         if (site, chunk.session_id) not in self.sessions:
             if not await self.store.run(self.store.rows, KNOWN_SESSION, params):
-                raise Rejected(409, "sid", "no page view of this session has been received from this site")
+                raise conflict("sid", "no page view of this session has been received from this site")
             self.saw(site, chunk.session_id)
         key = (site, chunk.session_id, chunk.seq)
         digest = hashlib.blake2b(chunk.data.encode(), digest_size=16).digest()
@@ -97,9 +102,9 @@ class Recordings:
         if taken is not None:
             if taken == digest:
                 return Drop.DUPLICATE
-            raise Rejected(409, "seq", "this part of the recording is already stored")
+            raise conflict("seq", "this part of the recording is already stored")
         if await self.store.run(self.store.rows, STORED_PART, params):
-            raise Rejected(409, "seq", "this part of the recording is already stored")
+            raise conflict("seq", "this part of the recording is already stored")
         self.parts.put(key, digest)
         return None
 

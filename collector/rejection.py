@@ -7,14 +7,17 @@ import enum
 
 
 class Rejected(Exception):
-    """A client error: answered with its status and a JSON body naming the field."""
+    """A client error: answered with its status and a JSON body naming the field, and counted
+    as rejected.<reason>, the status unless a reason is given."""
 
-    def __init__(self, status: int, field: str, message: str, retry_after: int | None = None):
+    def __init__(self, status: int, field: str, message: str, retry_after: int | None = None,
+                 reason: str | None = None):
         super().__init__(message)
         self.status = status
         self.field = field
         self.message = message
         self.retry_after = retry_after
+        self.reason = reason or str(status)
 
     def body(self) -> dict[str, str]:
         return {"error": self.message, "field": self.field}
