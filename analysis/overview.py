@@ -20,7 +20,7 @@ Every metric is defined in docs/metrics.md; in short:
 - p75 of a Web Vital interpolates linearly between the samples (numpy's default); its rating
   shares use the rating each sample was sent with.
 - the main funnel is not computed here: the page shows the site's first saved funnel, as
-  analysis/funnels.py counts it (one funnel engine); `step_regex` below is the page pattern rule
+  analysis/funnels.py counts it (one funnel engine); `step_regex` (store/conditions.py) is the page pattern rule
   every query shares (`*` stands for one or more whole path segments).
 - a relative change is (current - previous) / previous, None when the previous value is 0 or
   undefined; a share or rate whose total is 0 is None.
@@ -33,10 +33,8 @@ from typing import Any
 
 from footfall.analysis.numbers import number, ratio
 from footfall.store import Store, vocabulary
-from footfall.store.clock import EPOCH, iso, milliseconds, stored_iso, utc
-from footfall.store.conditions import SITE_IN_RANGE, step_regex
-
-__all__ = ["overview", "step_regex", "stored_iso", "utc"]  # replay/ reads the last three here until it imports store
+from footfall.store.clock import EPOCH, iso, milliseconds, utc
+from footfall.store.conditions import SITE_IN_RANGE
 
 TOP = 10
 HOURLY_UP_TO = timedelta(days=2)  # ranges this short get one series point per hour, else per day

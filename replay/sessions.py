@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from footfall.analysis import funnels, signals
-from footfall.analysis.overview import step_regex, utc
 from footfall.replay.recordings import decode_chunk
 from footfall.replay.session_index import INDEX_TABLE, LISTED_COLUMNS
 from footfall.replay.session_summary import SESSION_SPAN, iso_ms, summary_of
 from footfall.store import Store
+from footfall.store.clock import utc
+from footfall.store.conditions import step_regex
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -41,7 +42,7 @@ class SessionFilters:
     """Optional, combinable: a session must pass every filter given.
 
     `url`, `entry`, `exit` are paths or patterns where `*` stands for one or more whole path
-    segments (as funnel steps, footfall.analysis.overview.step_regex). `signals` keeps sessions with at
+    segments (as funnel steps, footfall.store.conditions.step_regex). `signals` keeps sessions with at
     least one of the named signals. Durations are in seconds, both bounds inclusive."""
 
     url: str | None = None

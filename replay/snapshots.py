@@ -10,10 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 from footfall.analysis.heatmaps import Scope, where
-from footfall.analysis.overview import step_regex, stored_iso
-from footfall.analysis.pages import page_path
 from footfall.replay.recordings import decode_chunk
 from footfall.store import Store
+from footfall.store.clock import stored_iso
+from footfall.store.conditions import step_regex
+from footfall.store.vocabulary import page_path
 
 log = logging.getLogger("footfall.snapshots")
 

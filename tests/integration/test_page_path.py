@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from footfall.analysis import pages
+from footfall.store.conditions import on_path
 from footfall.store.vocabulary import page_path
 
 # The ingest views' expression (store/migrations/0002_ingest_views.sql), evaluated by ClickHouse.
@@ -32,9 +32,9 @@ def test_the_store_and_the_queries_name_a_page_alike(store: Any, url: str) -> No
 
 
 def test_a_page_asked_for_by_its_path_is_the_page_stored() -> None:
-    assert pages.page_path("/index.html#/active") == page_path("https://todomvc.test/index.html#/active")
-    assert pages.page_path("/cart?step=2") == "/cart" and pages.page_path("cart") == "/cart"
-    assert pages.page_path("/cart#reviews") == "/cart"
+    assert page_path("/index.html#/active") == page_path("https://todomvc.test/index.html#/active")
+    assert page_path("/cart?step=2") == "/cart" and page_path("cart") == "/cart"
+    assert page_path("/cart#reviews") == "/cart"
     params: dict[str, Any] = {}
-    assert pages.on_path("/index.html#/active", params) == "path = {path:String}"
+    assert on_path("/index.html#/active", params) == "path = {path:String}"
     assert params["path"] == "/index.html#/active"

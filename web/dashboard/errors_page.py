@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from footfall.analysis import errors
-from footfall.analysis.pages import page_path
 from footfall.store import Store
+from footfall.store.vocabulary import page_path
 from footfall.web.dashboard.context import site_range
 from footfall.web.dashboard.render import page
 

@@ -13,8 +13,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from footfall.analysis import heatmaps, performance
-from footfall.analysis.pages import page_path
 from footfall.store import Store
+from footfall.store.vocabulary import page_path
 from footfall.web.dashboard.charts import (
     TREND_HEIGHT,
     TREND_WIDTH,
