@@ -1,10 +1,13 @@
 """The API under /api/v1 (bearer tokens): stored counts, a visitor's erase and export, ingest stats; the health
-check. Its OpenAPI paths are `OPENAPI` below, assembled with the other route modules' by web/openapi.py."""
+check. `OPERATIONS` describes the routes for the OpenAPI document (web/openapi.py)."""
 
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated, Any, Literal
 
+import msgspec
+from msgspec import Meta
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -12,7 +15,8 @@ from starlette.routing import Route
 from footfall.collector.rejection import Counters, Rejected
 from footfall.store import Store
 from footfall.web import visitors
-from footfall.web.params import days_of, guarded, site_and_range, site_of
+from footfall.web.operations import JSON, Answer, Operation
+from footfall.web.params import DateRange, Day, SitePath, days_of, guarded, query_of, site_and_range, site_of
 
 # Event type -> (table, extra condition). Clicks, moves, scrolls and custom events share `events`.
 COUNT_SOURCES = {
@@ -28,6 +32,39 @@ COUNT_SOURCES = {
     "form": ("form_fields", ""),
     "replay": ("replay_chunks FINAL", ""),
 }
+VisitorId = Annotated[str, Meta(max_length=visitors.MAX_ID)]
+
+
+class CountQuery(DateRange, kw_only=True):
+    type: Literal[*COUNT_SOURCES] | None = None
+
+
+class EventCount(msgspec.Struct):
+    site: str
+    type: str
+    from_: Day = msgspec.field(name="from")
+    to: Day
+    count: int
+
+
+class VisitorPath(msgspec.Struct):
+    site: VisitorId
+    visitor: Annotated[VisitorId, Meta(description="The visitor id: the one the site set with identify, or the "
+                                                   "collector's daily hash")]
+
+
+class Erased(msgspec.Struct):
+    site: str
+    visitor: str
+    erased: dict[str, int]
+
+
+class Exported(msgspec.Struct):
+    """Times are ISO 8601 in UTC."""
+
+    site: str
+    visitor: str
+    tables: dict[str, list[dict[str, Any]]]
 
 
 async def healthz(request: Request) -> Response:
@@ -36,9 +73,7 @@ async def healthz(request: Request) -> Response:
 
 async def events_count(store: Store, request: Request) -> Response:
     site, start, end = site_and_range(request)
-    kind = request.query_params.get("type", "")
-    if kind and kind not in COUNT_SOURCES:
-        raise Rejected(400, "type", f"type must be one of {', '.join(COUNT_SOURCES)}")
+    kind = query_of(request, CountQuery).type
     params = {"site": site, "start": start, "end": end}
     total = 0
     for name, (table, extra) in COUNT_SOURCES.items():
@@ -49,7 +84,9 @@ async def events_count(store: Store, request: Request) -> Response:
             f"AND time >= {{start:DateTime64(3)}} AND time < {{end:DateTime64(3)}} {extra}"
         )
         total += int(await store.run(store.scalar, sql, params) or 0)
-    return JSONResponse({"site": site, "type": kind or "all", **days_of(start, end), "count": total})
+    days = days_of(start, end)
+    answer = EventCount(site, kind or "all", days["from"], days["to"], total)
+    return Response(msgspec.json.encode(answer), media_type=JSON)
 
 
 def visitor_of(request: Request) -> tuple[str, str]:
@@ -65,7 +102,7 @@ async def visitor_erase(store: Store, request: Request) -> Response:
     """Delete every stored row of one visitor of the site (GDPR erasure)."""
     site, visitor = visitor_of(request)
     erased = await store.run(visitors.erase, store, site, visitor)
-    return JSONResponse({"site": site, "visitor": visitor, "erased": erased})
+    return Response(msgspec.json.encode(Erased(site, visitor, erased)), media_type=JSON)
 
 
 async def visitor_export(store: Store, request: Request) -> Response:
@@ -89,125 +126,16 @@ def routes(store: Store, counters: Counters) -> list[Route]:
     ]
 
 
-_ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-_VISITOR_PARAMS = [
-    {"name": "site", "in": "path", "required": True, "schema": {"type": "string", "maxLength": visitors.MAX_ID}},
-    {"name": "visitor", "in": "path", "required": True,
-     "description": "The visitor id: the one the site set with identify, or the collector's daily hash",
-     "schema": {"type": "string", "maxLength": visitors.MAX_ID}},
-]
-OPENAPI = {
-    "openapi": "3.1.0",
-    "info": {"title": "Footfall API", "version": "1"},
-    "components": {
-        "securitySchemes": {"bearer": {
-            "type": "http", "scheme": "bearer",
-            "description": "An API token (ff_...). Scope read: every read route; scope admin: also erasing and "
-                           "exporting a visitor. A token made for one site is valid for that site only. A "
-                           "dashboard session cookie is accepted too (a viewer reads, an admin also erases)."}},
-        "schemas": {
-            "Error": {
-                "type": "object",
-                "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
-                "required": ["error", "field"],
-            }
-        },
-    },
-    "security": [{"bearer": []}],
-    "paths": {
-        "/api/v1/sites/{site}/events/count": {
-            "get": {
-                "summary": "Count stored events of one type (or all) in a date range",
-                "parameters": [
-                    {"name": "site", "in": "path", "required": True, "schema": {"type": "string"}},
-                    {"name": "type", "in": "query", "schema": {"type": "string", "enum": list(COUNT_SOURCES)}},
-                    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-                    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
-                ],
-                "responses": {
-                    "200": {
-                        "description": "The count",
-                        "content": {"application/json": {"schema": {
-                            "type": "object",
-                            "properties": {
-                                "site": {"type": "string"}, "type": {"type": "string"},
-                                "from": {"type": "string"}, "to": {"type": "string"},
-                                "count": {"type": "integer"},
-                            },
-                        }}},
-                    },
-                    "400": _ERROR, "401": _ERROR, "403": _ERROR,
-                },
-            }
-        },
-        "/api/v1/sites/{site}/visitors/{visitor}": {
-            "delete": {
-                "summary": "Erase every stored row of one visitor of the site, in every table (admin scope)",
-                "parameters": _VISITOR_PARAMS,
-                "responses": {
-                    "200": {
-                        "description": "Rows removed per table",
-                        "content": {"application/json": {"schema": {
-                            "type": "object",
-                            "properties": {
-                                "site": {"type": "string"}, "visitor": {"type": "string"},
-                                "erased": {"type": "object", "additionalProperties": {"type": "integer"}},
-                            },
-                            "required": ["site", "visitor", "erased"],
-                        }}},
-                    },
-                    "400": _ERROR, "401": _ERROR, "403": _ERROR,
-                },
-            }
-        },
-        "/api/v1/sites/{site}/visitors/{visitor}/export": {
-            "get": {
-                "summary": "Every stored row of one visitor of the site, per table (admin scope)",
-                "parameters": _VISITOR_PARAMS,
-                "responses": {
-                    "200": {
-                        "description": "The visitor's rows; times are ISO 8601 in UTC",
-                        "content": {"application/json": {"schema": {
-                            "type": "object",
-                            "properties": {
-                                "site": {"type": "string"}, "visitor": {"type": "string"},
-                                "tables": {"type": "object", "additionalProperties": {
-                                    "type": "array", "items": {"type": "object"}}},
-                            },
-                            "required": ["site", "visitor", "tables"],
-                        }}},
-                    },
-                    "400": _ERROR, "401": _ERROR, "403": _ERROR,
-                },
-            }
-        },
-        "/api/v1/ingest/stats": {
-            "get": {
-                "summary": "This collector's accepted, refused and dropped counts since it started "
-                           "(needs a token valid for every site)",
-                "responses": {
-                    "200": {"description": "Counts by outcome and reason",
-                            "content": {"application/json": {"schema": {
-                                "type": "object", "additionalProperties": {"type": "integer"}}}}},
-                    "401": _ERROR, "403": _ERROR,
-                },
-            }
-        },
-        "/i/v1/batch": {
-            "post": {
-                "summary": "Ingest a batch of events of one page view (see docs/wire-format.md)",
-                "security": [],
-                "responses": {"202": {"description": "Durable"}, "400": _ERROR, "403": _ERROR,
-                              "413": _ERROR, "429": _ERROR, "503": _ERROR},
-            }
-        },
-        "/i/v1/replay": {
-            "post": {
-                "summary": "Ingest a chunk of a session recording",
-                "security": [],
-                "responses": {"202": {"description": "Durable"}, "400": _ERROR, "403": _ERROR,
-                              "413": _ERROR, "429": _ERROR, "503": _ERROR},
-            }
-        },
-    },
-}
+OPERATIONS = (
+    Operation("get", "/api/v1/sites/{site}/events/count", "Count stored events of one type (or all) in a date range",
+              {200: Answer("The count", EventCount)}, params=(SitePath, CountQuery)),
+    Operation("delete", "/api/v1/sites/{site}/visitors/{visitor}",
+              "Erase every stored row of one visitor of the site, in every table (admin scope)",
+              {200: Answer("Rows removed per table", Erased)}, params=(VisitorPath,)),
+    Operation("get", "/api/v1/sites/{site}/visitors/{visitor}/export",
+              "Every stored row of one visitor of the site, per table (admin scope)",
+              {200: Answer("The visitor's rows; times are ISO 8601 in UTC", Exported)}, params=(VisitorPath,)),
+    Operation("get", "/api/v1/ingest/stats",
+              "This collector's accepted, refused and dropped counts since it started (needs a token valid for "
+              "every site)", {200: Answer("Counts by outcome and reason", dict[str, int])}, errors=()),
+)

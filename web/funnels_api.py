@@ -6,13 +6,13 @@
   and unless `performance=false` the step's page-load performance and conversion impact
   (analysis/funnel_performance.py).
 
-`routes(store)` gives the routes; `openapi_paths()` their OpenAPI path entries.
+`routes(store)` gives the routes; `OPERATIONS` describes them for the OpenAPI document.
 """
 
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
@@ -24,17 +24,23 @@ from footfall.analysis import funnel_performance, funnels
 from footfall.collector.decode import decode
 from footfall.collector.rejection import Rejected
 from footfall.store import Store
-from footfall.web.params import guarded, site_and_range
+from footfall.web.operations import Answer, Body, Operation
+from footfall.web.params import DEFAULT_DAYS, DateRange, Day, SitePath, guarded, query_of, site_and_range
 
 MAX_BODY = 64 * 1024
 Text = Annotated[str, Meta(min_length=1, max_length=2048)]
 
 
 class StepBody(msgspec.Struct, forbid_unknown_fields=True):
-    page: Text | None = None
-    event: Annotated[str, Meta(min_length=1, max_length=128)] | None = None
-    selector: Annotated[str, Meta(min_length=1, max_length=512)] | None = None
-    props: Annotated[dict[str, str], Meta(max_length=10)] = {}
+    """One of page, event or selector."""
+
+    page: Annotated[Text, Meta(description="A path, or a pattern where * stands for whole path segments")] | None \
+        = None
+    event: Annotated[str, Meta(min_length=1, max_length=128, description="A custom event's name")] | None = None
+    selector: Annotated[str, Meta(min_length=1, max_length=512, description=(
+        "A click on this element (CSS selector as clicks store it)"))] | None = None
+    props: Annotated[dict[str, str], Meta(max_length=10, description=(
+        "A custom event's properties, each equal to this value"))] = {}
 
 
 class ExclusionBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -43,13 +49,28 @@ class ExclusionBody(msgspec.Struct, forbid_unknown_fields=True):
     before: Annotated[int, Meta(ge=2)]
 
 
+# mode, count_by and breakdown are checked by funnel_of, whose refusals name the values allowed.
 class FunnelBody(msgspec.Struct, forbid_unknown_fields=True):
+    """A funnel (docs/funnels.md)."""
+
     steps: Annotated[list[StepBody], Meta(min_length=funnels.MIN_STEPS, max_length=funnels.MAX_STEPS)]
     window_s: Annotated[int, Meta(ge=1, le=funnels.MAX_WINDOW_S)] = 86400
-    mode: str = "ordered"
-    count_by: str = "visitor"
+    mode: Annotated[str, Meta(extra_json_schema={"enum": list(funnels.MODES)})] = "ordered"
+    count_by: Annotated[str, Meta(extra_json_schema={"enum": list(funnels.COUNT_BY)})] = "visitor"
     exclusions: Annotated[list[ExclusionBody], Meta(max_length=funnels.MAX_EXCLUSIONS)] = []
-    breakdown: str | None = None
+    breakdown: Annotated[str, Meta(extra_json_schema={"enum": list(funnels.BREAKDOWNS)})] | None = None
+
+
+FIRST = f"First day (UTC) a funnel may start, inclusive; default {DEFAULT_DAYS - 1} days ago"
+LAST = "Last day (UTC) a funnel may start, inclusive; default today"
+
+
+class FunnelQuery(DateRange, kw_only=True):
+    from_: Annotated[Day, Meta(description=FIRST)] | None = msgspec.field(default=None, name="from")
+    to: Annotated[Day, Meta(description=LAST)] | None = None
+    performance: Annotated[Literal["true", "false"], Meta(description=(
+        "Each step's page-load performance and conversion impact (overall, not per breakdown)"))] = "true"
+    refusals = {"performance": "performance is true or false"}
 
 
 _decoder = msgspec.json.Decoder(FunnelBody)
@@ -85,11 +106,9 @@ def funnel_of(raw: bytes) -> funnels.Funnel:
 
 async def query(store: Store, request: Request) -> Response:
     site, start, end = site_and_range(request)
-    measured = request.query_params.get("performance", "true")
-    if measured not in ("true", "false"):
-        raise Rejected(400, "performance", "performance is true or false")
+    measured = query_of(request, FunnelQuery).performance == "true"
     funnel = funnel_of(await request.body())
-    compute = funnel_performance.query_with_performance if measured == "true" else funnels.query
+    compute = funnel_performance.query_with_performance if measured else funnels.query
     found = await store.run(compute, store, site, start, end, funnel)
     return Response(msgspec.json.encode(found), media_type="application/json")
 
@@ -98,37 +117,11 @@ def routes(store: Store) -> list[Route]:
     return [Route("/api/v1/sites/{site}/funnels/query", guarded(partial(query, store)), methods=["POST"])]
 
 
-def openapi_paths() -> dict[str, Any]:
-    """The OpenAPI 3.1 path entries of these routes (merged into web/api.py's document)."""
-    step = {"type": "object", "properties": {
-        "page": {"type": "string", "description": "A path, or a pattern where * stands for whole path segments"},
-        "event": {"type": "string", "description": "A custom event's name"},
-        "selector": {"type": "string", "description": "A click on this element (CSS selector as clicks store it)"},
-        "props": {"type": "object", "additionalProperties": {"type": "string"},
-                  "description": "A custom event's properties, each equal to this value"}},
-        "description": "One of page, event or selector", "additionalProperties": False}
-    body = {"type": "object", "required": ["steps"], "additionalProperties": False, "properties": {
-        "steps": {"type": "array", "items": step, "minItems": funnels.MIN_STEPS, "maxItems": funnels.MAX_STEPS},
-        "window_s": {"type": "integer", "minimum": 1, "maximum": funnels.MAX_WINDOW_S, "default": 86400},
-        "mode": {"type": "string", "enum": list(funnels.MODES), "default": "ordered"},
-        "count_by": {"type": "string", "enum": list(funnels.COUNT_BY), "default": "visitor"},
-        "exclusions": {"type": "array", "maxItems": funnels.MAX_EXCLUSIONS, "items": {
-            "type": "object", "required": ["step", "after", "before"], "properties": {
-                "step": step, "after": {"type": "integer", "minimum": 1},
-                "before": {"type": "integer", "minimum": 2}}}},
-        "breakdown": {"type": ["string", "null"], "enum": [*funnels.BREAKDOWNS, None]}}}
-    dates = [{"name": "site", "in": "path", "required": True, "schema": {"type": "string"}},
-             {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
-              "description": "First day (UTC) a funnel may start, inclusive; default 29 days ago"},
-             {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
-              "description": "Last day (UTC) a funnel may start, inclusive; default today"},
-             {"name": "performance", "in": "query", "schema": {"type": "boolean", "default": True},
-              "description": "Each step's page-load performance and conversion impact (overall, not per breakdown)"}]
-    return {"/api/v1/sites/{site}/funnels/query": {"post": {
-        "summary": "Per step of a funnel: entered, converted, conversion, drop-off, time from the previous step, "
-                   "page-load performance and its conversion impact",
-        "parameters": dates,
-        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
-        "responses": {"200": {"description": "The steps, overall and per breakdown value"},
-                      "400": {"description": "A bad funnel: the body names the field"},
-                      "413": {"description": "A body over 64 KB"}}}}}
+OPERATIONS = (
+    Operation("post", "/api/v1/sites/{site}/funnels/query",
+              "Per step of a funnel: entered, converted, conversion, drop-off, time from the previous step, "
+              "page-load performance and its conversion impact",
+              {200: Answer("The steps, overall and per breakdown value"),
+               400: "A bad funnel: the body names the field", 413: f"A body over {MAX_BODY // 1024} KB"},
+              params=(SitePath, FunnelQuery), body=Body(FunnelBody), errors=()),
+)

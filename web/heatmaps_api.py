@@ -9,13 +9,13 @@
 - `GET heatmaps/snapshot?url=&device=`: the page snapshot to draw over (replay/snapshots.py).
 - `GET elements?url=&device=`: the clicked elements ranked.
 
-`routes(store)` gives the routes; `openapi_paths()` their OpenAPI path entries.
+`routes(store)` gives the routes; `OPERATIONS` describes them for the OpenAPI document.
 """
 
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta
@@ -27,7 +27,18 @@ from footfall.analysis import heatmap_image, heatmaps
 from footfall.collector.rejection import Rejected
 from footfall.replay import snapshots
 from footfall.store import Store
-from footfall.web.params import guarded, site_and_range
+from footfall.web.operations import Answer, Body, Operation
+from footfall.web.params import (
+    PAGE,
+    URL_REQUIRED,
+    DateRange,
+    Refusal,
+    SitePath,
+    Switch,
+    guarded,
+    query_of,
+    site_and_range,
+)
 
 KINDS = ("click", "move", "scroll")
 MAX_LAYOUT_BYTES = 512 * 1024
@@ -36,34 +47,57 @@ Position = Annotated[float, Meta(ge=-heatmaps.MAX_BOX_PX, le=heatmaps.MAX_BOX_PX
 Size = Annotated[float, Meta(ge=0, le=heatmaps.MAX_BOX_PX)]
 
 
-def scope_of(request: Request) -> heatmaps.Scope:
+class MapPath(msgspec.Struct):
+    site: str
+    kind: Literal[*KINDS]
+
+
+class ClickPath(msgspec.Struct):
+    site: str
+    kind: Literal["click"]
+
+
+Pixels = Annotated[int, Meta(ge=1, le=100_000)]
+Q = TypeVar("Q", bound="PageQuery")
+
+
+class PageQuery(DateRange, kw_only=True):
+    url: Annotated[str, Meta(min_length=1, max_length=heatmaps.MAX_URL, description=PAGE)]
+    device: Literal[*heatmaps.DEVICES] = "desktop"
+    refusals = {"url": Refusal(f"url must be a path of 1 to {heatmaps.MAX_URL} characters", missing=URL_REQUIRED)}
+
+
+class MapQuery(PageQuery, kw_only=True):
+    format: Literal["json", "png"] = "json"
+
+
+class GridQuery(MapQuery, kw_only=True):
+    width: Annotated[Pixels, Meta(description=f"Page width in pixels the grid covers (at most {heatmaps.MAX_WIDTH} "
+                                              "are drawn)")] | None = None
+    height: Annotated[Pixels, Meta(description=f"Page height in pixels the grid covers (at most {heatmaps.MAX_HEIGHT} "
+                                               "are drawn)")] | None = None
+    refusals = {**PageQuery.refusals, **{name: f"{name} must be a whole number of pixels, 1 to 100000"
+                                         for name in ("width", "height")}}
+
+
+class LayoutQuery(GridQuery, kw_only=True):
+    layer: Literal["page", "fixed"] = "page"
+
+
+class SnapshotQuery(PageQuery, kw_only=True):
+    optional: Annotated[Switch, Meta(description="Answer 204 instead of 404 when there is none")] = False
+
+
+class ElementsQuery(PageQuery, kw_only=True):
+    limit: Annotated[int, Meta(ge=1, le=1000)] = 100
+    refusals = {**PageQuery.refusals, "limit": "limit must be 1 to 1000"}
+
+
+def scoped(request: Request, kind: type[Q]) -> tuple[heatmaps.Scope, Q]:
+    """The page views a map covers, and the rest of the query."""
     site, start, end = site_and_range(request)
-    url = request.query_params.get("url", "")
-    if not url:
-        raise Rejected(400, "url", "url is required: a path, or a pattern where * stands for path segments")
-    device = request.query_params.get("device") or "desktop"
-    if device not in heatmaps.DEVICES:
-        raise Rejected(400, "device", f"device must be one of {', '.join(heatmaps.DEVICES)}")
-    try:
-        return heatmaps.Scope(site, start, end, url, device)
-    except ValueError as exc:
-        raise Rejected(400, "url", str(exc)) from None
-
-
-def format_of(request: Request) -> str:
-    chosen = request.query_params.get("format") or "json"
-    if chosen not in ("json", "png"):
-        raise Rejected(400, "format", "format must be json or png")
-    return chosen
-
-
-def pixels(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if not raw:
-        return None
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 100_000:
-        raise Rejected(400, name, f"{name} must be a whole number of pixels, 1 to 100000")
-    return int(raw)
+    query = query_of(request, kind)
+    return heatmaps.Scope(site, start, end, query.url, query.device), query
 
 
 def drawn(found: Any, size: tuple[int | None, int | None], fmt: str, top: float | None = None) -> bytes:
@@ -92,12 +126,17 @@ def answer(body: bytes, fmt: str) -> Response:
     return Response(body, media_type="application/json")
 
 
+# Typed so that decoding stops at the first value of a wrong type: a body nested a thousand deep is
+# refused at its first level, not decoded until Python's stack ends.
 class LayoutBody(msgspec.Struct, forbid_unknown_fields=True):
-    """A posted layout, typed so that decoding stops at the first value of a wrong type: a body
-    nested a thousand deep is refused at its first level, not decoded until Python's stack ends."""
+    """The boxes of the page's elements as the viewer measured them in the snapshot shown."""
 
-    layout: Annotated[dict[str, tuple[Position, Position, Size, Size]], Meta(max_length=heatmaps.MAX_LAYOUT)] = {}
-    fixed: Annotated[list[str], Meta(max_length=heatmaps.MAX_LAYOUT)] = []
+    layout: Annotated[dict[str, tuple[Position, Position, Size, Size]], Meta(
+        max_length=heatmaps.MAX_LAYOUT,
+        description="selector -> [left, top, width, height] in page pixels of the snapshot shown")] = {}
+    fixed: Annotated[list[str], Meta(
+        max_length=heatmaps.MAX_LAYOUT,
+        description="selectors of the layout fixed to the viewport (their boxes in viewport pixels)")] = []
 
 
 _layout_decoder = msgspec.json.Decoder(LayoutBody)
@@ -134,40 +173,38 @@ async def heatmap(store: Store, request: Request) -> Response:
     kind = request.path_params["kind"]
     if kind not in KINDS:
         raise Rejected(404, "kind", f"heatmaps are {', '.join(KINDS)}")
-    scope, fmt = scope_of(request), format_of(request)
-    if kind == "scroll":
+    posted = request.method == "POST"
+    if kind == "scroll":  # posted or not
+        scope, query = scoped(request, MapQuery)
         reach = await store.run(heatmaps.scroll_reach, store, scope)
-        if fmt == "png":
+        if query.format == "png":
             return Response(heatmap_image.band_png(reach["reach"]), media_type=PNG)
         return JSONResponse(reach)
-    size = pixels(request, "width"), pixels(request, "height")
-    if request.method == "POST":
-        if kind != "click":
-            raise Rejected(405, "kind", "only the click map takes a layout")
-        layer = request.query_params.get("layer") or "page"
-        if layer not in ("page", "fixed"):
-            raise Rejected(400, "layer", "layer must be page or fixed")
+    if posted and kind != "click":
+        raise Rejected(405, "kind", "only the click map takes a layout")
+    scope, grid = scoped(request, LayoutQuery if posted else GridQuery)
+    size, fmt = (grid.width, grid.height), grid.format
+    if isinstance(grid, LayoutQuery):
         layout, fixed = await layout_of(request)
         layers = await store.run(heatmaps.click_layers, store, scope, layout, fixed)
-        return answer(await store.run(drawn_layer, layers, 0 if layer == "page" else 1, size, fmt), fmt)
+        return answer(await store.run(drawn_layer, layers, 0 if grid.layer == "page" else 1, size, fmt), fmt)
     cells_of = heatmaps.click_cells if kind == "click" else heatmaps.move_cells
     return answer(await store.run(drawn, await store.run(cells_of, store, scope), size, fmt), fmt)
 
 
 async def snapshot(store: Store, request: Request) -> Response:
-    found = await store.run(snapshots.latest_snapshot, store, scope_of(request))
+    scope, query = scoped(request, SnapshotQuery)
+    found = await store.run(snapshots.latest_snapshot, store, scope)
     if found is None:
-        if request.query_params.get("optional") in ("true", "1"):
+        if query.optional:
             return Response(status_code=204)  # the dashboard asks so: a page with none is no error
         raise Rejected(404, "url", "no recorded snapshot of this page on this device class")
     return JSONResponse(found)
 
 
 async def elements(store: Store, request: Request) -> Response:
-    raw = request.query_params.get("limit") or "100"
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1000:
-        raise Rejected(400, "limit", "limit must be 1 to 1000")
-    return JSONResponse(await store.run(heatmaps.elements, store, scope_of(request), int(raw)))
+    scope, query = scoped(request, ElementsQuery)
+    return JSONResponse(await store.run(heatmaps.elements, store, scope, query.limit))
 
 
 def routes(store: Store) -> list[Route]:
@@ -178,72 +215,42 @@ def routes(store: Store) -> list[Route]:
     ]
 
 
-# -- OpenAPI --------------------------------------------------------------------------------------
-def _param(name: str, schema: dict[str, Any], description: str = "", where: str = "query",
-           required: bool = False) -> dict[str, Any]:
-    param: dict[str, Any] = {"name": name, "in": where, "schema": schema, "required": required or where == "path"}
-    if description:
-        param["description"] = description
-    return param
+# -- answers, as the OpenAPI document shows them --------------------------------------------------
+class HeatmapCells(msgspec.Struct):
+    cell: int
+    width: int
+    height: int
+    total: int
+    max: int
+    bins: Annotated[list[tuple[int, int, int]],
+                    Meta(description="[left, top, count] of each cell with counts, in page pixels")]
 
 
-def openapi_paths() -> dict[str, Any]:
-    """The OpenAPI 3.1 path entries of these routes (merged into web/api.py's document)."""
-    page = [
-        _param("site", {"type": "string"}, where="path"),
-        _param("url", {"type": "string", "minLength": 1, "maxLength": heatmaps.MAX_URL},
-               "A path, or a pattern where * stands for one or more whole path segments", required=True),
-        _param("device", {"type": "string", "enum": list(heatmaps.DEVICES), "default": "desktop"}),
-        _param("from", {"type": "string", "format": "date"}, "First day (UTC), inclusive; default 29 days ago"),
-        _param("to", {"type": "string", "format": "date"}, "Last day (UTC), inclusive; default today"),
-    ]
-    grid = [*page, _param("format", {"type": "string", "enum": ["json", "png"], "default": "json"}),
-            _param("width", {"type": "integer", "minimum": 1, "maximum": 100_000},
-                   f"Page width in pixels the grid covers (at most {heatmaps.MAX_WIDTH} are drawn)"),
-            _param("height", {"type": "integer", "minimum": 1, "maximum": 100_000},
-                   f"Page height in pixels the grid covers (at most {heatmaps.MAX_HEIGHT} are drawn)")]
-    cells = {"type": "object", "properties": {
-        "cell": {"type": "integer"}, "width": {"type": "integer"}, "height": {"type": "integer"},
-        "total": {"type": "integer"}, "max": {"type": "integer"},
-        "bins": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}, "minItems": 3,
-                                            "maxItems": 3},
-                 "description": "[left, top, count] of each cell with counts, in page pixels"}}}
-    as_map = {"200": {"description": "JSON cells, or a transparent PNG with one pixel per cell",
-                      "content": {"application/json": {"schema": cells}, PNG: {}}},
-              "400": {"description": "A bad parameter, named in the body"}}
-    position = {"type": "number", "minimum": -heatmaps.MAX_BOX_PX, "maximum": heatmaps.MAX_BOX_PX}
-    size = {"type": "number", "minimum": 0, "maximum": heatmaps.MAX_BOX_PX}
-    layout = {"type": "object", "additionalProperties": False, "properties": {"layout": {
-        "type": "object", "maxProperties": heatmaps.MAX_LAYOUT,
-        "additionalProperties": {"type": "array", "prefixItems": [position, position, size, size], "items": False,
-                                 "minItems": 4, "maxItems": 4},
-        "description": "selector -> [left, top, width, height] in page pixels of the snapshot shown"},
-        "fixed": {"type": "array", "items": {"type": "string"}, "maxItems": heatmaps.MAX_LAYOUT,
-                  "description": "selectors of the layout fixed to the viewport (their boxes in viewport pixels)"}}}
-    return {
-        "/api/v1/sites/{site}/heatmaps/{kind}": {
-            "get": {"summary": "A page's click, move or scroll map",
-                    "parameters": [_param("kind", {"type": "string", "enum": list(KINDS)}, where="path"), *grid],
-                    "responses": as_map},
-            "post": {"summary": "The click map with clicks placed inside the elements of a measured layout",
-                     "parameters": [_param("kind", {"type": "string", "enum": ["click"]}, where="path"), *grid,
-                                    _param("layer", {"type": "string", "enum": ["page", "fixed"], "default": "page"})],
-                     "requestBody": {"description": f"At most {MAX_LAYOUT_BYTES // 1024} KB",
-                                     "content": {"application/json": {"schema": layout}}},
-                     "responses": as_map},
-        },
-        "/api/v1/sites/{site}/heatmaps/snapshot": {
-            "get": {"summary": "The newest recorded DOM snapshot of a page on a device class (rrweb events)",
-                    "parameters": [*page, _param("optional", {"type": "boolean", "default": False},
-                                                 "Answer 204 instead of 404 when there is none")],
-                    "responses": {"200": {"description": "Meta and FullSnapshot events, and where they come from"},
-                                  "204": {"description": "None, with optional=true"},
-                                  "404": {"description": "No recording of this page on this device class"}}},
-        },
-        "/api/v1/sites/{site}/elements": {
-            "get": {"summary": "A page's clicked elements ranked, with dead, rage and error clicks",
-                    "parameters": [*page, _param("limit", {"type": "integer", "minimum": 1, "maximum": 1000,
-                                                           "default": 100})],
-                    "responses": {"200": {"description": "The page's clicks and its elements, most clicked first"}}},
-        },
-    }
+class ScrollReach(msgspec.Struct):
+    views: int
+    reach: Annotated[list[float], Meta(description="Per depth percent 0..100, the share of page views that "
+                                                   "reached it")]
+    fold_px: int | None
+    fold_share: float | None
+    page_height: int | None
+
+
+_map = {200: Answer("JSON cells (scroll: reach per depth), or a transparent PNG with one pixel per cell",
+                    (HeatmapCells, ScrollReach), also=(PNG,))}
+OPERATIONS = (
+    Operation("get", "/api/v1/sites/{site}/heatmaps/{kind}", "A page's click, move or scroll map", _map,
+              params=(MapPath, GridQuery)),
+    Operation("post", "/api/v1/sites/{site}/heatmaps/{kind}",
+              "The click map with clicks placed inside the elements of a measured layout", _map,
+              params=(ClickPath, LayoutQuery), errors=(400, 413),
+              body=Body(LayoutBody, f"At most {MAX_LAYOUT_BYTES // 1024} KB", required=False)),
+    Operation("get", "/api/v1/sites/{site}/heatmaps/snapshot",
+              "The newest recorded DOM snapshot of a page on a device class (rrweb events)",
+              {200: Answer("Meta and FullSnapshot events, and where they come from"),
+               204: "None, with optional=true", 404: "No recording of this page on this device class"},
+              params=(SitePath, SnapshotQuery)),
+    Operation("get", "/api/v1/sites/{site}/elements",
+              "A page's clicked elements ranked, with dead, rage and error clicks",
+              {200: Answer("The page's clicks and its elements, most clicked first")},
+              params=(SitePath, ElementsQuery)),
+)

@@ -6,7 +6,7 @@
 - `GET /api/v1/sites/{site}/sessions/{session_id}/replay`: the recording as NDJSON, one rrweb event
   per line, streamed chunk by chunk from `replay_chunks FINAL` in `seq` order.
 
-`routes(store)` gives the routes; `openapi_paths()` their OpenAPI path entries.
+`routes(store)` gives the routes; `OPERATIONS` describes them for the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from functools import partial
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
 
+import msgspec
+from msgspec import Meta
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -25,84 +27,85 @@ from footfall.collector.rejection import Rejected
 from footfall.replay import recordings, sessions
 from footfall.store import Store
 from footfall.web.funnels_api import funnel_of
-from footfall.web.params import days_of, guarded, site_and_range, site_of
+from footfall.web.operations import Answer, Operation
+from footfall.web.params import (
+    PAGE,
+    DateRange,
+    Day,
+    Refusal,
+    SitePath,
+    days_of,
+    guarded,
+    query_of,
+    site_and_range,
+    site_of,
+)
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # as the wire format's ids
 MAX_TEXT = 2048  # longest url / entry / exit pattern, browser or visitor accepted
 NDJSON = "application/x-ndjson"
-TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
+Text = Annotated[str, Meta(max_length=MAX_TEXT)]
+Seconds = Annotated[float, Meta(ge=0, le=10**9, description="Seconds, inclusive")]
+Time = Annotated[str, Meta(extra_json_schema={"format": "date-time"})]
 
 
 # -- query parameters -----------------------------------------------------------------------------
-def text_param(request: Request, name: str) -> str | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if len(raw) > MAX_TEXT:
-        raise Rejected(400, name, f"{name} must be at most {MAX_TEXT} characters")
-    return raw
+class FilterQuery(DateRange, kw_only=True):
+    """Which sessions the list shows (the Replays page reads the same)."""
+
+    url: Annotated[Text, Meta(description=f"A page the session visited. {PAGE}")] | None = None
+    entry: Annotated[Text, Meta(description=f"The session's first page. {PAGE}")] | None = None
+    exit: Annotated[Text, Meta(description=f"The session's last page. {PAGE}")] | None = None
+    has_error: bool | None = None
+    signal: Annotated[list[Literal[*signals.SIGNALS]],
+                      Meta(description="Sessions with at least one of these signals (repeat, or a comma list)")] = []
+    min_duration: Seconds | None = None
+    max_duration: Seconds | None = None
+    device: Literal[*sessions.DEVICES] | None = None
+    browser: Text | None = None
+    visitor: Annotated[Text, Meta(description="A visitor id seen on any of the session's page views")] | None = None
+    has_replay: bool | None = None
+    clicked: Annotated[Text, Meta(description="A CSS selector of an element clicked in the session")] | None = None
+    error: Annotated[Text, Meta(description="An error group's fingerprint seen in the session")] | None = None
+    # Both checked first by dropped_of: the steps dropped_at may name are the funnel's.
+    funnel: Annotated[str, Meta(description="A funnel as funnels/query takes it, as JSON, for dropped_at")] \
+        | None = None
+    dropped_at: Annotated[int, Meta(ge=1, description=(
+        "Sessions that reached this step of `funnel` (counted per session) and not the next"))] | None = None
+    refusals = {name: Refusal(f"{name} must be a number of seconds, 0 or more", f"{name} must be a number of seconds")
+                for name in ("min_duration", "max_duration")}
 
 
-def bool_param(request: Request, name: str) -> bool | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw.lower() in TRUE:
-        return True
-    if raw.lower() in FALSE:
-        return False
-    raise Rejected(400, name, f"{name} must be true or false")
+class SessionsQuery(FilterQuery, kw_only=True):
+    sort: Literal[*sessions.SORTS] = "start"
+    order: Literal["asc", "desc"] = "desc"
+    limit: Annotated[int, Meta(ge=1, le=sessions.MAX_LIMIT)] = sessions.DEFAULT_LIMIT
+    offset: Annotated[int, Meta(ge=0, le=10**9)] = 0
 
 
-def number_param(request: Request, name: str) -> float | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise Rejected(400, name, f"{name} must be a number of seconds") from None
-    if not 0 <= value <= 10**9:  # also refuses nan and inf
-        raise Rejected(400, name, f"{name} must be a number of seconds, 0 or more")
-    return value
+Q = TypeVar("Q", bound=FilterQuery)
 
 
-def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise Rejected(400, name, f"{name} must be an integer") from None
-    if not low <= value <= high:
-        raise Rejected(400, name, f"{name} must be {low} to {high}")
-    return value
-
-
-def signal_param(request: Request) -> tuple[str, ...]:
-    """`signal` may repeat and each value may be a comma list."""
-    names = [name.strip() for raw in request.query_params.getlist("signal") for name in raw.split(",")]
-    names = [name for name in names if name]
-    for name in names:
-        if name not in signals.SIGNALS:
-            raise Rejected(400, "signal", f"signal must be one of {', '.join(signals.SIGNALS)}")
-    return tuple(dict.fromkeys(names))
+class SessionPath(msgspec.Struct):
+    site: str
+    session_id: Annotated[str, Meta(pattern=SESSION_ID.pattern)]
 
 
 def filters_of(request: Request) -> sessions.SessionFilters:
-    device = text_param(request, "device")
-    if device is not None and device not in sessions.DEVICES:
-        raise Rejected(400, "device", f"device must be one of {', '.join(sessions.DEVICES)}")
-    low, high = number_param(request, "min_duration"), number_param(request, "max_duration")
+    return filtered(request, FilterQuery)[1]
+
+
+def filtered(request: Request, kind: type[Q]) -> tuple[Q, sessions.SessionFilters]:
+    """The query and the sessions it asks for."""
+    dropped = dropped_of(request)
+    query = query_of(request, kind)
+    low, high = query.min_duration, query.max_duration
     if low is not None and high is not None and high < low:
         raise Rejected(400, "max_duration", "max_duration is below min_duration")
-    return sessions.SessionFilters(
-        url=text_param(request, "url"), entry=text_param(request, "entry"), exit=text_param(request, "exit"),
-        has_error=bool_param(request, "has_error"), signals=signal_param(request),
-        min_duration=low, max_duration=high, device=device, browser=text_param(request, "browser"),
-        visitor=text_param(request, "visitor"), has_replay=bool_param(request, "has_replay"),
-        clicked=text_param(request, "clicked"), error=text_param(request, "error"), **dropped_of(request),
+    return query, sessions.SessionFilters(
+        url=query.url, entry=query.entry, exit=query.exit, has_error=query.has_error, signals=tuple(query.signal),
+        min_duration=low, max_duration=high, device=query.device, browser=query.browser, visitor=query.visitor,
+        has_replay=query.has_replay, clicked=query.clicked, error=query.error, **dropped,
     )
 
 
@@ -132,19 +135,11 @@ def session_id_of(request: Request) -> str:
 # -- routes ---------------------------------------------------------------------------------------
 async def session_list(store: Store, request: Request) -> Response:
     site, start, end = site_and_range(request)
-    filters = filters_of(request)
-    sort = request.query_params.get("sort") or "start"
-    if sort not in sessions.SORTS:
-        raise Rejected(400, "sort", f"sort must be one of {', '.join(sessions.SORTS)}")
-    order = request.query_params.get("order") or "desc"
-    if order not in ("asc", "desc"):
-        raise Rejected(400, "order", "order must be asc or desc")
-    limit = int_param(request, "limit", sessions.DEFAULT_LIMIT, 1, sessions.MAX_LIMIT)
-    offset = int_param(request, "offset", 0, 0, 10**9)
-    found = await store.run(sessions.list_sessions, store, site, start, end, filters, sort, limit, offset,
-                            descending=order == "desc")
-    return JSONResponse({"site": site, **days_of(start, end), "sort": sort, "order": order, "limit": limit,
-                         "offset": offset, **found})
+    query, filters = filtered(request, SessionsQuery)
+    found = await store.run(sessions.list_sessions, store, site, start, end, filters, query.sort, query.limit,
+                            query.offset, descending=query.order == "desc")
+    return JSONResponse({"site": site, **days_of(start, end), "sort": query.sort, "order": query.order,
+                         "limit": query.limit, "offset": query.offset, **found})
 
 
 async def session_one(store: Store, request: Request) -> Response:
@@ -182,134 +177,104 @@ def routes(store: Store) -> list[Route]:
     ]
 
 
-# -- OpenAPI --------------------------------------------------------------------------------------
-_ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-_SITE = {"name": "site", "in": "path", "required": True, "schema": {"type": "string"}}
-_SESSION = {"name": "session_id", "in": "path", "required": True,
-            "schema": {"type": "string", "pattern": SESSION_ID.pattern}}
-_TIME = {"type": "string", "format": "date-time"}
-_SIGNAL_COUNTS = {"type": "object", "properties": {name: {"type": "integer"} for name in signals.SIGNALS},
-                  "required": list(signals.SIGNALS)}
-_SUMMARY = {
-    "type": "object",
-    "properties": {
-        "session_id": {"type": "string"}, "visitor_id": {"type": "string"},
-        "start": _TIME, "end": _TIME, "duration_s": {"type": "number"}, "active_s": {"type": "number"},
-        "pages": {"type": "array", "items": {"type": "string"}},
-        "entry_path": {"type": "string"}, "exit_path": {"type": "string"},
-        "pageviews": {"type": "integer"}, "clicks": {"type": "integer"}, "errors": {"type": "integer"},
-        "device": {"type": "string"}, "browser": {"type": "string"}, "has_replay": {"type": "boolean"},
-        "signals": _SIGNAL_COUNTS,
-    },
-}
-_AT = {"time": _TIME, "offset_s": {"type": "number", "description": "Seconds since the session's start"}}
-_PATTERN = "A path, or a pattern where * stands for one or more whole path segments"
+# -- answers, as the OpenAPI document shows them --------------------------------------------------
+SignalCounts = msgspec.defstruct("SignalCounts", [(name, int) for name in signals.SIGNALS])
 
 
-def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
-    param: dict[str, Any] = {"name": name, "in": "query", "schema": schema}
-    if description:
-        param["description"] = description
-    return param
+class SessionSummary(msgspec.Struct):
+    session_id: str
+    visitor_id: str
+    start: Time
+    end: Time
+    duration_s: float
+    active_s: float
+    pages: list[str]
+    entry_path: str
+    exit_path: str
+    pageviews: int
+    clicks: int
+    errors: int
+    device: str
+    browser: str
+    has_replay: bool
+    signals: SignalCounts
 
 
-def openapi_paths() -> dict[str, Any]:
-    """The OpenAPI 3.1 path entries of the three routes (to merge into web/api.py's document)."""
-    list_params = [
-        _SITE,
-        _query("from", {"type": "string", "format": "date"}, "First day (UTC), inclusive; default 29 days ago"),
-        _query("to", {"type": "string", "format": "date"}, "Last day (UTC), inclusive; default today"),
-        _query("url", {"type": "string"}, f"A page the session visited. {_PATTERN}"),
-        _query("entry", {"type": "string"}, f"The session's first page. {_PATTERN}"),
-        _query("exit", {"type": "string"}, f"The session's last page. {_PATTERN}"),
-        _query("has_error", {"type": "boolean"}),
-        {**_query("signal", {"type": "array", "items": {"type": "string", "enum": list(signals.SIGNALS)}},
-                  "Sessions with at least one of these signals (repeat, or a comma list)"),
-         "style": "form", "explode": True},
-        _query("min_duration", {"type": "number", "minimum": 0}, "Seconds, inclusive"),
-        _query("max_duration", {"type": "number", "minimum": 0}, "Seconds, inclusive"),
-        _query("device", {"type": "string", "enum": list(sessions.DEVICES)}),
-        _query("browser", {"type": "string"}),
-        _query("visitor", {"type": "string"}, "A visitor id seen on any of the session's page views"),
-        _query("has_replay", {"type": "boolean"}),
-        _query("clicked", {"type": "string"}, "A CSS selector of an element clicked in the session"),
-        _query("error", {"type": "string"}, "An error group's fingerprint seen in the session"),
-        _query("funnel", {"type": "string"}, "A funnel as funnels/query takes it, as JSON, for dropped_at"),
-        _query("dropped_at", {"type": "integer", "minimum": 1},
-               "Sessions that reached this step of `funnel` (counted per session) and not the next"),
-        _query("sort", {"type": "string", "enum": list(sessions.SORTS), "default": "start"}),
-        _query("order", {"type": "string", "enum": ["desc", "asc"], "default": "desc"}),
-        _query("limit", {"type": "integer", "minimum": 1, "maximum": sessions.MAX_LIMIT,
-                         "default": sessions.DEFAULT_LIMIT}),
-        _query("offset", {"type": "integer", "minimum": 0, "default": 0}),
-    ]
-    occurrence = {"type": "object", "properties": {**_AT, "path": {"type": "string"}},
-                  "additionalProperties": True}
-    return {
-        "/api/v1/sites/{site}/sessions": {
-            "get": {
-                "summary": "Sessions that began in a date range, with their frustration signals; filtered, "
-                           "sorted, one page",
-                "parameters": list_params,
-                "responses": {
-                    "200": {"description": "One page of session summaries and the number matching",
-                            "content": {"application/json": {"schema": {
-                                "type": "object",
-                                "properties": {
-                                    "site": {"type": "string"}, "from": {"type": "string", "format": "date"},
-                                    "to": {"type": "string", "format": "date"}, "sort": {"type": "string"},
-                                    "order": {"type": "string"}, "limit": {"type": "integer"},
-                                    "offset": {"type": "integer"}, "total": {"type": "integer"},
-                                    "sessions": {"type": "array", "items": _SUMMARY},
-                                },
-                                "required": ["sessions", "total"],
-                            }}}},
-                    "400": _ERROR, "401": _ERROR, "403": _ERROR,
-                },
-            }
-        },
-        "/api/v1/sites/{site}/sessions/{session_id}": {
-            "get": {
-                "summary": "One session: summary, pages, errors with stacks, Web Vitals, signal occurrences",
-                "parameters": [_SITE, _SESSION],
-                "responses": {
-                    "200": {"description": "The session", "content": {"application/json": {"schema": {
-                        "type": "object",
-                        "properties": {
-                            "site": {"type": "string"},
-                            "summary": _SUMMARY,
-                            "pages": {"type": "array", "items": {"type": "object", "properties": {
-                                **_AT, "pageview_id": {"type": "string"}, "path": {"type": "string"},
-                                "url": {"type": "string"}, "title": {"type": "string"},
-                                "referrer": {"type": "string"}, "duration_s": {"type": "number"}}}},
-                            "errors": {"type": "array", "items": {"type": "object", "properties": {
-                                **_AT, "pageview_id": {"type": "string"}, "path": {"type": "string"},
-                                "kind": {"type": "string"}, "message": {"type": "string"},
-                                "stack": {"type": "string"}, "source": {"type": "string"},
-                                "line": {"type": "integer"}, "column": {"type": "integer"},
-                                "fingerprint": {"type": "string"}}}},
-                            "vitals": {"type": "array", "items": {"type": "object", "properties": {
-                                **_AT, "pageview_id": {"type": "string"}, "path": {"type": "string"},
-                                "name": {"type": "string"}, "value": {"type": "number"},
-                                "rating": {"type": "string"}, "target": {"type": "string"}}}},
-                            "signals": {"type": "object", "properties": {
-                                name: {"type": "array", "items": occurrence} for name in signals.SIGNALS}},
-                        },
-                        "required": ["summary", "pages", "errors", "vitals", "signals"],
-                    }}}},
-                    "400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR,
-                },
-            }
-        },
-        "/api/v1/sites/{site}/sessions/{session_id}/replay": {
-            "get": {
-                "summary": "The session's recording: rrweb events in order, one JSON object per line (streamed)",
-                "parameters": [_SITE, _SESSION],
-                "responses": {
-                    "200": {"description": "NDJSON, one rrweb event per line",
-                            "content": {NDJSON: {"schema": {"type": "object"}}}},
-                    "400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR,
-                },
-            }
-        },
-    }
+class SessionPage(msgspec.Struct):
+    site: str
+    from_: Day = msgspec.field(name="from")
+    to: Day
+    sort: str
+    order: str
+    limit: int
+    offset: int
+    total: int
+    sessions: list[SessionSummary]
+
+
+class At(msgspec.Struct):
+    time: Time
+    offset_s: Annotated[float, Meta(description="Seconds since the session's start")]
+
+
+class SessionPageView(At):
+    pageview_id: str
+    path: str
+    url: str
+    title: str
+    referrer: str
+    duration_s: float
+
+
+class SessionError(At):
+    pageview_id: str
+    path: str
+    kind: str
+    message: str
+    stack: str
+    source: str
+    line: int
+    column: int
+    fingerprint: str
+
+
+class SessionVital(At):
+    pageview_id: str
+    path: str
+    name: str
+    value: float
+    rating: str
+    target: str
+
+
+class SignalOccurrence(At):
+    """Besides these, the fields of its signal (docs/signals.md)."""
+
+    path: str | msgspec.UnsetType = msgspec.UNSET
+
+
+SignalOccurrences = msgspec.defstruct("SignalOccurrences", [(name, list[SignalOccurrence]) for name in signals.SIGNALS])
+
+
+class SessionDetail(msgspec.Struct):
+    site: str
+    summary: SessionSummary
+    pages: list[SessionPageView]
+    errors: list[SessionError]
+    vitals: list[SessionVital]
+    signals: SignalOccurrences
+
+
+OPERATIONS = (
+    Operation("get", "/api/v1/sites/{site}/sessions",
+              "Sessions that began in a date range, with their frustration signals; filtered, sorted, one page",
+              {200: Answer("One page of session summaries and the number matching", SessionPage)},
+              params=(SitePath, SessionsQuery)),
+    Operation("get", "/api/v1/sites/{site}/sessions/{session_id}",
+              "One session: summary, pages, errors with stacks, Web Vitals, signal occurrences",
+              {200: Answer("The session", SessionDetail)}, params=(SessionPath,), errors=(400, 404)),
+    Operation("get", "/api/v1/sites/{site}/sessions/{session_id}/replay",
+              "The session's recording: rrweb events in order, one JSON object per line (streamed)",
+              {200: Answer("NDJSON, one rrweb event per line", dict[str, Any], NDJSON)}, params=(SessionPath,),
+              errors=(400, 404)),
+)

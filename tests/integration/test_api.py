@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from footfall.collector.rejection import Counters
+from footfall.web import api, funnels_api, heatmaps_api, openapi, performance_api, sessions_api
+
 from .helpers import get, make_batch, post, wait_for_count
 
 
@@ -40,6 +43,18 @@ def test_openapi_lists_the_routes(shop_server) -> None:  # noqa: ANN001
             "/api/v1/sites/{site}/sessions/{session_id}/replay", "/api/v1/sites/{site}/heatmaps/{kind}",
             "/api/v1/sites/{site}/heatmaps/snapshot", "/api/v1/sites/{site}/elements",
             "/api/v1/sites/{site}/funnels/query"} <= set(doc["paths"])
+
+
+def test_the_document_describes_each_api_route() -> None:
+    """Every method of every route of the API modules is an operation of the document, and the
+    document's /api/v1 operations are those."""
+    served = [*api.routes(None, Counters()), *sessions_api.routes(None), *heatmaps_api.routes(None),
+              *funnels_api.routes(None), *performance_api.routes(None)]
+    routes = {(method.lower(), route.path) for route in served if route.path.startswith("/api/v1/")
+              for method in route.methods or () if method != "HEAD"}
+    described = {(method, path) for path, methods in openapi.openapi_document()["paths"].items()
+                 if path.startswith("/api/v1/") for method in methods}
+    assert routes == described
 
 
 def test_ingest_stats_count_outcomes(shop_server) -> None:  # noqa: ANN001

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from footfall.replay import recordings
 from footfall.replay.sessions import session_detail
 from footfall.store import chunks, tokens
-from footfall.web import sessions_api
+from footfall.web import openapi, sessions_api
 from footfall.web.access import guard_routes
 from footfall.web.auth import TokenCache
 
@@ -167,7 +167,7 @@ def test_decode_chunk_refuses_what_is_not_a_recording() -> None:
 
 
 def test_openapi_paths() -> None:
-    paths = sessions_api.openapi_paths()
+    paths = openapi.document(sessions_api.OPERATIONS)["paths"]
     assert set(paths) == {"/api/v1/sites/{site}/sessions", "/api/v1/sites/{site}/sessions/{session_id}",
                           "/api/v1/sites/{site}/sessions/{session_id}/replay"}
     names = [p["name"] for p in paths["/api/v1/sites/{site}/sessions"]["get"]["parameters"]]
