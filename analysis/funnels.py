@@ -1,6 +1,6 @@
 """Funnels: how many visitors (or sessions) went through a sequence of steps, where they dropped
 off, and how long each step took. The semantics are written down in docs/funnels.md; this module
-computes them in ClickHouse, and tests/integration/funnel_reference.py computes them again in plain
+computes them in ClickHouse, and tests/analysis/funnel_reference.py computes them again in plain
 Python for the property-based check.
 
 The work happens per unit (a session or a visitor): its matching events, sorted, in one array;

@@ -1,6 +1,6 @@
 """The replay benchmark's pure side: its constants, the arithmetic on recordings (bytes per
 minute, breakdowns by rrweb event type, the synthetic long recording) and the goals; no browser,
-no server, so tests/unit/test_bench_replay.py checks it directly."""
+no server, so tests/bench/test_replay.py checks it directly."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ SOURCES = {0: "mutation", 1: "mouse move", 2: "mouse interaction", 3: "scroll", 
 
 # The baseline recorder: recorder.js's wiring (same chunks, same endpoint), rrweb's default options
 # apart from the same privacy options. Bundled from sdk-js/ by esbuild at run time.
-# -- pure helpers (tests/unit/test_bench_replay.py) -----------------------------------------------
+# -- pure helpers (tests/bench/test_replay.py) -----------------------------------------------
 
 def per_minute(total: float | None, duration_ms: float | None) -> float | None:
     """`total` per minute of a span of `duration_ms`; None without a positive span."""

@@ -73,7 +73,7 @@ PREPARE_CLICKS = """selector => {
 }"""
 
 
-# -- pure helpers (tests/unit/test_bench_snippet.py) ---------------------------------------------
+# -- pure helpers (tests/bench/test_snippet.py) ---------------------------------------------
 
 def size_of(data: bytes, budget: int = GZIP_BUDGET) -> dict[str, Any]:
     """Raw and gzip -9 bytes; mtime 0 so the same file always gives the same number."""

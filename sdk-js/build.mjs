@@ -1,6 +1,6 @@
 // Builds the script tag's f.js (IIFE) and the ES module: esbuild bundles, terser minifies (about
 // 3% smaller than esbuild's own minifier here, which the 6 KB budget needs), and f.js is copied
-// where the collector serves it. The size test (tests/unit/test_snippet_size.py) enforces the budget.
+// where the collector serves it. The size test (tests/sdk_js/test_size.py) enforces the budget.
 
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -2,7 +2,7 @@
 the Web Vitals and how each value is rated.
 
 The ingest views (store/migrations/0002_ingest_views.sql) compute the same for every stored row;
-tests/integration/test_page_path.py checks the two agree URL by URL.
+tests/store/test_conditions.py checks the two agree URL by URL.
 """
 
 from __future__ import annotations

@@ -1,16 +1,28 @@
-"""Fixtures with real parts: `footfall serve` processes on free loopback ports, embedded ClickHouse."""
+"""Every shared fixture, in one place: `footfall serve` processes on free loopback ports, the embedded
+ClickHouse, a server whose writer is stalled, and Debian's Chromium through Playwright.
+
+Browser tests run last: Playwright's sync API keeps an event loop running while its browser is
+open, which would stop asyncio.run in any test after them."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
+from playwright.sync_api import Browser, sync_playwright
 
+from footfall.store import sites
+from footfall.web import settings
+from footfall.web.app import create_app
+from footfall.web.runtime import Runtime
 from footfall.web.testing import FOOTFALL, ServerProcess, cli_json, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,3 +96,60 @@ def store(embedded_url: str) -> Iterator[Any]:
     migrate(opened)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def stalled_server(tmp_path: Path, embedded_url: str):  # noqa: ANN201
+    """A server in this process on the embedded store with a 1 MB spool, for tests that fill it."""
+    config = settings.load({
+        "data": str(tmp_path / "data"), "clickhouse_url": embedded_url, "spool_quota_mb": 1,
+        "rate_limit": 0,
+        "flush_interval_ms": 100, "log_level": "error",
+    }, environ={})
+    runtime = Runtime(config)
+    store = runtime.open_store()
+    sites.create(store, "Shop", [ORIGIN], key="shop")  # the key the helpers send
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(config, runtime), port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", runtime, store
+    server.should_exit = True
+    thread.join(60)
+
+
+# -- the browser --------------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+# Headless Chromium says "HeadlessChrome" in its User-Agent, which the collector drops as a bot; the
+# tests' browser stands in for a visitor's, so it names itself as desktop Chrome does.
+USER_AGENT = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 "
+              "Safari/537.36")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+         f"--user-agent={USER_AGENT}"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests after all others, in their collected order (see the module's docstring)."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def host(tmp_path: Path) -> Iterator[Any]:
+    """A site owner's pages next to a Footfall server holding the site, with the administrator OWNER."""
+    from tests.browser import OWNER, HostSite
+
+    site = HostSite(tmp_path)
+    footfall(site.data, "user", "create", OWNER[0], "--role", "admin", "--password-stdin", stdin=OWNER[1] + "\n")
+    yield site
+    site.close()

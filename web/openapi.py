@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document, made from the operations each route module declares beside its
 handlers (web/operations.py): parameters, bodies and answers are Structs and types whose JSON
 Schema msgspec makes, the ingestion bodies the wire format's own Structs, so the document says
-what the routes read and the decoder takes (tests/integration/test_openapi_fuzz.py sends it)."""
+what the routes read and the decoder takes (tests/web/test_openapi.py sends it)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,452 @@
+"""The docker/ topology and the cluster DDL, checked by parsing: no Docker engine, no server."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from footfall.store import client, migrations
+from footfall.web import settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCKER = ROOT / "docker"
+SINGLE = DOCKER / "compose.yml"
+CLUSTER = DOCKER / "compose.cluster.yml"
+COMPOSE_FILES = [SINGLE, CLUSTER]
+
+_VAR = re.compile(r"\$\{(\w+)(?::?([-?])([^}]*))?\}")
+
+
+def expand(value: str) -> str:
+    """Compose interpolation with an empty environment: `${X:-default}` gives the default."""
+    return _VAR.sub(lambda m: m.group(3) if m.group(2) == "-" else "", value)
+
+
+def load(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text())
+
+
+def services(path: Path) -> dict[str, dict[str, Any]]:
+    return load(path)["services"]
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {key: expand(str(value)) for key, value in env.items()}
+
+
+def is_clickhouse(service: dict[str, Any]) -> bool:
+    return str(service.get("image", "")).startswith("clickhouse/clickhouse-server")
+
+
+def is_keeper(service: dict[str, Any]) -> bool:
+    return str(service.get("image", "")).startswith("clickhouse/clickhouse-keeper")
+
+
+def is_collector(service: dict[str, Any]) -> bool:
+    build = service.get("build") or {}
+    return isinstance(build, dict) and build.get("dockerfile") == "docker/Dockerfile"
+
+
+def mounts(service: dict[str, Any]) -> list[tuple[str, str]]:
+    """(source, target) of every volume entry, short or long syntax."""
+    out = []
+    for entry in service.get("volumes") or []:
+        if isinstance(entry, dict):
+            out.append((entry["source"], entry["target"]))
+        else:
+            source, target = entry.split(":")[:2]
+            out.append((source, target))
+    return out
+
+
+def bind_file(compose: Path, service: dict[str, Any], target_part: str) -> Path:
+    """The repository file a service mounts at a target containing `target_part`."""
+    found = [
+        (compose.parent / source).resolve()
+        for source, target in mounts(service)
+        if source.startswith(".") and target_part in target
+    ]
+    assert len(found) == 1, f"expected one mount at *{target_part}*, got {found}"
+    return found[0]
+
+
+# -- the compose files ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_compose_parses_with_expected_services(path: Path) -> None:
+    found = services(path)
+    assert any(is_clickhouse(s) for s in found.values())
+    assert any(is_collector(s) for s in found.values())
+    if path == CLUSTER:
+        assert sum(is_clickhouse(s) for s in found.values()) == 4
+        assert sum(is_keeper(s) for s in found.values()) in (1, 3)
+        assert sum(is_collector(s) for s in found.values()) >= 2
+        assert any(str(s.get("image", "")).startswith("nginx") for s in found.values())
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_every_service_has_a_healthcheck(path: Path) -> None:
+    for name, service in services(path).items():
+        check = service.get("healthcheck")
+        assert check and check.get("test"), f"{path.name}: {name} has no healthcheck"
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_collectors_point_at_a_clickhouse_service(path: Path) -> None:
+    found = services(path)
+    for name, service in found.items():
+        if not is_collector(service):
+            continue
+        env = environment(service)
+        url = urlsplit(env["FOOTFALL_CLICKHOUSE_URL"])
+        assert url.scheme == "http"
+        assert url.hostname in found, f"{name}: no service {url.hostname!r}"
+        target = found[url.hostname]
+        assert is_clickhouse(target)
+        ch_env = environment(target)
+        assert client.database_of(env["FOOTFALL_CLICKHOUSE_URL"]) == ch_env["CLICKHOUSE_DB"]
+        assert url.username == ch_env.get("CLICKHOUSE_USER", "default")
+        assert url.password == ch_env["CLICKHOUSE_PASSWORD"]
+        assert url.port == 8123
+        assert env["FOOTFALL_HOST"] == "0.0.0.0"
+        depends = service.get("depends_on") or {}
+        assert depends[url.hostname]["condition"] == "service_healthy"
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_collector_env_names_real_settings(path: Path) -> None:
+    known = {s.env for s in settings.SETTINGS}
+    for name, service in services(path).items():
+        for key in environment(service):
+            if key.startswith(settings.ENV_PREFIX):
+                assert key in known, f"{path.name}: {name} sets unknown {key}"
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_mount_sources_and_build_context_exist(path: Path) -> None:
+    doc = load(path)
+    declared = set(doc.get("volumes") or {})
+    for name, service in doc["services"].items():
+        for source, _ in mounts(service):
+            if source.startswith((".", "/")):
+                assert (path.parent / source).resolve().exists(), f"{name}: {source} missing"
+            else:
+                assert source in declared, f"{name}: volume {source} not declared"
+        build = service.get("build")
+        if build:
+            context = (path.parent / build["context"]).resolve()
+            assert (context / build["dockerfile"]).is_file()
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_each_collector_has_its_own_spool_volume(path: Path) -> None:
+    sources = []
+    for service in services(path).values():
+        if is_collector(service):
+            data = environment(service).get("FOOTFALL_DATA", "/data")
+            owned = [source for source, target in mounts(service) if target == data]
+            assert len(owned) == 1, "the data directory (spool) must be a volume"
+            sources.append(owned[0])
+    assert len(sources) == len(set(sources))
+
+
+def test_dockerfile_copies_existing_paths_and_serves() -> None:
+    text = (DOCKER / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11-slim", text, re.M)
+    assert re.search(r"pip install \.", text)
+    assert re.search(r'^CMD \["footfall", "serve"\]', text, re.M)
+    for line in re.findall(r"^COPY (.+)$", text, re.M):
+        *sources, _ = line.split()
+        for source in sources:
+            assert (ROOT / source).exists(), f"Dockerfile copies missing {source}"
+    assert (ROOT / "web" / "static" / "f.js").is_file()
+
+
+# -- the cluster: ClickHouse, Keeper, nginx ------------------------------------------
+
+
+def cluster_services() -> dict[str, dict[str, Any]]:
+    return services(CLUSTER)
+
+
+def clickhouse_nodes() -> dict[str, dict[str, Any]]:
+    return {name: s for name, s in cluster_services().items() if is_clickhouse(s)}
+
+
+def remote_servers() -> ET.Element:
+    files = {bind_file(CLUSTER, s, "config.d/cluster") for s in clickhouse_nodes().values()}
+    assert len(files) == 1, "every node must share one remote_servers definition"
+    return ET.parse(files.pop()).getroot()
+
+
+def test_remote_servers_cluster_matches_footfall_cluster_setting() -> None:
+    clusters = remote_servers().find("remote_servers")
+    assert clusters is not None
+    names = [c.tag for c in clusters]
+    for service in cluster_services().values():
+        if is_collector(service):
+            assert environment(service)["FOOTFALL_CLUSTER"] in names
+
+
+def shards() -> list[list[str]]:
+    root = remote_servers()
+    (cluster,) = [c for c in root.find("remote_servers") if c.tag == "footfall"]
+    out = []
+    for shard in cluster.findall("shard"):
+        assert shard.findtext("internal_replication") == "true"
+        out.append([replica.findtext("host") for replica in shard.findall("replica")])
+    return out
+
+
+def test_cluster_is_two_shards_of_two_replicas_naming_real_services() -> None:
+    layout = shards()
+    assert [len(replicas) for replicas in layout] == [2, 2]
+    hosts = [host for replicas in layout for host in replicas]
+    assert sorted(hosts) == sorted(clickhouse_nodes())
+
+
+def test_each_replica_has_distinct_macros_matching_its_shard() -> None:
+    layout = shards()
+    seen = set()
+    for name, service in clickhouse_nodes().items():
+        macros = ET.parse(bind_file(CLUSTER, service, "macros")).getroot().find("macros")
+        assert macros is not None
+        shard, replica = macros.findtext("shard"), macros.findtext("replica")
+        assert shard and replica
+        assert (shard, replica) not in seen
+        seen.add((shard, replica))
+        assert name in layout[int(shard) - 1], f"{name} is not in shard {shard}"
+    assert len({replica for _, replica in seen}) == len(seen)
+
+
+def test_zookeeper_nodes_are_keeper_services() -> None:
+    keepers = {name for name, s in cluster_services().items() if is_keeper(s)}
+    nodes = remote_servers().find("zookeeper")
+    assert nodes is not None
+    hosts = {node.findtext("host") for node in nodes.findall("node")}
+    assert hosts == keepers
+    assert len(keepers) % 2 == 1, "a Raft quorum needs an odd number of Keeper nodes"
+    for service in clickhouse_nodes().values():
+        depends = service.get("depends_on") or {}
+        assert set(depends) >= keepers
+
+
+def test_keeper_configs_agree_on_the_raft_ensemble() -> None:
+    keepers = {name: s for name, s in cluster_services().items() if is_keeper(s)}
+    ids = {}
+    for name, service in keepers.items():
+        root = ET.parse(bind_file(CLUSTER, service, "keeper_config")).getroot()
+        server = root.find("keeper_server")
+        assert server is not None
+        raft = {
+            int(s.findtext("id") or 0): s.findtext("hostname")
+            for s in server.findall("raft_configuration/server")
+        }
+        assert set(raft.values()) == set(keepers)
+        ids[name] = int(server.findtext("server_id") or 0)
+        assert raft[ids[name]] == name, f"{name} claims another node's server_id"
+        assert server.findtext("tcp_port") == "9181"
+    assert len(set(ids.values())) == len(ids)
+
+
+def test_nginx_upstream_is_the_collectors() -> None:
+    found = cluster_services()
+    (lb,) = [s for s in found.values() if str(s.get("image", "")).startswith("nginx")]
+    conf = bind_file(CLUSTER, lb, "nginx.conf").read_text()
+    upstreams = dict(re.findall(r"upstream\s+(\w+)\s*\{([^}]*)\}", conf))
+    assert upstreams
+    for name in re.findall(r"proxy_pass\s+http://(\w+)", conf):
+        assert name in upstreams
+    collectors = {name: s for name, s in found.items() if is_collector(s)}
+    servers = re.findall(r"^\s*server\s+([\w.-]+):(\d+)", "".join(upstreams.values()), re.M)
+    assert {host for host, _ in servers} == set(collectors)
+    for host, port in servers:
+        assert int(environment(collectors[host]).get("FOOTFALL_PORT", 8000)) == int(port)
+    assert set(lb.get("depends_on") or {}) == set(collectors)
+
+
+def test_collectors_behind_nginx_see_the_visitor_ip() -> None:
+    found = cluster_services()
+    (lb,) = [s for s in found.values() if str(s.get("image", "")).startswith("nginx")]
+    conf = bind_file(CLUSTER, lb, "nginx.conf").read_text()
+    # Overwritten with the peer address, so a visitor cannot pick the IP that is rate-limited.
+    assert re.search(r"proxy_set_header\s+X-Forwarded-For\s+\$remote_addr;", conf)
+    trusted = settings.BY_NAME["forwarded_allow_ips"].env
+    for name, service in found.items():
+        if is_collector(service):
+            assert environment(service).get(trusted), f"{name} must trust the load balancer"
+            assert not service.get("ports"), f"{name} must be reachable only through nginx"
+
+
+def test_collectors_share_the_signing_secret() -> None:
+    collectors = [s for s in cluster_services().values() if is_collector(s)]
+    raw = {str(s["environment"]["FOOTFALL_SECRET"]) for s in collectors}
+    assert len(raw) == 1
+
+
+# -- the cluster DDL -----------------------------------------------------------------
+
+_LOCAL = re.compile(
+    r"^\s*CREATE TABLE IF NOT EXISTS footfall\.(\w+)_local ON CLUSTER footfall\s"
+)
+_REPLICATED = re.compile(
+    r"ENGINE = Replicated(Replacing|Summing|Aggregating)?MergeTree\("
+    r"'/clickhouse/tables/\{shard\}/footfall/(\w+)_local', '\{replica\}'(?:, (\w+))?\)"
+)
+_DISTRIBUTED = re.compile(
+    r"^CREATE TABLE IF NOT EXISTS footfall\.(\w+) ON CLUSTER footfall "
+    r"AS footfall\.(\w+)_local ENGINE = Distributed\(footfall, footfall, (\w+)_local, (.+)\)$"
+)
+
+
+def statements() -> list[str]:
+    found = [s for m in migrations.available() for s in m.statements()]
+    found += migrations.ledger_sql("", "footfall")
+    assert found
+    return found
+
+
+def strip_engine(sql: str) -> str:
+    sql = re.sub(r"CREATE TABLE IF NOT EXISTS \S+( ON CLUSTER \w+)?", "CREATE", sql, count=1)
+    sql = re.sub(r"ENGINE = \w+(\([^)]*\))?", "ENGINE", sql, count=1)
+    sql = sql.replace("non_replicated_deduplication_window", "replicated_deduplication_window")
+    return " ".join(sql.split())
+
+
+def test_migrations_are_numbered_and_nonempty() -> None:
+    found = migrations.available()
+    assert [m.version for m in found] == sorted({m.version for m in found})
+    assert all(m.statements() for m in found)
+
+
+@pytest.mark.parametrize("statement", statements(), ids=lambda s: " ".join(s.split()[:6]))
+def test_single_node_rendering_is_the_statement_unchanged(statement: str) -> None:
+    assert migrations.render(statement, "", "footfall") == [statement]
+
+
+@pytest.mark.parametrize("statement", statements(), ids=lambda s: " ".join(s.split()[:6]))
+def test_cluster_rendering_is_replicated_local_plus_distributed(statement: str) -> None:
+    rendered = migrations.render(statement, "footfall", "footfall")
+    created = re.search(r"CREATE TABLE IF NOT EXISTS (\w+)", statement)
+    if created is None or statement.endswith("ENGINE = Null"):
+        return  # views and inbox tables: see the test below
+    name = created.group(1)
+    local, distributed = rendered
+
+    head = _LOCAL.match(local)
+    assert head and head.group(1) == name
+    engine = _REPLICATED.search(local)
+    assert engine and engine.group(2) == name
+    original = re.search(r"ENGINE = (Replacing|Summing|Aggregating)?MergeTree(?:\((\w*)\))?", statement)
+    assert original
+    assert engine.group(1) == original.group(1), "engine family changed"
+    assert (engine.group(3) or "") == (original.group(2) or ""), "version column lost"
+    assert "non_replicated_deduplication_window" not in local
+    if "non_replicated_deduplication_window" in statement:
+        assert "replicated_deduplication_window" in local
+    assert strip_engine(local) == strip_engine(statement), "columns, keys or TTL changed"
+
+    tail = _DISTRIBUTED.match(distributed)
+    assert tail, distributed
+    assert tail.group(1) == tail.group(2) == tail.group(3) == name
+    key = tail.group(4)
+    column = re.fullmatch(r"cityHash64\((\w+)\)", key)
+    assert column, f"{name}: sharding key {key!r} is not a hash of one column"
+    assert re.search(rf"[(\s]{column.group(1)} ", statement), f"{name}: no column {key}"
+
+
+@pytest.mark.parametrize("statement", statements(), ids=lambda s: " ".join(s.split()[:6]))
+def test_cluster_inboxes_and_views_are_per_node_and_write_to_distributed_tables(statement: str) -> None:
+    """Inbox tables stay Null on every node; a view reads its node's inbox and writes to the
+    plain (Distributed) name, so every row reaches its shard."""
+    [rendered] = migrations.render(statement, "footfall", "db") if (
+        "MATERIALIZED VIEW" in statement or statement.endswith("ENGINE = Null")) else [None]
+    if rendered is None:
+        return
+    assert " ON CLUSTER footfall" in rendered
+    if statement.endswith("ENGINE = Null"):
+        assert re.match(r"CREATE TABLE IF NOT EXISTS db\.\w+ ON CLUSTER footfall", rendered)
+        assert "Replicated" not in rendered and "Distributed" not in rendered
+        return
+    view = re.match(r"CREATE MATERIALIZED VIEW IF NOT EXISTS db\.(\w+) ON CLUSTER footfall TO db\.(\w+) AS", rendered)
+    assert view, rendered[:120]
+    assert not view.group(2).endswith("_local")
+    sources = re.findall(r"\bFROM (\S+)", rendered)
+    assert sources and all(s.startswith("db.") for s in sources)
+    assert " ".join(rendered.split()[13:]) == " ".join(re.sub(r"\bFROM (\w+)", r"FROM db.\1", statement).split()[10:])
+
+
+def test_cluster_column_changes_reach_the_local_and_the_distributed_table() -> None:
+    altering = [s for s in statements() if s.startswith("ALTER TABLE")]
+    assert altering
+    for statement in altering:
+        name = statement.split()[2]
+        local, distributed = migrations.render(statement, "footfall", "db")
+        rest = statement.split(name, 1)[1]
+        assert local == f"ALTER TABLE db.{name}_local ON CLUSTER footfall{rest}"
+        assert distributed == f"ALTER TABLE db.{name} ON CLUSTER footfall{rest}"
+
+
+def test_sessions_stay_on_one_shard() -> None:
+    for statement in statements():
+        if re.search(r"^\s*session_id ", statement, re.M):
+            assert migrations.sharding_key(statement) == "cityHash64(session_id)"
+
+
+def test_replica_paths_use_the_macros_the_nodes_define() -> None:
+    service = next(iter(clickhouse_nodes().values()))
+    macros = ET.parse(bind_file(CLUSTER, service, "macros")).getroot().find("macros")
+    assert macros is not None
+    defined = {child.tag for child in macros}
+    for statement in statements():
+        for sql in migrations.render(statement, "footfall", "footfall"):
+            assert set(re.findall(r"\{(\w+)\}", sql)) <= defined
+
+
+# -- DSNs ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "database"),
+    [
+        ("chdb:///var/lib/footfall/clickhouse", "footfall"),
+        ("chdb://./data/clickhouse", "footfall"),
+        ("http://u:p@h:8123/analytics", "analytics"),
+        ("https://u:p@h:8443/analytics/", "analytics"),
+        ("http://h:8123", "footfall"),
+        ("http://h:8123/", "footfall"),
+    ],
+)
+def test_database_of(url: str, database: str) -> None:
+    assert client.database_of(url) == database
+
+
+@pytest.mark.parametrize("url", ["mysql://h:3306/db", "clickhouse://h:9000", "/just/a/path", ""])
+def test_connect_rejects_unknown_schemes(url: str) -> None:
+    with pytest.raises(ValueError, match="scheme"):
+        client.connect(url)
+
+
+def test_default_store_is_embedded_under_the_data_directory(tmp_path: Path) -> None:
+    config = settings.load({"data": str(tmp_path)}, environ={})
+    assert config.embedded
+    assert config.store_url == f"chdb://{tmp_path.resolve() / 'clickhouse'}"
+    server = settings.load(environ={"FOOTFALL_CLICKHOUSE_URL": "http://h:8123/footfall"})
+    assert not server.embedded
+    assert server.store_url == "http://h:8123/footfall"
+
+
+def test_expand_follows_compose_defaults() -> None:
+    assert expand("a${X:-b}c") == "abc"
+    assert expand("${X:?required}") == ""
+    assert expand("${X}") == ""
