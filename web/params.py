@@ -70,9 +70,9 @@ class SitePath(msgspec.Struct):
 Q = TypeVar("Q", bound=Query)
 
 
-def date_range(request: Request) -> tuple[datetime, datetime]:
-    """`from` and `to` are ISO dates, both inclusive; the default is the last 30 days. Days before
-    1970 or after 2099 are read as the nearest day of that window (web/dates.py)."""
+def days_asked(request: Request) -> tuple[date, date]:
+    """`from` and `to` as inclusive days (not yet clamped); the default is the last 30 days. The API
+    refuses what cannot be read; the dashboard shows its default with a note instead."""
     today = datetime.now(UTC).date()
 
     def parse(name: str, default: date) -> date:
@@ -88,7 +88,13 @@ def date_range(request: Request) -> tuple[datetime, datetime]:
     end = parse("to", today)
     if end < start:
         raise Rejected(400, "to", "to is before from")
-    return dates.day_bounds(start, end)
+    return start, end
+
+
+def date_range(request: Request) -> tuple[datetime, datetime]:
+    """The days asked for as the instants a query takes. Days before 1970 or after 2099 are read as
+    the nearest day of that window (web/dates.py)."""
+    return dates.day_bounds(*days_asked(request))
 
 
 def site_of(request: Request) -> str:

@@ -10,10 +10,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from footfall.collector.rejection import Rejected
 from footfall.store import sites
 from footfall.web import dates
 from footfall.web.dashboard.render import page, user_of
-from footfall.web.params import DEFAULT_DAYS
+from footfall.web.params import DEFAULT_DAYS, days_asked
 
 
 def admin(request: Request) -> bool:
@@ -44,21 +45,17 @@ def site_for_admin(request: Request) -> sites.Site | Response:
 
 
 def chosen_range(request: Request) -> tuple[date, date, str | None]:
-    """`from`/`to` (inclusive ISO dates) or `days`; a bad value falls back to the default, with a note.
-    Days outside 1970..2099 are read as the nearest day of that window, as the API reads them
+    """`from`/`to` read as the API reads them (web/params.py), or `days`; a bad value falls back to
+    the default, with a note. Days outside 1970..2099 are read as the nearest day of that window
     (web/dates.py), and the range ends today at the latest."""
     today = datetime.now(UTC).date()
     query = request.query_params
     try:
         if query.get("from") or query.get("to"):
-            first = dates.parse_day(query.get("from") or str(today - timedelta(days=DEFAULT_DAYS - 1)))
-            last = dates.parse_day(query.get("to") or str(today))
-            if last < first:
-                raise ValueError
-            first, last = dates.clamped(first), dates.clamped(last)
+            first, last = (dates.clamped(day) for day in days_asked(request))
             return first, max(first, min(last, today)), None
         days = max(1, min(3650, int(query.get("days") or DEFAULT_DAYS)))
-    except ValueError:
+    except (Rejected, ValueError):
         note = "That date range could not be read; showing the last 30 days."
         return today - timedelta(days=DEFAULT_DAYS - 1), today, note
     return today - timedelta(days=days - 1), today, None
