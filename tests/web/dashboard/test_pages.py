@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -241,3 +242,25 @@ def test_the_funnel_page_answers_first_and_measures_the_page_loads_after(server:
     assert "data-deferred-from" not in measured.text
     assert '<span class="rating-poor">5.30 s</span>' in steps  # step 1's LCP p75
     assert 'id="impact-1"' in measured.text
+
+
+@pytest.mark.parametrize(("query", "first", "last", "noted"), [
+    ("from=2026-11-02&to=2026-11-05", "2026-11-02", "2026-11-05", False),
+    ("from=not-a-day", None, None, True),  # the API answers 400 to the same query
+    ("from=2026-11-05&to=2026-11-02", None, None, True),  # to before from
+    ("days=7", "-6", "0", False),
+])
+def test_a_page_reads_the_range_as_the_api_does_and_notes_what_it_cannot_read(
+        server: Server, query: str, first: str | None, last: str | None, noted: bool) -> None:
+    client = login(server, VIEWER)
+    shown = client.get(f"/sites/shop/errors?{query}")
+    assert shown.status_code == 200
+    assert ("That date range could not be read" in shown.text) is noted
+    today = datetime.now(UTC).date()
+    if first is None:
+        first, last = str(today - timedelta(days=29)), str(today)
+    elif first.startswith("-"):
+        first, last = str(today + timedelta(days=int(first))), str(today)
+    assert f'value="{first}"' in shown.text and f'value="{last}"' in shown.text
+    api = client.get(f"/api/v1/sites/shop/events/count?{query}")
+    assert api.status_code == (400 if noted else 200)
