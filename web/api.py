@@ -17,6 +17,7 @@ from footfall.store import Store
 from footfall.web import visitors
 from footfall.web.operations import JSON, Answer, Operation
 from footfall.web.params import DateRange, Day, SitePath, days_of, guarded, query_of, site_and_range, site_of
+from footfall.web.version import version
 
 # Event type -> (table, extra condition). Clicks, moves, scrolls and custom events share `events`.
 COUNT_SOURCES = {
@@ -68,7 +69,7 @@ class Exported(msgspec.Struct):
 
 
 async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+    return JSONResponse({"status": "ok", "version": version()})
 
 
 async def events_count(store: Store, request: Request) -> Response:

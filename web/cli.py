@@ -12,6 +12,7 @@ from typing import Any
 from footfall.web import admin, commands, settings
 from footfall.web.runtime import DataDirBusy, Runtime
 from footfall.web.settings import SETTINGS, Config
+from footfall.web.version import version
 
 STORE_SETTINGS = ("data", "clickhouse_url", "cluster")
 
@@ -36,6 +37,7 @@ def config_of(ns: argparse.Namespace) -> Config:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="footfall", description="Self-hosted journey analytics.")
+    parser.add_argument("--version", action="version", version=f"footfall {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the collector, API and dashboard")

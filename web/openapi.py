@@ -17,8 +17,10 @@ from starlette.routing import Route
 from footfall.collector import wire
 from footfall.web import api, funnels_api, heatmaps_api, performance_api, sessions_api
 from footfall.web.operations import JSON, Answer, Body, Operation
+from footfall.web.version import version
 
 REF = "#/components/schemas/{name}"
+API_VERSION = "1"  # the v1 of /api/v1 and /i/v1
 USUAL = {400: "A bad parameter or body, named in the answer's field", 401: "No valid token or login",
          403: "A token or login that may not do this", 404: "Not found", 413: "Too large",
          429: "Too many requests from this address", 503: "Busy: try again later"}
@@ -72,7 +74,8 @@ def document(operations: Iterable[Operation]) -> dict[str, Any]:
         paths.setdefault(op.path, {})[op.method] = entry
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Footfall API", "version": "1"},
+        # info.version is the product's; the API's own version is the /api/v1 of its paths
+        "info": {"title": "Footfall API", "version": version(), "x-api-version": API_VERSION},
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": BEARER}},
                        "schemas": schemas},
         "security": [{"bearer": []}],

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from footfall.collector.rejection import Counters
 from footfall.web import api, funnels_api, heatmaps_api, openapi, performance_api, sessions_api
+from footfall.web.version import version
 from tests.helpers import get, make_batch, post, wait_for_count
 
 
@@ -32,6 +33,12 @@ def test_counts_by_type_and_date(shop_server) -> None:  # noqa: ANN001
     assert get(f"{base}?type=teleport", token)[1]["field"] == "type"
     assert get(f"{base}?from=yesterday", token)[1]["field"] == "from"
     assert get(f"{base}?from=2026-02-02&to=2026-01-01", token)[0] == 400
+
+
+def test_health_and_the_document_name_the_version(shop_server) -> None:  # noqa: ANN001
+    assert get(f"{shop_server[0].url}/healthz") == (200, {"status": "ok", "version": version()})
+    doc = get(f"{shop_server[0].url}/api/openapi.json", shop_server[1])[1]
+    assert doc["info"]["version"] == version() and doc["info"]["x-api-version"] == "1"
 
 
 def test_openapi_lists_the_routes(shop_server) -> None:  # noqa: ANN001

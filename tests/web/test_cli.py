@@ -6,8 +6,10 @@ import os
 import stat
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
+from footfall.web.version import version
 from tests.conftest import FOOTFALL, ROOT, Server, footfall
 from tests.helpers import count, get, make_batch, post, wait_for_count
 
@@ -64,6 +66,13 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "footfall"
     out = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "serve" in out.stdout and "demo" in out.stdout
+
+
+def test_version_is_the_installed_distributions() -> None:
+    script = Path(sys.executable).parent / "footfall"
+    out = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout == f"footfall {metadata.version('footfall')}\n"
+    assert version() == metadata.version("footfall")
 
 
 def test_users_sites_and_tokens_are_managed_from_the_command_line(tmp_path: Path) -> None:

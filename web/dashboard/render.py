@@ -9,8 +9,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from footfall.web.dashboard.guards import csrf_token
+from footfall.web.version import version
 
 env = Environment(loader=PackageLoader("footfall.web", "templates/dashboard"), autoescape=select_autoescape(["html"]))
+env.globals["version"] = version()  # the footer of every page
 
 # Per site: (label, path under /sites/{key}). Pages of later features join this list.
 SITE_NAV = [("Overview", "overview"), ("Heatmaps", "heatmaps"), ("Replays", "replays"), ("Funnels", "funnels"),

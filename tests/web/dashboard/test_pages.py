@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from footfall.web.version import version
 from tests.conftest import Server, footfall
 from tests.helpers import csrf_of, make_batch, post, wait_for_count
 
@@ -66,6 +67,8 @@ def test_login_logout_and_the_session_cookie(server: Server) -> None:
     assert cookie.startswith("footfall_session=") and "httponly" in cookie and "samesite=lax" in cookie
     sites = client.get("/sites")
     assert sites.status_code == 200 and "Shop" in sites.text and "Blog" in sites.text
+    assert f'<footer class="foot">Footfall {version()}</footer>' in sites.text
+    assert "<footer" not in page.text  # the version only for those logged in
     client.post("/logout", data={"csrf": csrf_of(sites.text)})
     assert client.get("/sites").status_code == 303
 
