@@ -6,7 +6,6 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
-from importlib import resources
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,7 +14,6 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from footfall.collector.routes import TIMEOUT_BODY, TIMEOUT_HEADERS, ASGIApp, BodyTimeout, IngestLane
 from footfall.demo import shop
@@ -38,23 +36,9 @@ from footfall.web.dashboard import (
 from footfall.web.dashboard.guards import SecureCookieOnHttps, SecurityHeaders
 from footfall.web.runtime import Runtime, secret_of
 from footfall.web.settings import Config
+from footfall.web.static_files import StaticFiles
 
 log = logging.getLogger("footfall")
-
-
-def snippet_bytes(name: str = "f.js") -> bytes:
-    return (resources.files("footfall.web") / "static" / name).read_bytes()
-
-
-def script_route(path: str, name: str) -> Route:
-    """A script every site's pages load from this origin: cached briefly, usable cross-origin."""
-    body = snippet_bytes(name)
-
-    async def serve(request: Request) -> Response:
-        return Response(body, media_type="application/javascript",
-                        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
-
-    return Route(path, serve)
 
 
 async def body_timeout(request: Request, exc: Exception) -> Response:
@@ -65,6 +49,7 @@ async def body_timeout(request: Request, exc: Exception) -> Response:
 def route_table(store: Any, token_cache: Any, counters: Any) -> list[Route | Mount]:
     """Every route of the app, unguarded: create_app puts each behind its rules in web/access.py
     (tests enumerate it against that table)."""
+    files = StaticFiles()  # read once; compressed once per process (web/static_files.py)
     return [
         *api.routes(store, counters),
         *openapi.routes(),
@@ -81,9 +66,9 @@ def route_table(store: Any, token_cache: Any, counters: Any) -> list[Route | Mou
         *performance_page.routes(store),
         *errors_page.routes(store),
         *admin_pages.routes(store, token_cache),
-        script_route("/f.js", "f.js"),
-        script_route("/replay.js", "replay.js"),
-        Mount("/static", StaticFiles(packages=[("footfall.web", "static")]), name="static"),
+        files.script_route("/f.js", "f.js"),
+        files.script_route("/replay.js", "replay.js"),
+        files.mount("/static"),
         *shop.routes(),
     ]
 
