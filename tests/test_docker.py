@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from footfall.store import client, migrations
-from footfall.web import settings
+from footfall.web import settings, static_files
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKER = ROOT / "docker"
@@ -286,6 +286,31 @@ def test_collectors_behind_nginx_see_the_visitor_ip() -> None:
         if is_collector(service):
             assert environment(service).get(trusted), f"{name} must trust the load balancer"
             assert not service.get("ports"), f"{name} must be reachable only through nginx"
+
+
+def nginx_directives() -> list[tuple[str, str]]:
+    """The load balancer's `name value;` directives in order, comments left out."""
+    (lb,) = [s for s in cluster_services().values() if str(s.get("image", "")).startswith("nginx")]
+    conf = re.sub(r"#[^\n]*", "", bind_file(CLUSTER, lb, "nginx.conf").read_text())
+    found = re.findall(r"(?<=[;{}])\s*(\w+)\s+([^;{}]*);", ";" + conf)
+    return [(name, " ".join(value.split())) for name, value in found]
+
+
+def test_nginx_compresses_answers_and_passes_compressed_scripts_through() -> None:
+    directives = nginx_directives()
+    found = dict(directives)
+    assert found["gzip"] == "on"
+    assert found["gzip_vary"] == "on"  # caches keep the compressed and plain answers apart
+    assert found["gzip_proxied"] == "any"
+    types = set(found["gzip_types"].split())  # text/html is always compressed
+    assert {"application/json", "application/x-ndjson", "text/css", "text/javascript",
+            "application/javascript"} <= types
+    assert static_files.media_type("f.js").split(";")[0] in types
+    # The visitor's Accept-Encoding reaches the collectors, which send the scripts as brotli or gzip;
+    # nginx passes a body that has a Content-Encoding through unchanged.
+    headers = [value.split()[0].lower() for name, value in directives if name == "proxy_set_header"]
+    assert "host" in headers and "accept-encoding" not in headers
+    assert found.get("gunzip", "off") == "off"
 
 
 def test_collectors_share_the_signing_secret() -> None:
