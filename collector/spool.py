@@ -265,6 +265,13 @@ class Spool:
     def sealed(self) -> list[Path]:
         return sorted(self.directory.glob("*" + SEALED))
 
+    def lag(self) -> float:
+        """Seconds since the oldest frame not yet in the store arrived, 0 when none waits: how far the
+        writer is behind (a segment is named by when its first frame came, and goes once written)."""
+        waiting = self.sealed()[:1] or ([self._current.path] if self._current else [])
+        born = waiting[0].name.partition("-")[0] if waiting else ""
+        return max(0.0, time.time() - int(born) / 1e9) if born.isdigit() else 0.0
+
     @staticmethod
     def discard(path: Path, folder: Path | None = None) -> int:
         """Delete (or move aside) a written segment; safe off the event loop. Returns its size."""

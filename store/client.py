@@ -6,8 +6,9 @@ import asyncio
 import concurrent.futures
 import functools
 import logging
+import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 import clickhouse_connect
@@ -15,6 +16,7 @@ from clickhouse_connect.driver.client import Client
 
 log = logging.getLogger("footfall.store")
 T = TypeVar("T")
+P = ParamSpec("P")
 
 DEFAULT_DATABASE = "footfall"
 
@@ -58,12 +60,40 @@ JSON_INPUT = {
 }
 
 
+# Told of every call to the store once it returns or fails: (operation: query, command or insert,
+# seconds, failed). The process registers one (web/metrics.py: the latency histograms); the store
+# knows nothing of what it feeds. Called on the store's threads, so it must be thread-safe.
+Observer = Callable[[str, float, bool], None]
+
+
+def observed(operation: str) -> Callable[[Callable[Concatenate[Store, P], T]], Callable[Concatenate[Store, P], T]]:
+    """Times a blocking call for the store's observer."""
+
+    def wrap(call: Callable[Concatenate[Store, P], T]) -> Callable[Concatenate[Store, P], T]:
+        @functools.wraps(call)
+        def timed(self: Store, *args: P.args, **kwargs: P.kwargs) -> T:
+            started = time.perf_counter()
+            failed = True
+            try:
+                result = call(self, *args, **kwargs)
+                failed = False
+                return result
+            finally:
+                if self.observer is not None:
+                    self.observer(operation, time.perf_counter() - started, failed)
+
+        return timed
+
+    return wrap
+
+
 class Store:
     """A client plus a thread pool: every blocking call runs off the event loop through `run`."""
 
     def __init__(self, url: str, cluster: str = "", workers: int = 4) -> None:
         self.url = url
         self.cluster = cluster
+        self.observer: Observer | None = None
         self.client = connect(url, cluster)
         self._pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="store")
 
@@ -80,9 +110,11 @@ class Store:
         return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
 
     # -- blocking calls --------------------------------------------------------
+    @observed("query")
     def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         return self.client.query(sql, parameters=params or {}).result_rows
 
+    @observed("query")
     def dicts(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         result = self.client.query(sql, parameters=params or {})
         names = result.column_names
@@ -92,14 +124,17 @@ class Store:
         found = self.rows(sql, params)
         return found[0][0] if found else None
 
+    @observed("query")
     def raw(self, sql: str, params: dict[str, Any] | None = None, fmt: str = "RowBinary") -> bytes:
         """The result as ClickHouse encodes it: for large fixed-width results, decoded by numpy
         at memory speed instead of one Python tuple per row."""
         return self.client.raw_query(sql, parameters=params or {}, fmt=fmt)
 
+    @observed("command")
     def command(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         return self.client.command(sql, parameters=params or {})
 
+    @observed("insert")
     def insert_json(self, table: str, lines: bytes, token: str | None = None) -> None:
         """One insert of NDJSON rows; a retried insert with the same token is stored once,
         in the table and in every materialized view's target."""
@@ -110,5 +145,6 @@ class Store:
             settings["insert_distributed_sync"] = 1
         self.client.raw_insert(table, insert_block=lines, fmt="JSONEachRow", settings=settings)
 
+    @observed("insert")
     def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         self.client.insert(table, list(rows), column_names=list(columns))

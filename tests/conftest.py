@@ -99,12 +99,14 @@ def store(embedded_url: str) -> Iterator[Any]:
 
 
 @pytest.fixture
-def stalled_server(tmp_path: Path, embedded_url: str):  # noqa: ANN201
-    """A server in this process on the embedded store with a 1 MB spool, for tests that fill it."""
+def stalled_server(request: pytest.FixtureRequest, tmp_path: Path, embedded_url: str):  # noqa: ANN201
+    """A server in this process on the embedded store with a 1 MB spool, for tests that fill it. More
+    settings come from indirect parametrization: `@pytest.mark.parametrize("stalled_server", [{...}],
+    indirect=True)`."""
     config = settings.load({
         "data": str(tmp_path / "data"), "clickhouse_url": embedded_url, "spool_quota_mb": 1,
         "rate_limit": 0,
-        "flush_interval_ms": 100, "log_level": "error",
+        "flush_interval_ms": 100, "log_level": "error", **getattr(request, "param", {}),
     }, environ={})
     runtime = Runtime(config)
     store = runtime.open_store()

@@ -10,6 +10,7 @@ session's CSRF token unless a valid bearer token authenticates it and it carries
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 from collections.abc import Iterable
 from urllib.parse import quote
@@ -29,6 +30,7 @@ ADMIN_SESSION = "admin session"  # a dashboard page or form for administrators
 READ = "read"  # API: a session, or a read or admin token valid for the path's site
 READ_ALL_SITES = "read, every site"  # API about the whole collector: a session, or a token for every site
 ADMIN = "admin"  # API that changes or hands out data: an administrator's session, or an admin token
+OPERATOR = "operator"  # the whole process's metrics: an allowed client address, or ADMIN for every site
 
 RULES = {
     PUBLIC: "Anyone.",
@@ -38,11 +40,14 @@ RULES = {
     READ: "A logged-in user, or a `read` or `admin` token valid for the site.",
     READ_ALL_SITES: "A logged-in user, or a `read` or `admin` token valid for every site.",
     ADMIN: "A logged-in administrator, or an `admin` token valid for the site.",
+    OPERATOR: "A client address in `--metrics-allow`, a logged-in administrator, or an `admin` token valid for "
+              "every site.",
 }
 
 # (method, path as routed) -> rule. HEAD follows GET. Mounts are listed by their prefix.
 ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/metrics"): OPERATOR,
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
@@ -96,7 +101,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/sites/{site}/visitors/{visitor}/export"): ADMIN,
 }
 PAGES = (SESSION, ADMIN_SESSION)
-API = (READ, READ_ALL_SITES, ADMIN)
+API = (READ, READ_ALL_SITES, ADMIN, OPERATOR)
 SESSION_COOKIE = "footfall_session"
 
 
@@ -147,6 +152,28 @@ async def _api_principal(request: Request, store: Store, tokens: TokenCache) -> 
     return Principal("session", user["email"], user["role"])
 
 
+Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+
+def networks(text: str) -> Networks:
+    """Comma-separated addresses or CIDR ranges (`--metrics-allow`); a bad one stops the start."""
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
+
+
+def client_in(scope: Scope, allowed: Networks) -> bool:
+    """The request's client address (a trusted proxy's X-Forwarded-For already applied by uvicorn) is allowed."""
+    client = scope.get("client")
+    if not allowed or not client:
+        return False
+    try:
+        address = ipaddress.ip_address(client[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return any(address in network for network in allowed)
+
+
 def _site_of(scope: Scope) -> str:
     params = scope.get("path_params", {})
     return params.get("site") or params.get("key") or ""
@@ -155,8 +182,10 @@ def _site_of(scope: Scope) -> str:
 class Guard:
     """A route's app behind its access rules: who may call it, then CSRF, then the route."""
 
-    def __init__(self, app: ASGIApp, rules: dict[str, str], store: Store, tokens: TokenCache) -> None:
+    def __init__(self, app: ASGIApp, rules: dict[str, str], store: Store, tokens: TokenCache,
+                 operators: Networks = ()) -> None:
         self.app, self.rules, self.store, self.tokens = app, rules, store, tokens
+        self.operators = operators
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = "GET" if scope["method"] == "HEAD" else scope["method"]
@@ -174,6 +203,8 @@ class Guard:
                 return await page(request, "message.html", status=403, title="Not allowed",
                                   message="Only administrators can do this. Ask one to do it for you.")(
                     scope, receive, send)
+        elif rule == OPERATOR and client_in(scope, self.operators):
+            pass  # a scraper at an allowed address needs no token
         elif rule in API:
             found = await _api_principal(request, self.store, self.tokens)
             if isinstance(found, tuple):
@@ -197,9 +228,9 @@ class Guard:
         if principal.kind == "token":
             if site and principal.site not in ("", site):
                 return _api_refusal(403, "site", "this token is not valid for this site")
-            if rule == READ_ALL_SITES and principal.site:
+            if rule in (READ_ALL_SITES, OPERATOR) and principal.site:
                 return _api_refusal(403, "site", "this needs a token valid for every site")
-        if rule == ADMIN and not principal.admin:
+        if rule in (ADMIN, OPERATOR) and not principal.admin:
             return _api_refusal(403, "authorization",
                                 "this needs an administrator's login or a token with the admin scope")
         return None
@@ -219,13 +250,15 @@ def methods_of(route: BaseRoute) -> list[str]:
     return sorted((route.methods or {"GET"}) - {"HEAD"})
 
 
-def guard_routes(routes: Iterable[BaseRoute], store: Store, tokens: TokenCache) -> list[BaseRoute]:
-    """Every route behind its rules; a route the table does not name stops the app from starting."""
+def guard_routes(routes: Iterable[BaseRoute], store: Store, tokens: TokenCache,
+                 operators: Networks = ()) -> list[BaseRoute]:
+    """Every route behind its rules; a route the table does not name stops the app from starting.
+    `operators`: the client addresses the OPERATOR rule lets in without a token."""
     guarded = []
     for route in routes:
         assert isinstance(route, Route | Mount)
         rules = {method: rule_of(method, route.path) for method in methods_of(route)}
-        route.app = Guard(route.app, rules, store, tokens)
+        route.app = Guard(route.app, rules, store, tokens, operators)
         guarded.append(route)
     return guarded
 

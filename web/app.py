@@ -18,8 +18,8 @@ from starlette.routing import Mount, Route
 from footfall.collector.routes import TIMEOUT_BODY, TIMEOUT_HEADERS, ASGIApp, BodyTimeout, IngestLane
 from footfall.demo import shop
 from footfall.store import login_sessions
-from footfall.web import api, funnels_api, heatmaps_api, openapi, performance_api, sessions_api
-from footfall.web.access import SESSION_COOKIE, guard_routes
+from footfall.web import api, funnels_api, heatmaps_api, metrics, openapi, performance_api, sessions_api
+from footfall.web.access import SESSION_COOKIE, guard_routes, networks
 from footfall.web.admin import SOCKET_NAME, AdminServer
 from footfall.web.auth import TokenCache
 from footfall.web.dashboard import (
@@ -52,6 +52,7 @@ def route_table(store: Any, token_cache: Any, counters: Any) -> list[Route | Mou
     files = StaticFiles()  # read once; compressed once per process (web/static_files.py)
     return [
         *api.routes(store, counters),
+        *metrics.routes(),
         *openapi.routes(),
         *sessions_api.routes(store),
         *heatmaps_api.routes(store),
@@ -105,7 +106,9 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
             await admin.stop()
             await runtime.stop()
 
-    routes = guard_routes(route_table(store, token_cache, runtime.ingestor.counters), store, token_cache)
+    measured = metrics.Metrics(runtime)
+    routes = guard_routes(route_table(store, token_cache, runtime.ingestor.counters), store, token_cache,
+                          operators=networks(config.metrics_allow))
     middleware = [
         Middleware(SecurityHeaders),
         Middleware(SecureCookieOnHttps),
@@ -115,4 +118,6 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={BodyTimeout: body_timeout})
     app.state.runtime = runtime
-    return IngestLane(app, runtime.ingestor)
+    app.state.metrics = measured
+    lane = IngestLane(app, runtime.ingestor)
+    return metrics.HttpMetrics(lane, measured.http, lane.endpoints)

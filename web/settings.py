@@ -43,6 +43,9 @@ SETTINGS: tuple[Setting, ...] = (
         "Proxies trusted to set X-Forwarded-For (comma-separated, '*' for any): the client IP feeds "
         "the rate limit and the visitor hash, and is never stored.",
     ),
+    Setting("metrics_allow", "", "Client addresses (comma-separated IPs or CIDR ranges) that may read /metrics "
+            "without a token; otherwise it needs an admin token valid for every site. A client behind a proxy is "
+            "known by X-Forwarded-For only from --forwarded-allow-ips."),
     Setting("cluster", "", "ClickHouse cluster name: DDL runs ON CLUSTER with replicated tables."),
     Setting("spool_fsync", True, "fsync the spool before answering 202 (group-committed)."),
     Setting(

@@ -127,9 +127,9 @@ def expected(rule: str, credential: str, path: str) -> int | None:
         return 403 if rule == access.ADMIN_SESSION and credential == "viewer session" else None
     if credential in ("none", "junk bearer", "revoked session"):
         return 401
-    if credential == "other site token" and ("{" in path or rule == access.READ_ALL_SITES):
+    if credential == "other site token" and ("{" in path or rule in (access.READ_ALL_SITES, access.OPERATOR)):
         return 403
-    if rule == access.ADMIN and credential in ("read token", "viewer session"):
+    if rule in (access.ADMIN, access.OPERATOR) and credential in ("read token", "viewer session"):
         return 403
     return None
 
