@@ -7,28 +7,28 @@ import getpass
 import json
 import logging
 import sys
+import traceback
 from typing import Any
 
 from footfall.web import admin, commands, settings
-from footfall.web.runtime import DataDirBusy, Runtime
+from footfall.web.runtime import DataDirBusy, DataDirError, Runtime
 from footfall.web.settings import SETTINGS, Config
 from footfall.web.version import version
 
 STORE_SETTINGS = ("data", "clickhouse_url", "cluster")
+# What an operator can cause and fix (a bad setting or argument, a busy or unusable data directory, a
+# refusal by the server): one line on stderr and status 2, the traceback too at --log-level debug.
+# Anything else is a bug and keeps its traceback.
+REFUSALS = (ValueError, admin.AdminError, DataDirBusy, DataDirError)
 
 
 def add_settings(parser: argparse.ArgumentParser, names: tuple[str, ...] | None = None) -> None:
+    """The settings' flags, taken as text: settings.load reads flags and variables alike, and names a bad one."""
     for s in SETTINGS:
         if names is not None and s.name not in names:
             continue
-        kind = type(s.default)
-        if kind is bool:
-            parser.add_argument(s.flag, dest=s.name, default=None,
-                                type=lambda v: v.lower() in ("1", "true", "yes", "on"),
-                                help=f"{s.help} [{s.env}, default {s.default}]")
-        else:
-            parser.add_argument(s.flag, dest=s.name, default=None, type=kind,
-                                help=f"{s.help} [{s.env}, default {s.default!r}]")
+        default = str(s.default).lower() if isinstance(s.default, bool) else repr(s.default)
+        parser.add_argument(s.flag, dest=s.name, default=None, help=f"{s.help} [{s.env}, default {default}]")
 
 
 def config_of(ns: argparse.Namespace) -> Config:
@@ -198,28 +198,36 @@ def manage(config: Config, ns: argparse.Namespace) -> None:
     print_result(ns, result, human(result))
 
 
+def run(ns: argparse.Namespace, config: Config) -> None:
+    """The command `ns` names, with its configuration."""
+    if ns.command == "serve":
+        from footfall.web.server import serve
+
+        serve(config)
+    elif ns.command == "demo":
+        from footfall.web.demo import serve_demo
+
+        serve_demo(config, sessions=ns.sessions, days=ns.days)
+    elif ns.command in ("site", "user", "token", "spool"):
+        manage(config, ns)
+    elif ns.command == "erase":
+        result = execute(config, "visitor.erase", {"site": ns.site, "visitor": ns.visitor})
+        print_result(ns, result, erase_summary(result))
+    elif ns.command == "export":
+        result = execute(config, "visitor.export", {"site": ns.site, "visitor": ns.visitor})
+        print(json.dumps(result))
+
+
 def main(argv: list[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
-    config = config_of(ns)
-    logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    config: Config | None = None
     try:
-        if ns.command == "serve":
-            from footfall.web.server import serve
-
-            serve(config)
-        elif ns.command == "demo":
-            from footfall.web.demo import serve_demo
-
-            serve_demo(config, sessions=ns.sessions, days=ns.days)
-        elif ns.command in ("site", "user", "token", "spool"):
-            manage(config, ns)
-        elif ns.command == "erase":
-            result = execute(config, "visitor.erase", {"site": ns.site, "visitor": ns.visitor})
-            print_result(ns, result, erase_summary(result))
-        elif ns.command == "export":
-            result = execute(config, "visitor.export", {"site": ns.site, "visitor": ns.visitor})
-            print(json.dumps(result))
-    except (ValueError, admin.AdminError) as exc:
+        config = config_of(ns)
+        logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+        run(ns, config)
+    except REFUSALS as exc:
+        if config is not None and config.log_level == "debug":
+            traceback.print_exc()
         print(f"footfall: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -32,19 +32,52 @@ def land(store: Store, payloads: list[bytes], token: str) -> None:
     writer.land(store, payloads, token, AFTER_LANDING)
 
 
+LOCK_NAME = "footfall.lock"
+
+
 class DataDirBusy(Exception):
-    """Another process owns the embedded store in this data directory."""
+    """Another process holds this data directory (a server, or a command using the embedded store)."""
+
+    def __init__(self, data_dir: Path, holder: str) -> None:
+        who = f"another Footfall (pid {holder})" if holder.isdigit() else "another Footfall"
+        super().__init__(f"{who} is serving the data directory {data_dir}: one process at a time may use it "
+                         "(stop that one, or give this one its own --data)")
+
+
+class DataDirError(Exception):
+    """The data directory cannot be made, read or written."""
+
+
+def prepare_data_dir(data_dir: Path) -> None:
+    """Make the directory (0700, it holds the admin socket and the secret), or say why it cannot be used."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(data_dir, 0o700)
+        if not os.access(data_dir, os.R_OK | os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+    except FileExistsError:
+        raise DataDirError(f"the data directory {data_dir} is a file, not a directory") from None
+    except OSError as exc:
+        raise DataDirError(f"cannot use the data directory {data_dir}: {exc.strerror or exc}") from None
 
 
 def lock_data_dir(data_dir: Path) -> int:
-    """chDB allows one process per directory: hold an exclusive lock for as long as we run."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(data_dir / "footfall.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    """One process per data directory (chDB allows no more, and a spool has one writer): an exclusive
+    lock held for as long as we run, in a file that names our pid."""
+    prepare_data_dir(data_dir)
+    path = data_dir / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise DataDirError(f"cannot use the data directory {data_dir}: {path}: {exc.strerror or exc}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
+        holder = os.read(fd, 32).decode(errors="replace").strip()
         os.close(fd)
-        raise DataDirBusy(str(data_dir)) from None
+        raise DataDirBusy(data_dir, holder) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     return fd
 
 
@@ -73,13 +106,16 @@ class Runtime:
         self.store: Store | None = None
         self.demo_login: tuple[str, str] | None = None  # set by `footfall demo`
 
+    def lock(self) -> None:
+        """Hold the data directory: a server always does, a command only for the embedded store."""
+        if self.lock_fd is None:
+            self.lock_fd = lock_data_dir(self.config.data_dir)
+
     def open_store(self) -> Store:
         """Lock (embedded only), connect and migrate: everything that may run before the event loop."""
-        data = self.config.data_dir
-        data.mkdir(parents=True, exist_ok=True)
-        os.chmod(data, 0o700)
+        prepare_data_dir(self.config.data_dir)
         if self.config.embedded:
-            self.lock_fd = lock_data_dir(data)
+            self.lock()
         self.store = store = Store(self.config.store_url, self.config.cluster)
         if session_index.MIGRATION in migrate(store):
             session_index.backfill(store)  # a store from before the index: index what it holds

@@ -17,6 +17,7 @@ def serve(config: Config, on_started: Any = None) -> None:
     open_files = raise_open_file_limit()  # before the store opens its files
     limits = ConnectionLimits.from_config(config, open_files)
     runtime = Runtime(config)
+    runtime.lock()  # with a ClickHouse server too: two collectors must not share one spool
     runtime.open_store()
     app = create_app(config, runtime, on_started)
     uvicorn.run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ class Setting:
     default: Any
     help: str
     cli: str = ""  # the flag, when it is not --name-with-dashes
+    choices: tuple[str, ...] = ()  # the values a text setting may take (any case), when they are few
 
     @property
     def env(self) -> str:
@@ -68,7 +70,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("retention_days", 365, "Retention of new sites, in days."),
     Setting("secret", "", "Signing secret for sessions; generated under <data> when empty."),
     Setting("secure_cookies", False, "Send the session cookie over HTTPS only (set it when served over HTTPS)."),
-    Setting("log_level", "info", "Server log level."),
+    Setting("log_level", "info", "Log level: debug, info, warning, error or critical. At debug a command "
+            "refused with a one-line message also prints where it was refused (the traceback).",
+            choices=("debug", "info", "warning", "error", "critical")),
     Setting("header_timeout", 10.0, "Seconds a connection has to send a request's headers, from when it opens "
             "or its last response was sent; then it is closed."),
     Setting("body_timeout", 30.0, "Seconds after its headers within which a request's whole body must arrive; "
@@ -83,13 +87,38 @@ SETTINGS: tuple[Setting, ...] = (
 BY_NAME = {s.name: s for s in SETTINGS}
 
 
-def _coerce(setting: Setting, raw: Any) -> Any:
+BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+
+
+class SettingError(ValueError):
+    """A value a setting cannot take, named by the flag or variable that gave it."""
+
+
+def _coerce(setting: Setting, raw: Any, source: str) -> Any:
+    """A flag's or variable's text as the setting's type; values given by code are taken as they are."""
     if raw is None:
         return setting.default
     kind = type(setting.default)
-    if kind is bool and isinstance(raw, str):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
-    return kind(raw)
+    if not isinstance(raw, str):
+        return kind(raw)
+    text = raw.strip()
+    if kind is bool:
+        if text.lower() not in BOOLEANS:
+            raise SettingError(f"{source}: {raw!r} is not a boolean (true/false, yes/no, on/off, 1/0)")
+        return BOOLEANS[text.lower()]
+    if kind in (int, float):
+        try:
+            number = kind(text)
+        except ValueError:
+            number = None
+        if number is None or not math.isfinite(number):
+            raise SettingError(f"{source}: {raw!r} is not {'an integer' if kind is int else 'a number'}")
+        return number
+    if setting.choices:
+        if text.lower() not in setting.choices:
+            raise SettingError(f"{source}: {raw!r} is not one of {', '.join(setting.choices)}")
+        return text.lower()
+    return raw
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,12 +150,14 @@ class Config:
 
 
 def load(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Flags (`overrides`, as text from the command line or typed from code) over the environment over
+    the defaults; SettingError names the first value that cannot be read."""
     env = os.environ if environ is None else environ
     overrides = overrides or {}
     values = {}
     for s in SETTINGS:
-        raw = overrides.get(s.name)
+        raw, source = overrides.get(s.name), s.flag
         if raw is None:
-            raw = env.get(s.env)
-        values[s.name] = _coerce(s, raw)
+            raw, source = env.get(s.env), s.env
+        values[s.name] = _coerce(s, raw, source)
     return Config(values)

@@ -9,8 +9,10 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+import pytest
+
 from footfall.web.version import version
-from tests.conftest import FOOTFALL, ROOT, Server, footfall
+from tests.conftest import FOOTFALL, ROOT, Server, footfall, free_port
 from tests.helpers import count, get, make_batch, post, wait_for_count
 
 
@@ -60,6 +62,71 @@ def test_bad_arguments_fail_cleanly(tmp_path: Path) -> None:
     assert short.returncode == 2 and "8 characters" in short.stderr
     no_tty = run_cli(data, "user", "create", "a@b.co")
     assert no_tty.returncode != 0 and "--password-stdin" in no_tty.stderr
+
+
+def refusal(result: subprocess.CompletedProcess[str]) -> str:
+    """The one line a refused command prints: status 2, no traceback."""
+    assert result.returncode == 2 and result.stdout == "", result.stderr
+    assert result.stderr.startswith("footfall: ") and result.stderr.count("\n") == 1, result.stderr
+    return result.stderr.strip()
+
+
+def run_footfall(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*FOOTFALL, *args], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env={**os.environ, **(env or {})})
+
+
+def test_a_second_server_on_the_same_data_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    server = Server(data)
+    try:
+        expected = (f"footfall: another Footfall (pid {server.proc.pid}) is serving the data directory "
+                    f"{data.resolve()}: one process at a time may use it (stop that one, or give this one its own "
+                    "--data)")
+        port = str(free_port())
+        assert refusal(run_footfall("serve", "--data", str(data), "--port", port)) == expected
+        # With a ClickHouse server too (no chDB to protect, but the spool has one writer); refused before
+        # this unreachable URL is tried.
+        remote = run_footfall("serve", "--data", str(data), "--port", port, "--clickhouse", "http://127.0.0.1:9/x")
+        assert refusal(remote) == expected
+        assert get(f"{server.url}/healthz")[0] == 200
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(("args", "env", "message"), [
+    (("--log-level", "loud"), {}, "--log-level: 'loud' is not one of debug, info, warning, error, critical"),
+    ((), {"FOOTFALL_LOG_LEVEL": "Loud"}, "FOOTFALL_LOG_LEVEL: 'Loud' is not one of debug, info, warning, error, "
+                                         "critical"),
+    (("--spool-fsync", "ture"), {}, "--spool-fsync: 'ture' is not a boolean (true/false, yes/no, on/off, 1/0)"),
+    ((), {"FOOTFALL_SECURE_COOKIES": "maybe"}, "FOOTFALL_SECURE_COOKIES: 'maybe' is not a boolean (true/false, "
+                                               "yes/no, on/off, 1/0)"),
+    (("--port", "80a"), {}, "--port: '80a' is not an integer"),
+    ((), {"FOOTFALL_RATE_LIMIT": "fast"}, "FOOTFALL_RATE_LIMIT: 'fast' is not a number"),
+])
+def test_a_bad_setting_is_one_line(tmp_path: Path, args: tuple[str, ...], env: dict[str, str],
+                                   message: str) -> None:
+    result = run_footfall("serve", "--data", str(tmp_path / "data"), *args, env=env)
+    assert refusal(result) == f"footfall: {message}"
+    assert not (tmp_path / "data").exists()  # refused before anything was made
+
+
+def test_an_unusable_data_directory_is_one_line(tmp_path: Path) -> None:
+    taken = tmp_path / "file"
+    taken.write_text("not a directory")
+    served = run_footfall("serve", "--data", str(taken), "--port", str(free_port()))
+    assert refusal(served) == f"footfall: the data directory {taken.resolve()} is a file, not a directory"
+    listed = run_footfall("site", "list", "--data", str(taken / "data"))
+    inside = taken.resolve() / "data"
+    assert refusal(listed) == f"footfall: cannot use the data directory {inside}: Not a directory"
+
+
+def test_a_refusal_shows_its_traceback_at_the_debug_level(tmp_path: Path) -> None:
+    args = ("site", "create", "X", "--origin", "ftp://nope", "--data", str(tmp_path / "data"))
+    for level, traced in (("info", False), ("debug", True)):
+        result = run_footfall(*args, env={"FOOTFALL_LOG_LEVEL": level})  # the store's logs come before
+        assert result.returncode == 2 and result.stderr.endswith("\nfootfall: not an origin: 'ftp://nope'\n")
+        assert ("Traceback (most recent call last)" in result.stderr) is traced
 
 
 def test_console_script_is_installed() -> None:
