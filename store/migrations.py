@@ -1,19 +1,28 @@
-"""Numbered SQL migrations, applied at start-up, idempotent, recorded in `schema_migrations`.
+"""Numbered SQL migrations, applied at start-up under the schema lock, recorded in `schema_migrations`.
 
 The files are written for one node. For a cluster the same text is rendered into
 `ON CLUSTER` DDL: each stored table becomes `<name>_local` on a Replicated engine plus a
 Distributed `<name>` over it, so queries and inserts keep using the plain names. Inbox tables
 (engine Null) and their materialized views exist on every node as they are; a view writes to
 the Distributed table, which sends each row to its shard.
+
+A migration runs whole again when it was cut short before its ledger row: its DDL is
+IF NOT EXISTS, and a backfill (`INSERT … SELECT`) fills only a table of its own migration,
+emptied by a `TRUNCATE TABLE` just before, from tables that hold every row the table's views saw.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
+import time
 from importlib import resources
 
 from footfall.store.client import Store
+from footfall.store.schema_lock import SchemaLock
+
+log = logging.getLogger("footfall.migrations")
 
 LEDGER = """
 CREATE TABLE IF NOT EXISTS schema_migrations {on_cluster}
@@ -27,6 +36,9 @@ _VIEW = re.compile(r"CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+)")
 _SOURCE = re.compile(r"\bFROM (\w+)")
 _ENGINE = re.compile(r"ENGINE = (Replacing|Summing|Aggregating)?MergeTree(\((\w*)\))?")
 _ALTER = re.compile(r"ALTER TABLE (\w+) ")
+_TRUNCATE = re.compile(r"TRUNCATE TABLE (\w+)$")
+_INSERT = re.compile(r"INSERT INTO (\w+)")
+_INSERT_HEAD = re.compile(r"INSERT INTO \w+(?: \([^)]*\))?")
 _FILE = re.compile(r"^(\d{4})_(\w+)\.sql$")
 
 
@@ -35,6 +47,10 @@ class Migration:
     version: int
     name: str
     sql: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.version:04d}_{self.name}"
 
     def statements(self) -> list[str]:
         body = "\n".join(line for line in self.sql.splitlines() if not line.lstrip().startswith("--"))
@@ -55,6 +71,12 @@ def render(statement: str, cluster: str, database: str) -> list[str]:
     """One node: the statement as written. Cluster: replicated local table plus Distributed."""
     if not cluster:
         return [statement]
+    truncated = _TRUNCATE.match(statement)
+    if truncated:  # the rows live in the replicated local tables; each replica empties its own
+        return [f"TRUNCATE TABLE {database}.{truncated.group(1)}_local ON CLUSTER {cluster}"]
+    inserted = _INSERT_HEAD.match(statement)
+    if inserted:  # a backfill through the Distributed table returns once every shard holds its rows
+        return [f"{inserted.group(0)} SETTINGS insert_distributed_sync = 1{statement[inserted.end():]}"]
     altered = _ALTER.match(statement)
     if altered:  # both the replicated local table and the Distributed table over it change
         name, rest = altered.group(1), statement[altered.end():]
@@ -107,22 +129,53 @@ def applied(store: Store) -> set[int]:
     return {row[0] for row in store.rows("SELECT DISTINCT version FROM schema_migrations")}
 
 
+def pending(store: Store) -> list[Migration]:
+    done = applied(store)
+    return [m for m in available() if m.version not in done]
+
+
 def migrate(store: Store) -> list[int]:
-    """Apply what is missing; safe to run from several collectors at once (all DDL is IF NOT EXISTS)."""
+    """Apply what is missing, one process at a time (the schema lock); the others wait, then find
+    nothing left to do. With nothing missing no lock is taken."""
     database = store.client.database or "footfall"
     for sql in ledger_sql(store.cluster, database):
         store.command(sql)
-    done = applied(store)
-    newly = []
-    for migration in available():
-        if migration.version in done:
-            continue
-        for statement in migration.statements():
-            for sql in render(statement, store.cluster, database):
+    if not pending(store):
+        return []
+    with SchemaLock(store, database) as lock:
+        todo = pending(store)  # again: another process may have applied them while this one waited
+        if todo:
+            log.info("schema: to apply: %s", ", ".join(m.label for m in todo))
+        for migration in todo:
+            apply(store, migration, database, lock)
+    return [m.version for m in todo]
+
+
+def apply(store: Store, migration: Migration, database: str, lock: SchemaLock) -> None:
+    """Every statement of one migration, then its ledger row: a crash between them runs it all again."""
+    started = time.monotonic()
+    log.info("migration %s: applying", migration.label)
+    for statement in migration.statements():
+        target = _INSERT.match(statement)
+        for sql in render(statement, store.cluster, database):
+            if target:
+                backfill(store, migration, sql, target.group(1))
+            else:
                 store.command(sql)
-        store.command(
-            "INSERT INTO schema_migrations (version, name) VALUES ({v:UInt32}, {n:String})",
-            {"v": migration.version, "n": migration.name},
-        )
-        newly.append(migration.version)
-    return newly
+        lock.check()
+    store.command(
+        "INSERT INTO schema_migrations (version, name) VALUES ({v:UInt32}, {n:String})",
+        {"v": migration.version, "n": migration.name},
+    )
+    log.info("migration %s: applied in %.1f s", migration.label, time.monotonic() - started)
+
+
+def backfill(store: Store, migration: Migration, sql: str, table: str) -> None:
+    """One `INSERT … SELECT` of rows stored before the migration, logged with its rows and time."""
+    count = f"SELECT count() FROM {table}"
+    before = int(store.scalar(count))
+    started = time.monotonic()
+    store.command(sql)
+    rows = int(store.scalar(count)) - before
+    log.info("migration %s: backfilled %s with %d rows in %.1f s", migration.label, table, rows,
+             time.monotonic() - started)

@@ -71,7 +71,12 @@ FROM ingest_events
 WHERE ev.t = 'click'
 GROUP BY site, path, device, day, selector;
 
--- Stores from before these tables: their stored clicks and pointer samples, counted once.
+-- Stores from before these tables: their stored clicks and pointer samples, counted once. Each
+-- table is emptied first: a run cut short before it was recorded (a crash) left rows that the
+-- next run would count again, and `events` holds every click the views above counted since, so
+-- counting from `events` alone counts each click once however often this runs.
+TRUNCATE TABLE heatmap_cells;
+
 INSERT INTO heatmap_cells
 SELECT site, type, path, device, toDate(time) AS day, selector,
        toUInt16(intDiv(point.1, 8)) AS column, toUInt16(intDiv(point.2, 8)) AS row,
@@ -82,6 +87,8 @@ FROM events
 ARRAY JOIN if(type = 'click', [(x, y)], points) AS point
 WHERE type IN ('click', 'move') AND point.1 >= 0 AND point.2 >= 0 AND point.1 < 4096 AND point.2 < 40000
 GROUP BY site, type, path, device, day, selector, column, row, ex, ey;
+
+TRUNCATE TABLE heatmap_elements;
 
 INSERT INTO heatmap_elements
 SELECT site, path, device, toDate(time) AS day, selector, toUInt64(count()), toUInt64(countIf(dead = 1)),

@@ -17,7 +17,9 @@
 -- tables by any path arrive here too; a view combines the rows of one insert per page view first.
 -- The inserts at the end bring the rows stored before this version (row by row: a page view's rows
 -- combine in merges, and the insert needs no memory for all page views at once). Rows keep the
--- retention of their measurements.
+-- retention of their measurements. The table is emptied before them: a run cut short before it was
+-- recorded left rows behind, and the three tables hold every measurement the views saw since, so
+-- running this again leaves the same rows as one run.
 
 CREATE TABLE IF NOT EXISTS pageview_performance
 (
@@ -81,6 +83,8 @@ SELECT site, toDate(e.time) AS day, session_id, visitor_id, pageview_id, min(e.t
 FROM errors AS e
 WHERE kind != 'console'
 GROUP BY site, day, session_id, visitor_id, pageview_id;
+
+TRUNCATE TABLE pageview_performance;
 
 INSERT INTO pageview_performance (site, day, session_id, visitor_id, pageview_id, time, ttfb, fcp, lcp, inp, cls,
                                   ttfb_rating, fcp_rating, lcp_rating, inp_rating, cls_rating, retention)

@@ -26,8 +26,8 @@ def schema(cluster: str) -> tuple[dict[str, str], dict[str, list[str]]]:
                 if added:
                     columns[added.group(1)].append(added.group(2))
                     continue
-                if sql.startswith("INSERT INTO"):
-                    continue  # a backfill: no schema change
+                if sql.startswith(("INSERT INTO", "TRUNCATE TABLE")):
+                    continue  # a backfill and the emptying before it: no schema change
                 table = re.search(r"CREATE (?:TABLE|MATERIALIZED VIEW) IF NOT EXISTS (?:footfall\.)?(\w+)", sql)
                 assert table, sql
                 name = table.group(1)
