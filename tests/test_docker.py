@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ import yaml
 
 from footfall.store import client, migrations
 from footfall.web import settings, static_files
+from footfall.web.health import STORE_TIMEOUT
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKER = ROOT / "docker"
@@ -102,6 +106,25 @@ def test_every_service_has_a_healthcheck(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_collectors_are_checked_for_readiness(path: Path) -> None:
+    """/readyz, not /healthz: a collector whose store is gone or whose writer is stuck is not healthy,
+    and the check waits for the store's answer (or its timeout) before Docker gives up on it."""
+    checked = 0
+    for name, service in services(path).items():
+        if not is_collector(service):
+            continue
+        check = service["healthcheck"]
+        command = " ".join(check["test"])
+        port = int(environment(service).get("FOOTFALL_PORT", 8000))
+        assert f"urlopen('http://127.0.0.1:{port}/readyz'" in command, name  # raises on a 503
+        waits = re.search(r"timeout=(\d+(?:\.\d+)?)", command)
+        assert waits and float(waits.group(1)) > STORE_TIMEOUT, name
+        assert float(str(check["timeout"]).removesuffix("s")) > STORE_TIMEOUT, name
+        checked += 1
+    assert checked
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
 def test_collectors_point_at_a_clickhouse_service(path: Path) -> None:
     found = services(path)
     for name, service in found.items():
@@ -170,6 +193,106 @@ def test_dockerfile_copies_existing_paths_and_serves() -> None:
         for source in sources:
             assert (ROOT / source).exists(), f"Dockerfile copies missing {source}"
     assert (ROOT / "web" / "static" / "f.js").is_file()
+
+
+# -- ClickHouse: the release and its settings for small hosts -----------------------
+
+# ClickHouse's long-term-support releases are the .3 and .8 of each year; 26.8 is the current one.
+CLICKHOUSE_LTS = "26.8"
+LOW_MEMORY = DOCKER / "clickhouse" / "low-memory.xml"
+SYSTEM_LOGS = DOCKER / "clickhouse" / "system-logs.xml"
+# The system log tables a 26.8 server writes with its default config.xml (and a few it writes when
+# configured): each must have a TTL or be turned off, or it grows without end.
+LOG_TABLES = {
+    "query_log", "query_thread_log", "query_views_log", "query_metric_log", "part_log", "text_log",
+    "trace_log", "metric_log", "asynchronous_metric_log", "latency_log", "error_log", "crash_log",
+    "processors_profile_log", "opentelemetry_span_log", "asynchronous_insert_log", "backup_log",
+    "s3queue_log", "blob_storage_log", "background_schedule_pool_log", "session_log", "zookeeper_log",
+}
+_TTL = re.compile(r"^event_date \+ INTERVAL (\d+) DAY DELETE$")
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_clickhouse_is_the_current_lts_pinned_by_version(path: Path) -> None:
+    found = services(path)
+    images = {str(s["image"]) for s in found.values() if is_clickhouse(s) or is_keeper(s)}
+    assert f"clickhouse/clickhouse-server:{CLICKHOUSE_LTS}" in images
+    for image in images:
+        version = re.fullmatch(r"clickhouse/clickhouse-(?:server|keeper):(\d+)\.(\d+)(?:-alpine)?", image)
+        assert version, f"{image} is not pinned to a release"
+        assert f"{version.group(1)}.{version.group(2)}" == CLICKHOUSE_LTS, image
+    assert int(CLICKHOUSE_LTS.split(".")[1]) in (3, 8)
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_every_clickhouse_server_reads_the_small_host_settings(path: Path) -> None:
+    for name, service in services(path).items():
+        if is_clickhouse(service):
+            assert bind_file(path, service, "config.d/low-memory") == LOW_MEMORY, name
+            assert bind_file(path, service, "config.d/system-logs") == SYSTEM_LOGS, name
+
+
+def test_every_system_log_has_a_ttl_or_is_turned_off() -> None:
+    root = ET.parse(SYSTEM_LOGS).getroot()
+    configured = {element.tag: element for element in root}
+    assert set(configured) == LOG_TABLES
+    for tag, element in configured.items():
+        if element.get("remove") == "1":
+            assert len(element) == 0, tag
+            continue
+        # A log given only a TTL here is merged into the default config's: it must be one that
+        # the default config writes, or this file would turn it on.
+        assert tag not in {"session_log", "zookeeper_log", "background_schedule_pool_log"}, tag
+        ttl = _TTL.match(element.findtext("ttl") or "")
+        assert ttl, f"{tag}: no TTL"
+        assert 1 <= int(ttl.group(1)) <= 30, tag
+        assert element.find("engine") is None  # an engine would override the TTL
+    assert configured["text_log"].findtext("level") == "warning"  # trace by default
+
+
+def test_the_merge_pool_leaves_room_for_mutations_and_the_caches_are_small() -> None:
+    found = {element.tag: element.text for element in ET.parse(LOW_MEMORY).getroot()}
+    # Below 25 tasks ClickHouse refuses to create MergeTree tables (the free entries it keeps for
+    # mutations and OPTIMIZE, 20 and 25 by default), and a visitor's erase would never run.
+    assert int(found["background_pool_size"]) * int(found["background_merges_mutations_concurrency_ratio"]) >= 25
+    assert int(found["background_pool_size"]) < 16  # the default
+    assert 0.5 <= float(found["max_server_memory_usage_to_ram_ratio"]) < 0.9
+    for cache in ("mark_cache_size", "index_mark_cache_size", "uncompressed_cache_size"):
+        assert int(found[cache]) <= 512 * 2**20, cache
+    assert int(found["max_concurrent_queries"]) < 1000
+
+
+_LOAD = """
+import json, sys
+import chdb.state.sqlitelike as chdb
+connection = chdb.connect(f"file:{sys.argv[1]}?config-file={sys.argv[2]}")
+cursor = connection.cursor()
+cursor.execute("SELECT 1")
+cursor.execute("SYSTEM FLUSH LOGS")
+cursor.execute("SELECT name, value, changed FROM system.server_settings")
+settings = {name: [value, changed] for name, value, changed in cursor.fetchall()}
+cursor.execute("SELECT engine_full FROM system.tables WHERE database = 'system' AND name = 'query_log'")
+print(json.dumps({"settings": settings, "query_log": cursor.fetchall()[0][0]}))
+"""
+
+
+def test_the_settings_load_in_clickhouse(tmp_path: Path) -> None:
+    """Both files as one config of the ClickHouse engine the tests run (chDB, in a process of its
+    own): every setting is a server setting ClickHouse knows and takes, and the logs' TTL applies."""
+    merged = ET.Element("clickhouse")
+    for path in (LOW_MEMORY, SYSTEM_LOGS):
+        merged.extend(ET.parse(path).getroot())
+    config = tmp_path / "config.xml"
+    ET.ElementTree(merged).write(config)
+    done = subprocess.run([sys.executable, "-c", _LOAD, str(tmp_path / "store"), str(config)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded = json.loads(done.stdout)
+    for element in ET.parse(LOW_MEMORY).getroot():
+        assert element.tag in loaded["settings"], f"{element.tag} is not a ClickHouse server setting"
+        assert loaded["settings"][element.tag][1] == 1, f"{element.tag} not taken"
+    assert loaded["settings"]["mark_cache_size"][0] == ET.parse(LOW_MEMORY).getroot().findtext("mark_cache_size")
+    assert "TTL event_date + toIntervalDay(7)" in loaded["query_log"]
 
 
 # -- the cluster: ClickHouse, Keeper, nginx ------------------------------------------
