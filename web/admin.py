@@ -32,10 +32,12 @@ class AdminError(Exception):
 
 
 class AdminServer:
-    def __init__(self, path: Path, store: Store, on_result: Any = None) -> None:
+    def __init__(self, path: Path, store: Store, on_result: Any = None,
+                 defaults: dict[str, Any] | None = None) -> None:
         self.path = path
         self.store = store
         self.on_result = on_result
+        self.defaults = defaults or {}  # commands.defaults of the server's configuration
         self.server: asyncio.base_events.Server | None = None
 
     async def start(self) -> None:
@@ -61,7 +63,8 @@ class AdminServer:
             name = request["command"]
             if name not in ACCEPTED or name not in commands.COMMANDS:
                 raise ValueError(f"unknown command {name!r}")
-            result = await self.store.run(commands.run, self.store, name, request.get("args", {}))
+            args = {**self.defaults, **request.get("args", {})}
+            result = await self.store.run(commands.run, self.store, name, args)
             if self.on_result:
                 await self.on_result(name, result)
             reply: dict[str, Any] = {"ok": True, "result": result}

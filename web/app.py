@@ -22,6 +22,7 @@ from footfall.web import api, funnels_api, heatmaps_api, metrics, openapi, perfo
 from footfall.web.access import SESSION_COOKIE, guard_routes, networks
 from footfall.web.admin import SOCKET_NAME, AdminServer
 from footfall.web.auth import TokenCache
+from footfall.web.commands import defaults as command_defaults
 from footfall.web.dashboard import (
     admin_pages,
     errors_page,
@@ -92,7 +93,7 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
                 runtime.spool.size += int(result.get("bytes", 0))
                 runtime.spool.sealed_event.set()
 
-        admin = AdminServer(config.data_dir / SOCKET_NAME, store, after_command)
+        admin = AdminServer(config.data_dir / SOCKET_NAME, store, after_command, command_defaults(config))
         await admin.start()
         app.state.runtime = runtime
         if on_started:

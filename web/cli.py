@@ -53,9 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     site_create.add_argument("name")
     site_create.add_argument("--origin", dest="origins", action="append", required=True, nargs="+")
     site_create.add_argument("--key", help="choose the site key instead of a random one")
-    site_create.add_argument("--public-url", default="", help="where visitors reach Footfall")
     site_create.add_argument("--json", action="store_true")
-    add_settings(site_create, STORE_SETTINGS)
+    add_settings(site_create, (*STORE_SETTINGS, "public_url"))
 
     site_list = site.add_parser("list", help="list the sites")
     site_delete = site.add_parser("delete", help="delete a site and every stored row of it")
@@ -128,14 +127,14 @@ def execute(config: Config, name: str, args: dict[str, Any]) -> dict[str, Any]:
         except DataDirBusy:
             return admin.wait_and_call(config.data_dir / admin.SOCKET_NAME, name, args)
         try:
-            return commands.run(store, name, args)
+            return commands.run(store, name, {**commands.defaults(config), **args})
         finally:
             store.close()
             runtime.release()
     runtime = Runtime(config)
     store = runtime.open_store()
     try:
-        return commands.run(store, name, args)
+        return commands.run(store, name, {**commands.defaults(config), **args})
     finally:
         store.close()
 
@@ -167,9 +166,10 @@ def manage(config: Config, ns: argparse.Namespace) -> None:
     name = f"{ns.command}.{ns.action}"
     if name == "site.create":
         origins = [o for group in ns.origins for o in group]
-        public = ns.public_url or f"http://{config.host}:{config.port}"
-        result = execute(config, name, {"name": ns.name, "origins": origins, "key": ns.key, "public_url": public,
-                                        "retention_days": config.retention_days})
+        args = {"name": ns.name, "origins": origins, "key": ns.key, "retention_days": config.retention_days}
+        if config.public_url:  # else the server's own, or this configuration's when none runs (commands.defaults)
+            args["public_url"] = config.public_url
+        result = execute(config, name, args)
         return print_result(ns, result, f"site key: {result['key']}\nsnippet:  {result['snippet']}")
     args: dict[str, Any] = {k: v for k, v in vars(ns).items()
                             if k in ("key", "email", "role", "update", "name", "site", "scope", "id", "segment")}

@@ -8,6 +8,13 @@ from typing import Any
 
 from footfall.store import Store, accounts, sites, tokens
 from footfall.web import visitors
+from footfall.web.settings import Config
+
+
+def defaults(config: Config) -> dict[str, Any]:
+    """What a command takes from the process that runs it when the CLI did not say: a running server
+    answers with its own address in a new site's snippet, which the CLI cannot know."""
+    return {"public_url": config.snippet_url}
 
 
 def site_create(store: Store, args: dict[str, Any]) -> dict[str, Any]:
@@ -17,7 +24,7 @@ def site_create(store: Store, args: dict[str, Any]) -> dict[str, Any]:
         "key": site.key,
         "name": site.name,
         "origins": list(site.origins),
-        "snippet": sites.snippet(args.get("public_url") or "http://127.0.0.1:8000", site.key),
+        "snippet": sites.snippet(args["public_url"], site.key),
     }
 
 

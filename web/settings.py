@@ -5,8 +5,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "FOOTFALL_"
 
@@ -18,6 +21,7 @@ class Setting:
     help: str
     cli: str = ""  # the flag, when it is not --name-with-dashes
     choices: tuple[str, ...] = ()  # the values a text setting may take (any case), when they are few
+    check: Callable[[str], str] | None = None  # a text setting's reader: its value, or ValueError saying why not
 
     @property
     def env(self) -> str:
@@ -28,9 +32,21 @@ class Setting:
         return self.cli or "--" + self.name.replace("_", "-")
 
 
+def web_address(text: str) -> str:
+    """An http(s) URL without query or fragment, fit to stand in an HTML attribute; no trailing slash."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+            or re.search(r"[\s\"'<>\\]", text):
+        raise ValueError("is not an http(s) URL such as https://footfall.example")
+    return text.rstrip("/")
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Address the HTTP server binds to."),
     Setting("port", 8000, "Port the HTTP server listens on."),
+    Setting("public_url", "", "The URL visitors' browsers reach Footfall at, which sites load the snippet from "
+            "(behind a proxy, the proxy's): what footfall site create and the dashboard put in the snippet. Empty: "
+            "http://HOST:PORT of the server.", check=web_address),
     Setting("data", "./data", "Data directory: embedded ClickHouse, spool, admin socket."),
     Setting(
         "clickhouse_url",
@@ -118,6 +134,11 @@ def _coerce(setting: Setting, raw: Any, source: str) -> Any:
         if text.lower() not in setting.choices:
             raise SettingError(f"{source}: {raw!r} is not one of {', '.join(setting.choices)}")
         return text.lower()
+    if setting.check and text:
+        try:
+            return setting.check(text)
+        except ValueError as exc:
+            raise SettingError(f"{source}: {raw!r} {exc}") from None
     return raw
 
 
@@ -144,6 +165,16 @@ class Config:
     @property
     def embedded(self) -> bool:
         return self.store_url.startswith("chdb:")
+
+    @property
+    def snippet_url(self) -> str:
+        """Where sites load the snippet from: --public-url, else the server's own address (by loopback
+        when it listens on every address, where --public-url is what visitors need)."""
+        if self.values["public_url"]:
+            return str(self.values["public_url"])
+        host = self.values["host"]
+        host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.values['port']}"
 
     def replace(self, **changes: Any) -> Config:
         return Config({**self.values, **changes})

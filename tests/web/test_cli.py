@@ -54,6 +54,32 @@ def test_commands_with_and_without_a_running_server(tmp_path: Path) -> None:
     assert footfall(data, "token", "create", "after")["token"].startswith("ff_")
 
 
+def tag(url: str, key: str) -> str:
+    return f'<script defer src="{url}/f.js" data-site="{key}"></script>'
+
+
+def test_site_create_prints_the_address_the_server_is_reached_at(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    elsewhere = {"FOOTFALL_PORT": "9123"}
+
+    def create(key: str, *args: str, env: dict[str, str] = elsewhere) -> str:
+        return footfall(data, "site", "create", key, "--origin", "http://shop.test", "--key", key, *args,
+                        env=env)["snippet"]
+
+    assert create("alone") == tag("http://127.0.0.1:9123", "alone")  # no server: this command's settings
+    server = Server(data)
+    try:
+        assert create("served") == tag(server.url, "served")  # the running server's own address
+        assert create("told", "--public-url", "https://stats.example/ff/") == tag("https://stats.example/ff", "told")
+    finally:
+        server.stop()
+    proxied = Server(data, {"FOOTFALL_PUBLIC_URL": "https://footfall.example"})
+    try:
+        assert create("proxied") == tag("https://footfall.example", "proxied")
+    finally:
+        proxied.stop()
+
+
 def test_bad_arguments_fail_cleanly(tmp_path: Path) -> None:
     data = tmp_path / "data"
     bad_origin = run_cli(data, "site", "create", "X", "--origin", "ftp://nope")
@@ -103,6 +129,8 @@ def test_a_second_server_on_the_same_data_is_refused(tmp_path: Path) -> None:
                                                "yes/no, on/off, 1/0)"),
     (("--port", "80a"), {}, "--port: '80a' is not an integer"),
     ((), {"FOOTFALL_RATE_LIMIT": "fast"}, "FOOTFALL_RATE_LIMIT: 'fast' is not a number"),
+    (("--public-url", "javascript:alert(1)"), {}, "--public-url: 'javascript:alert(1)' is not an http(s) URL such "
+                                                  "as https://footfall.example"),
 ])
 def test_a_bad_setting_is_one_line(tmp_path: Path, args: tuple[str, ...], env: dict[str, str],
                                    message: str) -> None:

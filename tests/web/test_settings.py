@@ -38,6 +38,9 @@ def test_booleans_read_the_same_from_flags_and_environment(text: str, value: boo
     ("rate_limit", "fast", "'fast' is not a number"),
     ("rate_limit", "nan", "'nan' is not a number"),
     ("log_level", "loud", "'loud' is not one of debug, info, warning, error, critical"),
+    ("public_url", "footfall.example", "'footfall.example' is not an http(s) URL such as https://footfall.example"),
+    ("public_url", 'https://x.example/"><script>', """'https://x.example/"><script>' is not an http(s) URL such as """
+                                                   "https://footfall.example"),
 ])
 def test_a_value_a_setting_cannot_take_is_refused_by_its_name(name: str, text: str, message: str) -> None:
     setting = settings.BY_NAME[name]
@@ -51,3 +54,11 @@ def test_a_value_a_setting_cannot_take_is_refused_by_its_name(name: str, text: s
 
 def test_a_log_level_is_read_in_any_case() -> None:
     assert settings.load({"log_level": "WARNING"}, environ={}).log_level == "warning"
+
+
+def test_the_snippet_url_is_the_public_url_else_the_servers_address() -> None:
+    assert settings.load(environ={}).snippet_url == "http://127.0.0.1:8000"
+    assert settings.load({"host": "0.0.0.0", "port": "9000"}, environ={}).snippet_url == "http://127.0.0.1:9000"
+    assert settings.load({"host": "::1"}, environ={}).snippet_url == "http://[::1]:8000"
+    proxied = settings.load(environ={"FOOTFALL_PUBLIC_URL": "https://footfall.example/"})
+    assert proxied.public_url == proxied.snippet_url == "https://footfall.example"

@@ -54,7 +54,7 @@ def parse_form(form: Any, base: sites.Site) -> sites.Site:
 
 
 def snippet_for(request: Request, site: sites.Site) -> str:
-    tag = sites.snippet(str(request.base_url), site.key)
+    tag = sites.snippet(request.app.state.runtime.config.public_url or str(request.base_url), site.key)
     return tag if site.honour_dnt else tag.replace(" data-site=", ' data-respect-dnt="false" data-site=')
 
 
