@@ -47,6 +47,7 @@ RULES = {
 # (method, path as routed) -> rule. HEAD follows GET. Mounts are listed by their prefix.
 ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
     ("GET", "/metrics"): OPERATOR,
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,

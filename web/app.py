@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route
 from footfall.collector.routes import TIMEOUT_BODY, TIMEOUT_HEADERS, ASGIApp, BodyTimeout, IngestLane
 from footfall.demo import shop
 from footfall.store import login_sessions
-from footfall.web import api, funnels_api, heatmaps_api, metrics, openapi, performance_api, sessions_api
+from footfall.web import api, funnels_api, health, heatmaps_api, metrics, openapi, performance_api, sessions_api
 from footfall.web.access import SESSION_COOKIE, guard_routes, networks
 from footfall.web.admin import SOCKET_NAME, AdminServer
 from footfall.web.auth import TokenCache
@@ -54,6 +54,7 @@ def route_table(store: Any, token_cache: Any, counters: Any) -> list[Route | Mou
     return [
         *api.routes(store, counters),
         *metrics.routes(),
+        *health.routes(),
         *openapi.routes(),
         *sessions_api.routes(store),
         *heatmaps_api.routes(store),
@@ -120,5 +121,6 @@ def create_app(config: Config, runtime: Runtime | None = None, on_started: Any =
                     exception_handlers={BodyTimeout: body_timeout})
     app.state.runtime = runtime
     app.state.metrics = measured
+    app.state.readiness = health.Readiness(runtime, config.readiness_max_lag_s, config.readiness_max_spool_share)
     lane = IngestLane(app, runtime.ingestor)
     return metrics.HttpMetrics(lane, measured.http, lane.endpoints)

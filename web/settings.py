@@ -75,6 +75,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("spool_quota_mb", 256, "Spool size past which ingestion answers 503."),
     Setting("flush_interval_ms", 1000, "Oldest age of a spool segment before it is written."),
     Setting("flush_rows", 200000, "Rows in a spool segment that seal it early."),
+    Setting("readiness_max_lag_s", 60.0, "GET /readyz answers 503 once the oldest batch not yet in ClickHouse "
+            "arrived longer ago than this many seconds."),
+    Setting("readiness_max_spool_share", 0.5, "GET /readyz answers 503 once the spool holds more than this share "
+            "of --spool-quota-mb."),
     Setting("max_body_kb", 256, "Largest accepted batch body, compressed or not."),
     Setting("max_replay_kb", 1024, "Largest accepted replay chunk body."),
     Setting("max_events", 500, "Most events in one batch."),
