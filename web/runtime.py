@@ -18,7 +18,7 @@ from footfall.replay import session_index
 from footfall.store import Store
 from footfall.store.migrations import migrate
 from footfall.store.sites import SiteCache
-from footfall.web.settings import Config
+from footfall.web.settings import Config, SettingError
 
 log = logging.getLogger("footfall")
 
@@ -90,6 +90,9 @@ def collector_id(data_dir: Path) -> str:
 
 
 def secret_of(config: Config) -> str:
+    """The sessions' signing secret: --secret or what --secret-file holds, else one made in the data directory."""
+    if config.secret_file:
+        return secret_from_file(config)
     if config.secret:
         return config.secret
     path = config.data_dir / "secret"
@@ -97,6 +100,22 @@ def secret_of(config: Config) -> str:
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def secret_from_file(config: Config) -> str:
+    path = Path(config.secret_file)
+    named = f"the secret file {path}"
+    if config.secret:
+        raise SettingError("--secret and --secret-file are both set: give one of them")
+    try:
+        secret = path.read_bytes().decode().rstrip("\r\n")
+    except OSError as exc:
+        raise SettingError(f"{named} cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise SettingError(f"{named} is not UTF-8 text") from None
+    if not secret.strip():
+        raise SettingError(f"{named} is empty")
+    return secret
 
 
 class Runtime:

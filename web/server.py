@@ -9,7 +9,7 @@ import uvicorn
 
 from footfall.web.app import create_app
 from footfall.web.connections import ConnectionLimits, protocol_class, raise_open_file_limit
-from footfall.web.runtime import Runtime
+from footfall.web.runtime import Runtime, secret_of
 from footfall.web.settings import Config
 
 
@@ -18,6 +18,7 @@ def serve(config: Config, on_started: Any = None) -> None:
     limits = ConnectionLimits.from_config(config, open_files)
     runtime = Runtime(config)
     runtime.lock()  # with a ClickHouse server too: two collectors must not share one spool
+    secret_of(config)  # an unreadable --secret-file is refused before the store is opened
     runtime.open_store()
     app = create_app(config, runtime, on_started)
     uvicorn.run(

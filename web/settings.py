@@ -89,6 +89,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("rate_burst_kb", 32768, "Kilobyte bucket size for the per IP and site byte limit."),
     Setting("retention_days", 365, "Retention of new sites, in days."),
     Setting("secret", "", "Signing secret for sessions; generated under <data> when empty."),
+    Setting("secret_file", "", "A file holding the signing secret instead (Docker secrets: /run/secrets/NAME); "
+            "its trailing newline is dropped. Refused when unreadable or empty, or set with --secret."),
     Setting("secure_cookies", False, "Send the session cookie over HTTPS only (set it when served over HTTPS)."),
     Setting("log_level", "info", "Log level: debug, info, warning, error or critical. At debug a command "
             "refused with a one-line message also prints where it was refused (the traceback).",

@@ -9,7 +9,9 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+import httpx
 import pytest
+from itsdangerous import TimestampSigner
 
 from footfall.web.version import version
 from tests.conftest import FOOTFALL, ROOT, Server, footfall, free_port
@@ -147,6 +149,22 @@ def test_an_unusable_data_directory_is_one_line(tmp_path: Path) -> None:
     listed = run_footfall("site", "list", "--data", str(taken / "data"))
     inside = taken.resolve() / "data"
     assert refusal(listed) == f"footfall: cannot use the data directory {inside}: Not a directory"
+
+
+def test_the_secret_comes_from_a_file(tmp_path: Path) -> None:
+    data, secret = tmp_path / "data", tmp_path / "footfall_secret"
+    missing = run_footfall("serve", "--data", str(data), "--port", str(free_port()),
+                           env={"FOOTFALL_SECRET_FILE": str(secret)})
+    assert refusal(missing) == f"footfall: the secret file {secret} cannot be read: No such file or directory"
+    secret.write_text("from-a-docker-secret\n")
+    server = Server(data, {"FOOTFALL_SECRET_FILE": str(secret)})
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            cookie = client.get("/login").cookies["footfall_session"]  # holds the login form's CSRF token
+        TimestampSigner("from-a-docker-secret").unsign(cookie)  # signed with the file's secret
+        assert not (data / "secret").exists()  # and none generated
+    finally:
+        server.stop()
 
 
 def test_a_refusal_shows_its_traceback_at_the_debug_level(tmp_path: Path) -> None:
