@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import logging
 import sys
 import traceback
 from typing import Any
 
-from footfall.web import admin, commands, settings
+from footfall.web import admin, commands, logs, settings
 from footfall.web.runtime import DataDirBusy, DataDirError, Runtime
 from footfall.web.settings import SETTINGS, Config
 from footfall.web.version import version
@@ -223,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     config: Config | None = None
     try:
         config = config_of(ns)
-        logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+        logs.configure(config.log_level, config.log_format)
         run(ns, config)
     except REFUSALS as exc:
         if config is not None and config.log_level == "debug":

@@ -95,6 +95,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("log_level", "info", "Log level: debug, info, warning, error or critical. At debug a command "
             "refused with a one-line message also prints where it was refused (the traceback).",
             choices=("debug", "info", "warning", "error", "critical")),
+    Setting("log_format", "text", "text: one line a record (time, level, logger, message, fields); json: one JSON "
+            "object a line (time, level, logger, message and the record's fields), for log shippers.",
+            choices=("text", "json")),
+    Setting("access_log", False, "Log every request (method, path, status; never the client's address or the "
+            "query string) in the log format, at --log-level info."),
     Setting("header_timeout", 10.0, "Seconds a connection has to send a request's headers, from when it opens "
             "or its last response was sent; then it is closed."),
     Setting("body_timeout", 30.0, "Seconds after its headers within which a request's whole body must arrive; "
