@@ -17,6 +17,7 @@ import dataclasses
 import logging
 import re
 import time
+from collections.abc import Callable, Mapping
 from importlib import resources
 
 from footfall.store.client import Store
@@ -134,9 +135,14 @@ def pending(store: Store) -> list[Migration]:
     return [m for m in available() if m.version not in done]
 
 
-def migrate(store: Store) -> list[int]:
+def migrate(store: Store, after: Mapping[int, Callable[[Store], object]] | None = None) -> list[int]:
     """Apply what is missing, one process at a time (the schema lock); the others wait, then find
-    nothing left to do. With nothing missing no lock is taken."""
+    nothing left to do. With nothing missing no lock is taken.
+
+    `after` maps a migration's version to work written outside the SQL (replay's session index
+    computed for the sessions stored before it): run under the lock, after the migration's
+    statements and before its ledger row, so a crash in it runs it again at the next start. It must
+    be idempotent, as a backfill is."""
     database = store.client.database or "footfall"
     for sql in ledger_sql(store.cluster, database):
         store.command(sql)
@@ -147,12 +153,14 @@ def migrate(store: Store) -> list[int]:
         if todo:
             log.info("schema: to apply: %s", ", ".join(m.label for m in todo))
         for migration in todo:
-            apply(store, migration, database, lock)
+            apply(store, migration, database, lock, (after or {}).get(migration.version))
     return [m.version for m in todo]
 
 
-def apply(store: Store, migration: Migration, database: str, lock: SchemaLock) -> None:
-    """Every statement of one migration, then its ledger row: a crash between them runs it all again."""
+def apply(store: Store, migration: Migration, database: str, lock: SchemaLock,
+          then: Callable[[Store], object] | None = None) -> None:
+    """Every statement of one migration, then `then`, then its ledger row: a crash between them runs
+    it all again."""
     started = time.monotonic()
     log.info("migration %s: applying", migration.label)
     for statement in migration.statements():
@@ -162,6 +170,13 @@ def apply(store: Store, migration: Migration, database: str, lock: SchemaLock) -
                 backfill(store, migration, sql, target.group(1))
             else:
                 store.command(sql)
+        lock.check()
+    if then is not None:
+        started_then = time.monotonic()
+        log.info("migration %s: running %s", migration.label, getattr(then, "__qualname__", "its backfill"))
+        then(store)
+        log.info("migration %s: %s done in %.1f s", migration.label, getattr(then, "__qualname__", "its backfill"),
+                 time.monotonic() - started_then)
         lock.check()
     store.command(
         "INSERT INTO schema_migrations (version, name) VALUES ({v:UInt32}, {n:String})",

@@ -136,8 +136,8 @@ class Runtime:
         if self.config.embedded:
             self.lock()
         self.store = store = Store(self.config.store_url, self.config.cluster)
-        if session_index.MIGRATION in migrate(store):
-            session_index.backfill(store)  # a store from before the index: index what it holds
+        # A store from before the session index: index what it holds, before the migration counts as done.
+        migrate(store, after={session_index.MIGRATION: session_index.backfill})
         cfg = self.config
         self.sites = SiteCache(store)
         self.salt = DailySalt(store)

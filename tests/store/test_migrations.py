@@ -306,3 +306,44 @@ def test_on_a_cluster_a_backfill_returns_once_every_shard_holds_its_rows(store) 
         assert head, sql[:200]
         assert sql.replace(" SETTINGS insert_distributed_sync = 1", "", 1) == statement
         assert (" Set",) in store.rows(f"EXPLAIN AST {sql}")  # ClickHouse reads it: a setting of the INSERT itself
+
+
+AFTER_SCRIPT = r'''
+import json, sys
+from footfall.store import Store, migrations
+
+path, fail = sys.argv[1], sys.argv[2] == "fail"
+store = Store("chdb://" + path)
+ran = []
+
+def index_sessions(store):
+    ran.append(int(store.scalar("SELECT count() FROM schema_migrations WHERE version = 3")))
+    if fail:
+        raise RuntimeError("killed while indexing")
+
+try:
+    migrations.migrate(store, after={3: index_sessions})
+    outcome = "done"
+except RuntimeError as exc:
+    outcome = str(exc)
+print(json.dumps({"outcome": outcome, "ran": ran,
+                  "ledger": [v for (v,) in store.rows("SELECT version FROM schema_migrations ORDER BY version")]}))
+'''
+
+
+def test_work_after_a_migration_runs_before_its_ledger_row_and_again_after_a_crash(tmp_path: Path) -> None:
+    """The session index's backfill (web/runtime.py) runs inside the migration it belongs to: a crash
+    in it leaves the migration unapplied, so the next start indexes the sessions again."""
+    def run(mode: str) -> dict[str, Any]:
+        done = subprocess.run([sys.executable, "-c", AFTER_SCRIPT, str(tmp_path / "ch"), mode], capture_output=True,
+                              text=True, timeout=300, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    crashed = run("fail")
+    assert crashed["outcome"] == "killed while indexing" and crashed["ran"] == [0]  # before the ledger row
+    assert crashed["ledger"] == [1, 2]  # 3 and everything after it wait for the next start
+    again = run("ok")
+    assert again["outcome"] == "done" and again["ran"] == [0]
+    assert again["ledger"] == [m.version for m in migrations.available()]
+    assert run("ok")["ran"] == []  # applied: never again
