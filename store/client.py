@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import logging
+import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 import clickhouse_connect
+import clickhouse_connect.driver.exceptions
 from clickhouse_connect.driver.client import Client
 
 log = logging.getLogger("footfall.store")
@@ -30,7 +33,49 @@ def database_of(url: str) -> str:
     return DEFAULT_DATABASE
 
 
+class StoreUnreachable(ConnectionError):
+    """ClickHouse could not be reached or refused this login: something the operator fixes (the
+    CLI prints it as one line), named without the URL's password."""
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
+
+
+@contextlib.contextmanager
+def _quiet(*names: str) -> Iterator[None]:
+    """The HTTP libraries warn of each retry while connecting; a failure is told once, as StoreUnreachable."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
 def connect(url: str, cluster: str = "") -> Client:
+    try:
+        with _quiet("urllib3.connectionpool", "clickhouse_connect.driver"):
+            return _connect(url, cluster)
+    except clickhouse_connect.driver.exceptions.Error as exc:
+        text = str(exc).strip()
+        # A refused or unreachable address reads as urllib3's whole retry story: keep the OS's words.
+        found = re.search(r"\[Errno -?\d+\] ([^\"')]+)", text)
+        reason = found.group(1).strip() if found else (text.splitlines()[0] if text else type(exc).__name__)
+        password = urlsplit(url).password
+        if password:
+            reason = reason.replace(password, "***")
+        raise StoreUnreachable(f"cannot use ClickHouse at {redacted(url)}: {reason[:300]}") from exc
+
+
+def _connect(url: str, cluster: str) -> Client:
     scheme = urlsplit(url).scheme
     if scheme not in ("chdb", "http", "https"):
         raise ValueError(f"unsupported ClickHouse URL scheme {scheme!r}: use chdb:// or http(s)://")

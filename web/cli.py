@@ -9,6 +9,7 @@ import sys
 import traceback
 from typing import Any
 
+from footfall.store.client import StoreUnreachable
 from footfall.web import admin, commands, logs, settings
 from footfall.web.runtime import DataDirBusy, DataDirError, Runtime
 from footfall.web.settings import SETTINGS, Config
@@ -18,7 +19,7 @@ STORE_SETTINGS = ("data", "clickhouse_url", "cluster")
 # What an operator can cause and fix (a bad setting or argument, a busy or unusable data directory, a
 # refusal by the server): one line on stderr and status 2, the traceback too at --log-level debug.
 # Anything else is a bug and keeps its traceback.
-REFUSALS = (ValueError, admin.AdminError, DataDirBusy, DataDirError)
+REFUSALS = (ValueError, admin.AdminError, DataDirBusy, DataDirError, StoreUnreachable)
 
 
 def add_settings(parser: argparse.ArgumentParser, names: tuple[str, ...] | None = None) -> None:

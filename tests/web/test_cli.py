@@ -235,3 +235,12 @@ def test_users_sites_and_tokens_are_managed_from_the_command_line(tmp_path: Path
     # And directly, with the server stopped.
     assert [s["key"] for s in footfall(data, "site", "list")["sites"]] == ["shop"]
     assert run_cli(data, "site", "delete", "gone").returncode == 2
+
+
+def test_an_unreachable_clickhouse_is_one_line_without_its_password(tmp_path: Path) -> None:
+    url = f"http://footfall:hunter2-secret@127.0.0.1:{free_port()}/footfall"  # nobody listens there
+    for command in (("serve", "--port", str(free_port())), ("site", "list")):
+        result = run_footfall(*command, "--data", str(tmp_path / "data"), "--clickhouse", url)
+        assert refusal(result) == (f"footfall: cannot use ClickHouse at {url.replace('hunter2-secret', '***')}: "
+                                   "Connection refused")
+        assert "hunter2" not in result.stderr and "Traceback" not in result.stderr
