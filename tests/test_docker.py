@@ -436,10 +436,14 @@ def test_nginx_compresses_answers_and_passes_compressed_scripts_through() -> Non
     assert found.get("gunzip", "off") == "off"
 
 
-def test_collectors_share_the_signing_secret() -> None:
+def test_collectors_share_the_signing_secret_as_a_docker_secret() -> None:
     collectors = [s for s in cluster_services().values() if is_collector(s)]
-    raw = {str(s["environment"]["FOOTFALL_SECRET"]) for s in collectors}
-    assert len(raw) == 1
+    assert collectors and all("FOOTFALL_SECRET" not in s["environment"] for s in collectors)  # not in `env`
+    files = {str(s["environment"]["FOOTFALL_SECRET_FILE"]) for s in collectors}
+    assert files == {"/run/secrets/footfall_secret"}
+    assert all(s["secrets"] == ["footfall_secret"] for s in collectors)
+    compose = yaml.safe_load((ROOT / "docker" / "compose.cluster.yml").read_text())
+    assert compose["secrets"]["footfall_secret"] == {"environment": "FOOTFALL_SECRET"}
 
 
 # -- the cluster DDL -----------------------------------------------------------------
