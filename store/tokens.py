@@ -11,7 +11,7 @@ from footfall.store import Store
 from footfall.store.clock import now
 
 PREFIX = "ff_"
-SCOPES = ("read", "admin")
+SCOPES = ("read", "admin", "metrics")  # metrics: /metrics and nothing else (a scraper holds it)
 COLUMNS = ["token_hash", "name", "site", "scope", "created", "updated", "revoked"]
 # A token is named in lists and by `footfall token revoke` by this many leading hex digits of its hash.
 ID_LENGTH = 12

@@ -30,6 +30,7 @@ ADMIN_SESSION = "admin session"  # a dashboard page or form for administrators
 READ = "read"  # API: a session, or a read or admin token valid for the path's site
 READ_ALL_SITES = "read, every site"  # API about the whole collector: a session, or a token for every site
 ADMIN = "admin"  # API that changes or hands out data: an administrator's session, or an admin token
+METRICS_SCOPE = "metrics"
 OPERATOR = "operator"  # the whole process's metrics: an allowed client address, or ADMIN for every site
 
 RULES = {
@@ -108,7 +109,8 @@ SESSION_COOKIE = "footfall_session"
 
 @dataclasses.dataclass(frozen=True)
 class Principal:
-    """Who a request acts as: a logged-in user (role admin or viewer) or a token (scope read or admin)."""
+    """Who a request acts as: a logged-in user (role admin or viewer) or a token (scope read, admin or
+    metrics, held in `role`)."""
 
     kind: str
     name: str
@@ -226,6 +228,11 @@ class Guard:
 
     @staticmethod
     def refusal(rule: str, principal: Principal, site: str) -> tuple[int, bytes] | None:
+        if principal.kind == "token" and principal.role == METRICS_SCOPE:
+            # A scraper's token: it reads the process's metrics and no site's data.
+            if rule != OPERATOR:
+                return _api_refusal(403, "authorization", "a metrics token reads /metrics only")
+            return None if not principal.site else _api_refusal(403, "site", "this needs a token valid for every site")
         if principal.kind == "token":
             if site and principal.site not in ("", site):
                 return _api_refusal(403, "site", "this token is not valid for this site")

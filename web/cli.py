@@ -87,8 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     token_create = token.add_parser("create", help="create an API token; prints it once")
     token_create.add_argument("name")
     token_create.add_argument("--site", default="", help="limit the token to this site key")
-    token_create.add_argument("--scope", choices=("read", "admin"), default="read",
-                              help="read: every read route; admin: also erase, export and changes")
+    token_create.add_argument("--scope", choices=("read", "admin", "metrics"), default="read",
+                              help="read: every read route; admin: also erase, export and changes; metrics: "
+                                   "/metrics only")
     token_list = token.add_parser("list", help="list the tokens (ids, names, sites, scopes, states)")
     token_revoke = token.add_parser("revoke", help="revoke a token by its id, as `token list` shows it")
     token_revoke.add_argument("id")

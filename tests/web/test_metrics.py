@@ -136,3 +136,19 @@ def test_an_allowed_address_needs_no_token(stalled_server) -> None:  # noqa: ANN
     names = {family.name for family in text_string_to_metric_families(answer.text)}
     assert {"footfall_ingest_accepted", "footfall_writer_lag_seconds", "footfall_spool_bytes",
             "footfall_store_query_duration_seconds", "footfall_http_request_duration_seconds"} <= names
+
+
+def test_a_metrics_token_reads_metrics_and_nothing_else(server: tuple[Server, str]) -> None:
+    running, _ = server
+    scraper = footfall(running.data, "token", "create", "prometheus", "--scope", "metrics")["token"]
+    one_site = footfall(running.data, "token", "create", "p2", "--site", "shop", "--scope", "metrics")["token"]
+    assert scrape(running.url, scraper).status_code == 200
+    assert scrape(running.url, one_site).status_code == 403  # the metrics are the whole process's
+    bearer = {"Authorization": f"Bearer {scraper}"}
+    for method, path in (("GET", "/api/v1/sites/shop/events/count"), ("GET", "/api/v1/sites/shop/sessions"),
+                         ("GET", "/api/v1/ingest/stats"), ("GET", "/api/openapi.json"),
+                         ("GET", "/api/v1/sites/shop/visitors/v1/export"), ("DELETE", "/api/v1/sites/shop/visitors/v1"),
+                         ("GET", "/api/v1/sites/shop/heatmaps/click?url=/")):
+        answer = httpx.request(method, running.url + path, headers=bearer, timeout=30)
+        assert answer.status_code == 403 and "metrics token" in answer.text, (method, path, answer.status_code)
+    assert httpx.get(running.url + "/sites", headers=bearer, timeout=30).status_code in (302, 303)  # a page: log in

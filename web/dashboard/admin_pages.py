@@ -27,7 +27,7 @@ async def token_page(store: Store, request: Request) -> Response:
             site = ""
         scope = str(form.get("scope", "read"))
         if scope not in tokens.SCOPES:
-            error = "Choose the read or the admin scope."
+            error = "Choose the read, admin or metrics scope."
         else:
             created = {"name": name, "scope": scope,
                        "token": await store.run(tokens.create, store, name, site, scope)}
