@@ -7,6 +7,7 @@ import functools
 import re
 import secrets
 import time
+import zoneinfo
 from urllib.parse import urlsplit
 
 from footfall.store import Store
@@ -28,6 +29,7 @@ class Site:
     heatmap_sample: float = 0.1
     honour_dnt: bool = True
     url_patterns: tuple[str, ...] = ()  # paths like /product/* taken as one page (heatmaps, page lists)
+    time_zone: str = "UTC"  # an IANA name: the stats API's days and buckets are the site's local ones
 
     def allows(self, origin: str) -> bool:
         return "*" in self.origins or request_origin(origin) in self.origins
@@ -64,24 +66,38 @@ def url_pattern(text: str) -> str:
     return pattern
 
 
+def time_zone(text: str) -> str:
+    """An IANA time zone name as zoneinfo knows it (`Europe/Paris`, `UTC`); ValueError otherwise."""
+    name = text.strip()
+    try:
+        if not name or name.startswith(("/", ".")) or ".." in name:
+            raise ValueError
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise ValueError(f"not a time zone: {text.strip()!r} (write an IANA name such as Europe/Paris)") from None
+    return name
+
+
 def new_key() -> str:
     return "".join(secrets.choice(KEY_ALPHABET) for _ in range(12))
 
 
 SELECT = """
-SELECT key, name, origins, retention_days, replay_sample, heatmap_sample, honour_dnt, url_patterns
+SELECT key, name, origins, retention_days, replay_sample, heatmap_sample, honour_dnt, url_patterns, time_zone
 FROM sites FINAL WHERE deleted = 0
 """
 
 
 def _site(row: tuple) -> Site:
-    key, name, origins, retention, replay, heatmap, dnt, patterns = row
-    return Site(key, name, tuple(origins), int(retention), float(replay), float(heatmap), bool(dnt), tuple(patterns))
+    key, name, origins, retention, replay, heatmap, dnt, patterns, zone = row
+    return Site(key, name, tuple(origins), int(retention), float(replay), float(heatmap), bool(dnt), tuple(patterns),
+                zone or "UTC")
 
 
 def save(store: Store, site: Site) -> Site:
     if not _KEY.match(site.key):
         raise ValueError("site key: letters, digits, '-' and '_' only, at most 64")
+    time_zone(site.time_zone)
     _write(store, site, deleted=False)
     return site
 
@@ -92,19 +108,21 @@ def _write(store: Store, site: Site, deleted: bool) -> None:
     store.insert_rows(
         "sites",
         ["key", "name", "origins", "retention_days", "replay_sample", "heatmap_sample",
-         "honour_dnt", "url_patterns", "created", "updated", "deleted"],
+         "honour_dnt", "url_patterns", "time_zone", "created", "updated", "deleted"],
         [[site.key, site.name, list(site.origins), site.retention_days, site.replay_sample,
-          site.heatmap_sample, int(site.honour_dnt), list(site.url_patterns), stamp, stamp, int(deleted)]],
+          site.heatmap_sample, int(site.honour_dnt), list(site.url_patterns), site.time_zone, stamp, stamp,
+          int(deleted)]],
     )
 
 
 def create(store: Store, name: str, origins: list[str], key: str | None = None,
-           retention_days: int = 365) -> Site:
+           retention_days: int = 365, zone: str = "UTC") -> Site:
     site = Site(
         key=key or new_key(),
         name=name,
         origins=tuple(dict.fromkeys(normalise_origin(o) for o in origins)),
         retention_days=retention_days,
+        time_zone=time_zone(zone),
     )
     return save(store, site)
 

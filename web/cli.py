@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     site_create.add_argument("name")
     site_create.add_argument("--origin", dest="origins", action="append", required=True, nargs="+")
     site_create.add_argument("--key", help="choose the site key instead of a random one")
+    site_create.add_argument("--time-zone", default="UTC",
+                             help="the site's IANA time zone (Europe/Paris): the stats API's days and buckets")
     site_create.add_argument("--json", action="store_true")
     add_settings(site_create, (*STORE_SETTINGS, "public_url"))
 
@@ -167,7 +169,8 @@ def manage(config: Config, ns: argparse.Namespace) -> None:
     name = f"{ns.command}.{ns.action}"
     if name == "site.create":
         origins = [o for group in ns.origins for o in group]
-        args = {"name": ns.name, "origins": origins, "key": ns.key, "retention_days": config.retention_days}
+        args = {"name": ns.name, "origins": origins, "key": ns.key, "retention_days": config.retention_days,
+                "time_zone": ns.time_zone}
         if config.public_url:  # else the server's own, or this configuration's when none runs (commands.defaults)
             args["public_url"] = config.public_url
         result = execute(config, name, args)

@@ -19,18 +19,20 @@ def defaults(config: Config) -> dict[str, Any]:
 
 def site_create(store: Store, args: dict[str, Any]) -> dict[str, Any]:
     site = sites.create(store, args["name"], args["origins"], key=args.get("key"),
-                        retention_days=int(args.get("retention_days") or 365))
+                        retention_days=int(args.get("retention_days") or 365), zone=args.get("time_zone") or "UTC")
     return {
         "key": site.key,
         "name": site.name,
         "origins": list(site.origins),
+        "time_zone": site.time_zone,
         "snippet": sites.snippet(args["public_url"], site.key),
     }
 
 
 def site_list(store: Store, args: dict[str, Any]) -> dict[str, Any]:
     listed = sorted(sites.load_all(store).values(), key=lambda s: s.key)
-    return {"sites": [{"key": s.key, "name": s.name, "origins": list(s.origins), "retention_days": s.retention_days}
+    return {"sites": [{"key": s.key, "name": s.name, "origins": list(s.origins), "retention_days": s.retention_days,
+                       "time_zone": s.time_zone}
                       for s in listed]}
 
 

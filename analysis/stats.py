@@ -1,0 +1,230 @@
+"""The stats query: chosen metrics for a site and a range of its local days, as totals, broken down by
+one dimension, or as a time series in the site's time zone, narrowed by filters. One function,
+`stats`, answers the API, its CSV and any table that shows the same numbers, so they cannot differ.
+
+The metrics are the Overview's (docs/metrics.md), computed by one ClickHouse query per answer:
+page views joined to their session's facts (entry and exit page, source, device, page view count and
+duration), grouped by (key, session) and then by key, so a session's duration is counted once however
+many of its page views a row has. docs/api.md describes the parameters and docs/metrics.md the numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from footfall.analysis.numbers import number, ratio
+from footfall.store import Store
+from footfall.store.clock import EPOCH, utc
+from footfall.store.conditions import SITE_IN_RANGE, step_regex
+
+METRICS = ("visitors", "sessions", "pageviews", "bounce_rate", "session_duration", "views_per_session",
+           "error_rate", "lcp_p75", "inp_p75", "cls_p75")
+VITAL_METRICS = {"lcp_p75": "LCP", "inp_p75": "INP", "cls_p75": "CLS"}
+# Dimension -> its SQL over a page view row `p` joined to its session `s`. Only `page` is the page
+# view's own; the others are the session's, from its first (entry) or last (exit) page view.
+DIMENSIONS = {
+    "page": "p.path",
+    "entry_page": "s.entry_page",
+    "exit_page": "s.exit_page",
+    "referrer": "if(s.referrer = '', 'direct', s.referrer)",
+    "source": "multiIf(s.utm_source != '', s.utm_source, s.referrer != '', s.referrer, 'direct')",
+    "utm_source": "s.utm_source",
+    "utm_medium": "s.utm_medium",
+    "utm_campaign": "s.utm_campaign",
+    "device": "s.device",
+    "browser": "s.browser",
+    "os": "s.os",
+}
+# Sessions without a campaign value are left out of a breakdown by it, as the Overview's list does.
+UNSET_LEFT_OUT = ("utm_source", "utm_medium", "utm_campaign")
+OPERATORS = ("is", "is_not", "contains", "pattern")
+INTERVALS = ("hour", "day", "week", "month")
+BUCKETS = {  # a page view's bucket, in the zone: epoch seconds of an hour, else a local Date
+    "hour": "toUnixTimestamp(toStartOfHour(toTimeZone(p.time, {tz:String})))",
+    "day": "toDate(toTimeZone(p.time, {tz:String}))",
+    "week": "toMonday(toTimeZone(p.time, {tz:String}))",
+    "month": "toStartOfMonth(toTimeZone(p.time, {tz:String}))",
+}
+MAX_LIMIT = 1000
+
+SESSIONS = f"""
+    SELECT session_id,
+           argMinIf(path, time, is_pageview) AS entry_page, argMaxIf(path, time, is_pageview) AS exit_page,
+           argMinIf(referrer_host, time, is_pageview) AS referrer,
+           argMinIf(utm_source, time, is_pageview) AS utm_source,
+           argMinIf(utm_medium, time, is_pageview) AS utm_medium,
+           argMinIf(utm_campaign, time, is_pageview) AS utm_campaign,
+           argMinIf(device, time, is_pageview) AS device, argMinIf(browser, time, is_pageview) AS browser,
+           argMinIf(os, time, is_pageview) AS os, sum(is_pageview) AS pageviews,
+           (toUnixTimestamp64Milli(max(time)) - toUnixTimestamp64Milli(min(time))) / 1000 AS seconds
+    FROM (
+        SELECT session_id, time, 1 AS is_pageview, path, toString(referrer_host) AS referrer_host,
+               toString(utm_source) AS utm_source, toString(utm_medium) AS utm_medium,
+               toString(utm_campaign) AS utm_campaign, toString(device) AS device,
+               toString(browser) AS browser, toString(os) AS os
+        FROM pageviews WHERE {SITE_IN_RANGE}
+        UNION ALL
+        SELECT session_id, time, 0, '', '', '', '', '', '', '', '' FROM events WHERE {SITE_IN_RANGE}
+    )
+    GROUP BY session_id
+    HAVING pageviews > 0"""
+VITALS = f"""
+    SELECT pageview_id, groupArrayIf(value, name = 'LCP') AS lcp, groupArrayIf(value, name = 'INP') AS inp,
+           groupArrayIf(value, name = 'CLS') AS cls
+    FROM web_vitals WHERE {SITE_IN_RANGE} AND name IN ('LCP', 'INP', 'CLS') GROUP BY pageview_id"""
+WITH_ERROR = f"SELECT pageview_id FROM errors WHERE {SITE_IN_RANGE} AND kind != 'console'"
+
+
+class StatsError(ValueError):
+    """A query that cannot be answered; `field` names the parameter at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclasses.dataclass(frozen=True)
+class Filter:
+    dimension: str
+    op: str
+    value: str
+
+    @classmethod
+    def parse(cls, text: str) -> Filter:
+        """`dimension:op:value`; the value may itself hold colons."""
+        parts = text.split(":", 2)
+        if len(parts) != 3:
+            raise StatsError("filter", f"filter must be dimension:operator:value, not {text!r}")
+        dimension, op, value = parts
+        if dimension not in DIMENSIONS:
+            raise StatsError("filter", f"filter dimension must be one of {', '.join(DIMENSIONS)}")
+        if op not in OPERATORS:
+            raise StatsError("filter", f"filter operator must be one of {', '.join(OPERATORS)}")
+        return cls(dimension, op, value)
+
+    def sql(self, i: int, params: dict[str, Any]) -> str:
+        column = DIMENSIONS[self.dimension]
+        name = f"filter{i}"
+        params[name] = step_regex(self.value) if self.op == "pattern" else self.value
+        return {"is": f"{column} = {{{name}:String}}", "is_not": f"{column} != {{{name}:String}}",
+                "contains": f"position({column}, {{{name}:String}}) > 0",
+                "pattern": f"match({column}, {{{name}:String}})"}[self.op]
+
+
+def day_range(first: date, last: date, zone: str) -> tuple[datetime, datetime]:
+    """Inclusive local days as the instants a query takes: the first day's local midnight to the
+    one after the last day."""
+    tz = ZoneInfo(zone)
+    return datetime.combine(first, time(), tz), datetime.combine(last + timedelta(days=1), time(), tz)
+
+
+def stats(store: Store, site: str, first: date, last: date, metrics: list[str], *, zone: str = "UTC",
+          by: str | None = None, interval: str | None = None, filters: list[Filter] | None = None,
+          limit: int = 100, offset: int = 0) -> dict[str, Any]:
+    """The metrics for the site's local days `first` to `last` (inclusive) in `zone`: one row of
+    totals, one row per value of `by` (ranked by the first metric, then by the value), or one row per
+    `interval` bucket holding part of the range, empty buckets included."""
+    check(metrics, by, interval, limit, offset)
+    start, end = day_range(first, last, zone)
+    params: dict[str, Any] = {"site": site, "start": max(utc(start), EPOCH), "end": utc(end), "tz": zone}
+    conditions = [f"p.{condition}" for condition in SITE_IN_RANGE.split(" AND ")]
+    conditions += [f.sql(i, params) for i, f in enumerate(filters or ())]
+    if by:
+        key = DIMENSIONS[by]
+        if by in UNSET_LEFT_OUT:
+            conditions.append(f"{key} != ''")
+    elif interval:
+        key = BUCKETS[interval]
+    else:
+        key = "0"
+    vitals = any(m in VITAL_METRICS for m in metrics)
+    errors = "error_rate" in metrics
+    sql = f"""
+        SELECT key, uniqExactArray(visitors), count(), sum(views), countIf(session_views = 1),
+               quantileExactInclusive(0.5)(seconds), sum(with_error),
+               quantileExactInclusiveArray(0.75)(lcp), quantileExactInclusiveArray(0.75)(inp),
+               quantileExactInclusiveArray(0.75)(cls)
+        FROM (
+            SELECT {key} AS key, p.session_id, groupUniqArray(p.visitor_id) AS visitors, count() AS views,
+                   any(s.pageviews) AS session_views, any(s.seconds) AS seconds,
+                   {"countIf(p.pageview_id IN (" + WITH_ERROR + "))" if errors else "0"} AS with_error,
+                   {"groupArrayArray(v.lcp)" if vitals else "[]::Array(Float64)"} AS lcp,
+                   {"groupArrayArray(v.inp)" if vitals else "[]::Array(Float64)"} AS inp,
+                   {"groupArrayArray(v.cls)" if vitals else "[]::Array(Float64)"} AS cls
+            FROM pageviews AS p
+            INNER JOIN ({SESSIONS}) AS s ON s.session_id = p.session_id
+            {f"LEFT JOIN ({VITALS}) AS v ON v.pageview_id = p.pageview_id" if vitals else ""}
+            WHERE {" AND ".join(conditions)}
+            GROUP BY key, p.session_id
+        )
+        GROUP BY key"""
+    found = {row[0]: measures(metrics, *row[1:]) for row in store.rows(sql, params)}
+    column = by or ("time" if interval else None)
+    if by:
+        ranked = sorted(found.items(), key=lambda item: (*(-(item[1][m] or 0) for m in metrics[:1]), item[0]))
+        results = [{by: value, **row} for value, row in ranked[offset:offset + limit]]
+    elif interval:
+        results = [{"time": moment.isoformat(), **found.get(bucket, empty(metrics))}
+                   for bucket, moment in buckets(interval, start, end, zone)]
+    else:
+        results = [found.get(0, empty(metrics))]
+    return {"site": site, "from": first.isoformat(), "to": last.isoformat(), "time_zone": zone,
+            "columns": ([column] if column else []) + list(metrics), "results": results}
+
+
+def check(metrics: list[str], by: str | None, interval: str | None, limit: int, offset: int) -> None:
+    if not metrics:
+        raise StatsError("metrics", "metrics is required: one or more of " + ", ".join(METRICS))
+    for metric in metrics:
+        if metric not in METRICS:
+            raise StatsError("metrics", f"metrics must be among {', '.join(METRICS)}, not {metric!r}")
+    if by is not None and by not in DIMENSIONS:
+        raise StatsError("by", f"by must be one of {', '.join(DIMENSIONS)}")
+    if interval is not None and interval not in INTERVALS:
+        raise StatsError("interval", f"interval must be one of {', '.join(INTERVALS)}")
+    if by and interval:
+        raise StatsError("interval", "interval cannot be combined with by: ask for one or the other")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise StatsError("limit", f"limit must be 1 to {MAX_LIMIT}")
+    if offset < 0:
+        raise StatsError("offset", "offset must be 0 or more")
+
+
+def measures(metrics: list[str], visitors: int, sessions: int, views: int, bounces: int, median: float,
+             with_error: int, lcp: float, inp: float, cls: float) -> dict[str, Any]:
+    """The asked metrics of one row, rounded as the Overview rounds them."""
+    every = {"visitors": visitors, "sessions": sessions, "pageviews": views,
+             "bounce_rate": ratio(bounces, sessions), "session_duration": number(median) if sessions else None,
+             "views_per_session": ratio(views, sessions), "error_rate": ratio(with_error, views),
+             "lcp_p75": number(lcp), "inp_p75": number(inp), "cls_p75": number(cls)}
+    return {m: every[m] for m in metrics}
+
+
+def empty(metrics: list[str]) -> dict[str, Any]:
+    return measures(metrics, 0, 0, 0, 0, float("nan"), 0, float("nan"), float("nan"), float("nan"))
+
+
+def buckets(interval: str, start: datetime, end: datetime, zone: str) -> list[tuple[Any, datetime]]:
+    """Every bucket holding part of [start, end): its key as the query gives it, and its local start."""
+    tz = ZoneInfo(zone)
+    out: list[tuple[Any, datetime]] = []
+    if interval == "hour":
+        first, stop = int(start.timestamp()), int(end.timestamp())  # local midnights: whole local hours
+        return [(epoch, datetime.fromtimestamp(epoch, tz)) for epoch in range(first, stop, 3600)]
+    day, last = start.date(), (end - timedelta(days=1)).date()
+    if interval == "week":
+        day -= timedelta(days=day.weekday())
+    elif interval == "month":
+        day = day.replace(day=1)
+    while day <= last:
+        out.append((day, datetime.combine(day, time(), tz)))
+        if interval == "day":
+            day += timedelta(days=1)
+        elif interval == "week":
+            day += timedelta(days=7)
+        else:
+            day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return out
