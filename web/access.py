@@ -99,6 +99,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/sites/{site}/performance"): READ,
     ("GET", "/api/v1/sites/{site}/performance/pages"): READ,
     ("GET", "/api/v1/sites/{site}/errors"): READ,
+    ("GET", "/api/v1/sites/{site}/stats"): READ,
     ("DELETE", "/api/v1/sites/{site}/visitors/{visitor}"): ADMIN,
     ("GET", "/api/v1/sites/{site}/visitors/{visitor}/export"): ADMIN,
 }

@@ -18,7 +18,17 @@ from starlette.routing import Mount, Route
 from footfall.collector.routes import TIMEOUT_BODY, TIMEOUT_HEADERS, ASGIApp, BodyTimeout, IngestLane
 from footfall.demo import shop
 from footfall.store import login_sessions
-from footfall.web import api, funnels_api, health, heatmaps_api, metrics, openapi, performance_api, sessions_api
+from footfall.web import (
+    api,
+    funnels_api,
+    health,
+    heatmaps_api,
+    metrics,
+    openapi,
+    performance_api,
+    sessions_api,
+    stats_api,
+)
 from footfall.web.access import SESSION_COOKIE, guard_routes, networks
 from footfall.web.admin import SOCKET_NAME, AdminServer
 from footfall.web.auth import TokenCache
@@ -60,6 +70,7 @@ def route_table(store: Any, token_cache: Any, counters: Any) -> list[Route | Mou
         *heatmaps_api.routes(store),
         *funnels_api.routes(store),
         *performance_api.routes(store),
+        *stats_api.routes(store),
         *session.routes(store),
         *sites_pages.routes(store),
         *overview_page.routes(store),
