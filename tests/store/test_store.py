@@ -41,6 +41,23 @@ def test_config_rows_replace_by_key(store) -> None:  # noqa: ANN001
     assert tokens.lookup(store, token) is None
 
 
+def test_a_sites_time_zone_is_kept_and_checked(store) -> None:  # noqa: ANN001
+    assert sites.create(store, "Paris", ["https://paris.test"], key="tz-paris", zone="Europe/Paris").time_zone \
+        == "Europe/Paris"
+    assert sites.load_all(store)["tz-paris"].time_zone == "Europe/Paris"
+    sites.create(store, "Plain", ["https://plain.test"], key="tz-plain")
+    assert sites.load_all(store)["tz-plain"].time_zone == "UTC"
+    # A row written before migration 0010 (no time_zone given) reads as UTC.
+    store.insert_rows("sites", ["key", "name", "updated"], [["tz-old", "Old", datetime.now(UTC)]])
+    assert sites.load_all(store)["tz-old"].time_zone == "UTC"
+    for bad in ("Mars/Olympus", "utc", "localtime", "posix/Europe/Paris", "../../etc/passwd", ""):
+        with pytest.raises(ValueError, match="not a time zone"):
+            sites.create(store, "Bad", ["https://bad.test"], key="tz-bad", zone=bad)
+        with pytest.raises(ValueError, match="not a time zone"):
+            sites.save(store, sites.Site("tz-paris", "Paris", (), time_zone=bad))
+    assert "tz-bad" not in sites.load_all(store) and sites.load_all(store)["tz-paris"].time_zone == "Europe/Paris"
+
+
 def test_passwords_are_hashed_with_scrypt(store) -> None:  # noqa: ANN001
     accounts.create(store, "dev@example.com", "long enough pw", "viewer")
     stored = store.scalar("SELECT password_hash FROM users FINAL WHERE email = 'dev@example.com'")
