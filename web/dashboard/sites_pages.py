@@ -19,7 +19,8 @@ from footfall.web.dashboard.render import page
 def form_of(site: sites.Site) -> dict[str, Any]:
     return {"name": site.name, "origins": "\n".join(site.origins), "retention_days": site.retention_days,
             "replay_sample": round(site.replay_sample * 100, 3), "heatmap_sample": round(site.heatmap_sample * 100, 3),
-            "honour_dnt": site.honour_dnt, "url_patterns": "\n".join(site.url_patterns)}
+            "honour_dnt": site.honour_dnt, "url_patterns": "\n".join(site.url_patterns),
+            "time_zone": site.time_zone}
 
 
 def parse_form(form: Any, base: sites.Site) -> sites.Site:
@@ -48,9 +49,10 @@ def parse_form(form: Any, base: sites.Site) -> sites.Site:
     if len(lines) > 100:
         raise ValueError("At most 100 page patterns.")
     patterns = tuple(dict.fromkeys(sites.url_pattern(line) for line in lines))
+    zone = sites.time_zone(str(form.get("time_zone", "")).strip() or base.time_zone)  # absent: kept
     return dataclasses.replace(base, name=name[:200], origins=normalised, retention_days=retention,
                                replay_sample=replay, heatmap_sample=heatmap, honour_dnt=bool(form.get("honour_dnt")),
-                               url_patterns=patterns)
+                               url_patterns=patterns, time_zone=zone)
 
 
 def snippet_for(request: Request, site: sites.Site) -> str:

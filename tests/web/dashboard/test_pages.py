@@ -188,9 +188,13 @@ def test_a_site_added_and_edited_in_the_dashboard_takes_effect(server: Server, t
     refused = client.post(f"/sites/{key}/settings", data={**form, "csrf": csrf_of(settings.text),
                                                           "url_patterns": "/guide/*\nguide with spaces"})
     assert refused.status_code == 400 and "not a page pattern" in refused.text
+    no_zone = client.post(f"/sites/{key}/settings", data={**form, "csrf": csrf_of(settings.text),
+                                                          "time_zone": "Mars/Olympus"})
+    assert no_zone.status_code == 400 and "not a time zone" in no_zone.text
     edited = client.post(f"/sites/{key}/settings", data={**form, "csrf": csrf_of(settings.text),
                                                          "origins": "https://docs.test", "retention_days": "30",
-                                                         "url_patterns": "/guide/*?x=1\n\n/api/*"})
+                                                         "url_patterns": "/guide/*?x=1\n\n/api/*",
+                                                         "time_zone": "Asia/Tokyo"})
     assert edited.status_code == 303
     assert post(server.url, make_batch(site=key), {"Origin": "https://www.docs.test"})[0] == 403  # origin removed
     token = footfall(server.data, "token", "create", "check")["token"]
@@ -198,6 +202,9 @@ def test_a_site_added_and_edited_in_the_dashboard_takes_effect(server: Server, t
     page = client.get(f"/sites/{key}/settings").text
     assert 'value="30"' in page and "https://www.docs.test" not in page
     assert ">/guide/*\n/api/*</textarea>" in page
+    assert 'name="time_zone" type="text" maxlength="64" required value="Asia/Tokyo"' in page
+    stats = client.get(f"/api/v1/sites/{key}/stats?metrics=visitors").json()
+    assert stats["time_zone"] == "Asia/Tokyo"  # the stats API's days are the site's, from now on
     for _ in range(100):  # the stored rows take the new retention too (a background mutation)
         rows = client.get(f"/api/v1/sites/{key}/visitors/reader-1/export").json()["tables"]["pageviews"]
         if rows and all(r["retention"] == 30 for r in rows):
