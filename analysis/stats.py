@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from footfall.analysis.numbers import number, ratio
+from footfall.analysis.numbers import RATIO_DIGITS, number, ratio
 from footfall.store import Store
 from footfall.store.clock import EPOCH, utc
 from footfall.store.conditions import SITE_IN_RANGE, step_regex
@@ -50,7 +50,7 @@ BUCKETS = {  # a page view's bucket, in the zone: epoch seconds of an hour, else
 }
 MAX_LIMIT = 1000
 
-SESSIONS = f"""
+SESSION_FACTS = """
     SELECT session_id,
            argMinIf(path, time, is_pageview) AS entry_page, argMaxIf(path, time, is_pageview) AS exit_page,
            argMinIf(referrer_host, time, is_pageview) AS referrer,
@@ -60,21 +60,34 @@ SESSIONS = f"""
            argMinIf(device, time, is_pageview) AS device, argMinIf(browser, time, is_pageview) AS browser,
            argMinIf(os, time, is_pageview) AS os, sum(is_pageview) AS pageviews,
            (toUnixTimestamp64Milli(max(time)) - toUnixTimestamp64Milli(min(time))) / 1000 AS seconds
-    FROM (
-        SELECT session_id, time, 1 AS is_pageview, path, toString(referrer_host) AS referrer_host,
-               toString(utm_source) AS utm_source, toString(utm_medium) AS utm_medium,
-               toString(utm_campaign) AS utm_campaign, toString(device) AS device,
-               toString(browser) AS browser, toString(os) AS os
-        FROM pageviews WHERE {SITE_IN_RANGE}
-        UNION ALL
-        SELECT session_id, time, 0, '', '', '', '', '', '', '', '' FROM events WHERE {SITE_IN_RANGE}
-    )
+    FROM ({rows})
     GROUP BY session_id
     HAVING pageviews > 0"""
+SESSION_PAGEVIEWS = f"""
+    SELECT session_id, time, 1 AS is_pageview, path, toString(referrer_host) AS referrer_host,
+           toString(utm_source) AS utm_source, toString(utm_medium) AS utm_medium,
+           toString(utm_campaign) AS utm_campaign, toString(device) AS device,
+           toString(browser) AS browser, toString(os) AS os
+    FROM pageviews WHERE {SITE_IN_RANGE}"""
+# Interaction events lengthen a session as in the Overview; read only when its duration is asked for.
+SESSION_EVENTS = f"SELECT session_id, time, 0, '', '', '', '', '', '', '', '' FROM events WHERE {SITE_IN_RANGE}"
 VITALS = f"""
     SELECT pageview_id, groupArrayIf(value, name = 'LCP') AS lcp, groupArrayIf(value, name = 'INP') AS inp,
            groupArrayIf(value, name = 'CLS') AS cls
     FROM web_vitals WHERE {SITE_IN_RANGE} AND name IN ('LCP', 'INP', 'CLS') GROUP BY pageview_id"""
+# Per metric, its aggregate over the (key, session) rows, in the order `measures` takes them.
+AGGREGATES = {
+    "visitors": "uniqExactArray(visitors)",
+    "sessions": "count()",
+    "pageviews": "sum(views)",
+    "bounce_rate": "countIf(session_views = 1) / count()",
+    "session_duration": "quantileExactInclusive(0.5)(seconds)",
+    "error_rate": "sum(with_error) / sum(views)",
+    "views_per_session": "sum(views) / count()",
+    "lcp_p75": "quantileExactInclusiveArray(0.75)(lcp)",
+    "inp_p75": "quantileExactInclusiveArray(0.75)(inp)",
+    "cls_p75": "quantileExactInclusiveArray(0.75)(cls)",
+}
 WITH_ERROR = f"SELECT pageview_id FROM errors WHERE {SITE_IN_RANGE} AND kind != 'console'"
 
 
@@ -140,32 +153,12 @@ def stats(store: Store, site: str, first: date, last: date, metrics: list[str], 
         key = BUCKETS[interval]
     else:
         key = "0"
-    vitals = any(m in VITAL_METRICS for m in metrics)
-    errors = "error_rate" in metrics
-    sql = f"""
-        SELECT key, uniqExactArray(visitors), count(), sum(views), countIf(session_views = 1),
-               quantileExactInclusive(0.5)(seconds), sum(with_error),
-               quantileExactInclusiveArray(0.75)(lcp), quantileExactInclusiveArray(0.75)(inp),
-               quantileExactInclusiveArray(0.75)(cls)
-        FROM (
-            SELECT {key} AS key, p.session_id, groupUniqArray(p.visitor_id) AS visitors, count() AS views,
-                   any(s.pageviews) AS session_views, any(s.seconds) AS seconds,
-                   {"countIf(p.pageview_id IN (" + WITH_ERROR + "))" if errors else "0"} AS with_error,
-                   {"groupArrayArray(v.lcp)" if vitals else "[]::Array(Float64)"} AS lcp,
-                   {"groupArrayArray(v.inp)" if vitals else "[]::Array(Float64)"} AS inp,
-                   {"groupArrayArray(v.cls)" if vitals else "[]::Array(Float64)"} AS cls
-            FROM pageviews AS p
-            INNER JOIN ({SESSIONS}) AS s ON s.session_id = p.session_id
-            {f"LEFT JOIN ({VITALS}) AS v ON v.pageview_id = p.pageview_id" if vitals else ""}
-            WHERE {" AND ".join(conditions)}
-            GROUP BY key, p.session_id
-        )
-        GROUP BY key"""
-    found = {row[0]: measures(metrics, *row[1:]) for row in store.rows(sql, params)}
+    rows = store.rows(query(metrics, key, conditions, filters or [], by, ordered=bool(by)),
+                      {**params, "limit": limit, "offset": offset})
+    found = {row[0]: measures(metrics, *row[1:]) for row in rows}
     column = by or ("time" if interval else None)
     if by:
-        ranked = sorted(found.items(), key=lambda item: (*(-(item[1][m] or 0) for m in metrics[:1]), item[0]))
-        results = [{by: value, **row} for value, row in ranked[offset:offset + limit]]
+        results = [{by: value, **row} for value, row in found.items()]
     elif interval:
         results = [{"time": moment.isoformat(), **found.get(bucket, empty(metrics))}
                    for bucket, moment in buckets(interval, start, end, zone)]
@@ -173,6 +166,38 @@ def stats(store: Store, site: str, first: date, last: date, metrics: list[str], 
         results = [found.get(0, empty(metrics))]
     return {"site": site, "from": first.isoformat(), "to": last.isoformat(), "time_zone": zone,
             "columns": ([column] if column else []) + list(metrics), "results": results}
+
+
+def query(metrics: list[str], key: str, conditions: list[str], filters: list[Filter], by: str | None,
+          ordered: bool) -> str:
+    """The one query: page views in the range, joined to their session's facts and vitals only where
+    the metrics, the dimension or a filter need them, grouped by (key, session), then by key."""
+    facts = "bounce_rate" in metrics or "session_duration" in metrics or (by or "page") != "page" \
+        or any(f.dimension != "page" for f in filters)
+    vitals = any(m in VITAL_METRICS for m in metrics)
+    sessions = SESSION_FACTS.format(rows=SESSION_PAGEVIEWS + (
+        f" UNION ALL {SESSION_EVENTS}" if "session_duration" in metrics else ""))
+    no_samples = "[]::Array(Float64)"
+    order = f"""
+        ORDER BY ifNotFinite(round(toFloat64({AGGREGATES[metrics[0]]}), {RATIO_DIGITS}), 0) DESC, key
+        LIMIT {{limit:UInt32}} OFFSET {{offset:UInt32}}"""
+    return f"""
+        SELECT key, {", ".join(AGGREGATES.values())}
+        FROM (
+            SELECT {key} AS key, p.session_id, groupUniqArray(p.visitor_id) AS visitors, count() AS views,
+                   {"any(s.pageviews)" if facts else "0"} AS session_views,
+                   {"any(s.seconds)" if facts else "0"} AS seconds,
+                   {f"countIf(p.pageview_id IN ({WITH_ERROR}))" if "error_rate" in metrics else "0"} AS with_error,
+                   {"groupArrayArray(v.lcp)" if vitals else no_samples} AS lcp,
+                   {"groupArrayArray(v.inp)" if vitals else no_samples} AS inp,
+                   {"groupArrayArray(v.cls)" if vitals else no_samples} AS cls
+            FROM pageviews AS p
+            {f"INNER JOIN ({sessions}) AS s ON s.session_id = p.session_id" if facts else ""}
+            {f"LEFT JOIN ({VITALS}) AS v ON v.pageview_id = p.pageview_id" if vitals else ""}
+            WHERE {" AND ".join(conditions)}
+            GROUP BY key, p.session_id
+        )
+        GROUP BY key {order if ordered else ""}"""
 
 
 def check(metrics: list[str], by: str | None, interval: str | None, limit: int, offset: int) -> None:
@@ -193,18 +218,21 @@ def check(metrics: list[str], by: str | None, interval: str | None, limit: int, 
         raise StatsError("offset", "offset must be 0 or more")
 
 
-def measures(metrics: list[str], visitors: int, sessions: int, views: int, bounces: int, median: float,
-             with_error: int, lcp: float, inp: float, cls: float) -> dict[str, Any]:
-    """The asked metrics of one row, rounded as the Overview rounds them."""
+def measures(metrics: list[str], visitors: int, sessions: int, views: int, bounce_rate: float, median: float,
+             error_rate: float, views_per_session: float, lcp: float, inp: float, cls: float) -> dict[str, Any]:
+    """The asked metrics of one row, rounded as the Overview rounds them (None for no data)."""
     every = {"visitors": visitors, "sessions": sessions, "pageviews": views,
-             "bounce_rate": ratio(bounces, sessions), "session_duration": number(median) if sessions else None,
-             "views_per_session": ratio(views, sessions), "error_rate": ratio(with_error, views),
+             "bounce_rate": ratio(bounce_rate, 1) if sessions else None,
+             "session_duration": number(median) if sessions else None,
+             "views_per_session": ratio(views_per_session, 1) if sessions else None,
+             "error_rate": ratio(error_rate, 1) if views else None,
              "lcp_p75": number(lcp), "inp_p75": number(inp), "cls_p75": number(cls)}
     return {m: every[m] for m in metrics}
 
 
 def empty(metrics: list[str]) -> dict[str, Any]:
-    return measures(metrics, 0, 0, 0, 0, float("nan"), 0, float("nan"), float("nan"), float("nan"))
+    nan = float("nan")
+    return measures(metrics, 0, 0, 0, nan, nan, nan, nan, nan, nan, nan)
 
 
 def buckets(interval: str, start: datetime, end: datetime, zone: str) -> list[tuple[Any, datetime]]:

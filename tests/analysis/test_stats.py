@@ -198,6 +198,21 @@ def test_every_dimension(store, site, zone, by) -> None:  # noqa: ANN001
     assert top_two == got["results"][1:3]
 
 
+@pytest.mark.parametrize("first", list(METRICS))
+def test_a_breakdown_is_ranked_by_its_first_metric(store, site, first) -> None:  # noqa: ANN001
+    zone = "Asia/Tokyo"
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for view in views_in(zone, FIRST, LAST):
+        groups[view["exit_page"]].append(view)
+    want = sorted(({"exit_page": key, first: expected(views)[first]} for key, views in groups.items()),
+                  key=lambda row: (-(row[first] or 0), row["exit_page"]))
+    got = stats(store, site, FIRST, LAST, [first], zone=zone, by="exit_page")["results"]
+    assert [row["exit_page"] for row in got] == [row["exit_page"] for row in want]
+    assert all(close(row, wanted) for row, wanted in zip(got, want, strict=True))
+    assert stats(store, site, FIRST, LAST, [first], zone=zone, by="exit_page", limit=3, offset=2)["results"] \
+        == got[2:5]
+
+
 FILTERS = {
     "page:is:/": lambda v: v["page"] == "/",
     "page:pattern:/product/*": lambda v: re.fullmatch(r"/product/[^/]+(/[^/]+)*", v["page"]) is not None,
