@@ -49,6 +49,7 @@ BUCKETS = {  # a page view's bucket, in the zone: epoch seconds of an hour, else
     "month": "toStartOfMonth(toTimeZone(p.time, {tz:String}))",
 }
 MAX_LIMIT = 1000
+MAX_OFFSET = 1_000_000
 
 SESSION_FACTS = """
     SELECT session_id,
@@ -214,8 +215,8 @@ def check(metrics: list[str], by: str | None, interval: str | None, limit: int, 
         raise StatsError("interval", "interval cannot be combined with by: ask for one or the other")
     if not 1 <= limit <= MAX_LIMIT:
         raise StatsError("limit", f"limit must be 1 to {MAX_LIMIT}")
-    if offset < 0:
-        raise StatsError("offset", "offset must be 0 or more")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise StatsError("offset", f"offset must be 0 to {MAX_OFFSET}")
 
 
 def measures(metrics: list[str], visitors: int, sessions: int, views: int, bounce_rate: float, median: float,

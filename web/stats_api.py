@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -44,7 +45,7 @@ class StatsQuery(Query, kw_only=True):
     time_zone: Annotated[str, Meta(max_length=64, description="An IANA time zone in place of the site's")] \
         | None = None
     limit: Annotated[int, Meta(ge=1, le=stats.MAX_LIMIT, description="Rows of a breakdown")] = 100
-    offset: Annotated[int, Meta(ge=0, description="Rows of a breakdown to skip")] = 0
+    offset: Annotated[int, Meta(ge=0, le=stats.MAX_OFFSET, description="Rows of a breakdown to skip")] = 0
     format: Literal["json", "csv"] = "json"
     refusals = {"metrics": f"metrics must be among {', '.join(stats.METRICS)}"}
 
@@ -72,9 +73,10 @@ def zone_of(store: Store, site: str, asked: str | None) -> str:
     return known.time_zone if known else "UTC"
 
 
-def answer(store: Store, site: str, query: StatsQuery, filters: list[stats.Filter], first: Any, last: Any,
-           zone: str) -> dict[str, Any]:
-    zone = zone_of(store, site, zone)
+def answer(store: Store, site: str, query: StatsQuery, filters: list[stats.Filter], first: date,
+           last: date) -> dict[str, Any]:
+    """The answer in the query's time zone, else the site's; a query the service refuses is a 400."""
+    zone = zone_of(store, site, query.time_zone)
     try:
         return stats.stats(store, site, first, last, list(query.metrics), zone=zone, by=query.by,
                            interval=query.interval, filters=filters, limit=query.limit, offset=query.offset)
@@ -100,7 +102,7 @@ async def site_stats(store: Store, request: Request) -> Response:
     except stats.StatsError as exc:
         raise Rejected(400, exc.field, str(exc)) from None
     first, last = (dates.clamped(day) for day in days_asked(request))
-    found = await store.run(answer, store, site, query, filters, first, last, query.time_zone)
+    found = await store.run(answer, store, site, query, filters, first, last)
     if query.format == "csv":
         name = f"footfall-{site}-stats-{found['from']}-{found['to']}.csv"
         return Response(as_csv(found), media_type=f"{CSV}; charset=utf-8",

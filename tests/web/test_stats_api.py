@@ -129,6 +129,7 @@ def test_breakdowns_filters_and_csv(served) -> None:  # noqa: ANN001
     ("metrics=visitors&by=page&interval=day", "interval"),
     ("metrics=visitors&interval=fortnight", "interval"),
     ("metrics=visitors&limit=0", "limit"),
+    ("metrics=visitors&by=page&offset=99999999999", "offset"),
     ("metrics=visitors&format=xml", "format"),
     ("metrics=visitors&from=yesterday", "from"),
 ])
