@@ -86,6 +86,11 @@ def test_bad_arguments_fail_cleanly(tmp_path: Path) -> None:
     data = tmp_path / "data"
     bad_origin = run_cli(data, "site", "create", "X", "--origin", "ftp://nope")
     assert bad_origin.returncode == 2 and "not an origin" in bad_origin.stderr
+    bad_zone = run_cli(data, "site", "create", "X", "--origin", "https://x.test", "--time-zone", "Mars/Olympus")
+    assert bad_zone.returncode == 2 and "not a time zone: 'Mars/Olympus'" in bad_zone.stderr
+    zoned = footfall(data, "site", "create", "Z", "--origin", "https://z.test", "--time-zone", "Asia/Tokyo")
+    assert zoned["time_zone"] == "Asia/Tokyo"
+    assert [s["time_zone"] for s in footfall(data, "site", "list")["sites"]] == ["Asia/Tokyo"]
     short = run_cli(data, "user", "create", "a@b.co", "--password-stdin", stdin="short\n")
     assert short.returncode == 2 and "8 characters" in short.stderr
     no_tty = run_cli(data, "user", "create", "a@b.co")
