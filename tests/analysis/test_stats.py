@@ -76,9 +76,9 @@ SENT[0].clicks.append(100)  # lengthens A's first session to 100 s
 SENT[5].clicks.append(7)
 
 
-def land(store, site: str) -> None:  # noqa: ANN001
+def land(store, site: str, sent: list[Sent] = SENT) -> None:  # noqa: ANN001
     records = []
-    for visit in SENT:
+    for visit in sent:
         start = int(visit.at.timestamp() * 1000)
         last_path = ""
         for i, (path, after_s, vitals, errors) in enumerate(visit.pages):
@@ -96,7 +96,7 @@ def land(store, site: str) -> None:  # noqa: ANN001
                 body["utm"] = visit.utm
             batch = wire.batch_decoder.decode(msgspec.json.encode(body))
             received = max(e["ts"] for e in events) + 300
-            records.append((frames.BATCH, batch, rows.Context(received, "h", visit.client, 30)))
+            records.append((frames.BATCH, batch, rows.Context(received, "h", visit.client, 3650)))
             last_path = path
     helpers.land(store, records)
 
@@ -304,3 +304,23 @@ def test_empty_ranges_and_refusals(store, site) -> None:  # noqa: ANN001
         with pytest.raises(StatsError) as refused:
             call()
         assert refused.value.field == field_name
+
+
+def test_hours_across_daylight_saving_changes(store) -> None:  # noqa: ANN001
+    """New York's clocks go back at 02:00 EDT on 2026-11-01 (06:00 UTC): 01:30 comes twice, an hour
+    apart, and the day has 25 hours; on 2026-03-08 they go forward and the day has 23."""
+    site = f"stats-dst-{uuid.uuid4().hex[:10]}"
+    twice = [datetime(2026, 11, 1, 5, 30, tzinfo=UTC), datetime(2026, 11, 1, 6, 30, tzinfo=UTC)]
+    land(store, site, [Sent("A", moment, CHROME, "desktop", 1280).page("/", 0) for moment in twice])
+    zone = "America/New_York"
+    autumn = stats(store, site, date(2026, 11, 1), date(2026, 11, 1), ["pageviews"], zone=zone, interval="hour")
+    assert len(autumn["results"]) == 25
+    assert [row["time"] for row in autumn["results"][:4]] == [
+        "2026-11-01T00:00:00-04:00", "2026-11-01T01:00:00-04:00", "2026-11-01T01:00:00-05:00",
+        "2026-11-01T02:00:00-05:00"]
+    assert [row["pageviews"] for row in autumn["results"][:4]] == [0, 1, 1, 0]
+    sunday = date(2026, 11, 1)
+    [day] = stats(store, site, sunday, sunday, ["pageviews"], zone=zone, interval="day")["results"]
+    assert day == {"time": "2026-11-01T00:00:00-04:00", "pageviews": 2}
+    spring = stats(store, site, date(2026, 3, 8), date(2026, 3, 8), ["pageviews"], zone=zone, interval="hour")
+    assert len(spring["results"]) == 23 and spring["results"][2]["time"] == "2026-03-08T03:00:00-04:00"
