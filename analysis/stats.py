@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from footfall.analysis.numbers import RATIO_DIGITS, number, ratio
-from footfall.store import Store
+from footfall.store import Store, sites
 from footfall.store.clock import EPOCH, utc
 from footfall.store.conditions import SITE_IN_RANGE, step_regex
 
@@ -141,7 +141,12 @@ def stats(store: Store, site: str, first: date, last: date, metrics: list[str], 
     """The metrics for the site's local days `first` to `last` (inclusive) in `zone`: one row of
     totals, one row per value of `by` (ranked by the first metric, then by the value), or one row per
     `interval` bucket holding part of the range, empty buckets included."""
+    metrics = list(dict.fromkeys(metrics))
     check(metrics, by, interval, limit, offset)
+    try:
+        zone = sites.time_zone(zone)
+    except ValueError as exc:
+        raise StatsError("time_zone", str(exc)) from None
     start, end = day_range(first, last, zone)
     params: dict[str, Any] = {"site": site, "start": max(utc(start), EPOCH), "end": utc(end), "tz": zone}
     conditions = [f"p.{condition}" for condition in SITE_IN_RANGE.split(" AND ")]

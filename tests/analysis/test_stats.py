@@ -291,11 +291,13 @@ def test_empty_ranges_and_refusals(store, site) -> None:  # noqa: ANN001
     assert row == {"visitors": 0, "sessions": 0, "pageviews": 0, "bounce_rate": None, "session_duration": None,
                    "views_per_session": None, "error_rate": None, "lcp_p75": None, "inp_p75": None, "cls_p75": None}
     assert stats(store, site, far, far, ["visitors"], by="page")["results"] == []
+    assert stats(store, site, far, far, ["pageviews", "pageviews"])["columns"] == ["pageviews"]
     refused_calls = (
         (lambda: stats(store, site, far, far, ["hits"]), "metrics"),
         (lambda: stats(store, site, far, far, []), "metrics"),
         (lambda: stats(store, site, far, far, ["visitors"], by="goal"), "by"),
         (lambda: stats(store, site, far, far, ["visitors"], by="page", interval="day"), "interval"),
+        (lambda: stats(store, site, far, far, ["visitors"], zone="Mars/Olympus"), "time_zone"),
         (lambda: Filter.parse("page:equals:/"), "filter"),
         (lambda: Filter.parse("planet:is:mars"), "filter"),
         (lambda: Filter.parse("page/"), "filter"),
