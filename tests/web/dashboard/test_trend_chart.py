@@ -1,0 +1,68 @@
+"""The Overview chart's geometry: round y ticks, one point and target per bucket, few x labels, the
+previous period drawn at the same offsets, and a flat line at 0 with no data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from footfall.web.dashboard.trend_chart import HEIGHT, MAX_LABELS, nice_ticks, trend_chart
+
+
+def days(n: int, values: list[int], start: datetime = datetime(2026, 12, 1, tzinfo=UTC)) -> list:
+    return [(start + timedelta(days=i), values[i]) for i in range(n)]
+
+
+@pytest.mark.parametrize(("largest", "ticks"), [
+    (0, [0, 1, 2, 3]), (3, [0, 1, 2, 3]), (4, [0, 1, 2, 3, 4]), (7, [0, 2, 4, 6, 8]), (9, [0, 5, 10, 15]),
+    (87, [0, 25, 50, 75, 100]), (123, [0, 50, 100, 150]), (1000, [0, 250, 500, 750, 1000]),
+    (4321, [0, 2000, 4000, 6000]),
+])
+def test_ticks_are_round_numbers_from_zero_up_to_at_least_the_largest(largest: int, ticks: list[int]) -> None:
+    assert nice_ticks(largest) == ticks
+
+
+@pytest.mark.parametrize("largest", range(0, 3000, 7))
+def test_there_are_always_four_or_five_ticks(largest: int) -> None:
+    got = nice_ticks(largest)
+    assert got[0] == 0 and got[-1] >= largest and 4 <= len(got) <= 5
+
+
+def test_one_point_and_target_per_bucket_and_the_previous_period_at_the_same_offsets() -> None:
+    now = days(30, [i * 3 for i in range(30)])
+    before = days(30, [5] * 30, datetime(2026, 10, 31, tzinfo=UTC))
+    chart = trend_chart(now, before, "day", "visitors")
+    assert len(chart["points"]) == 30 and len(chart["current"].split()) == 30
+    assert len(chart["previous"].split()) == 30
+    assert [p.split(",")[0] for p in chart["previous"].split()] == [p.split(",")[0] for p in chart["current"].split()]
+    assert 1 < len(chart["x_labels"]) <= MAX_LABELS
+    assert chart["x_labels"][0]["label"] == "1 Dec"
+    assert [t["label"] for t in chart["y_ticks"]] == ["0", "25", "50", "75", "100"]
+    last = chart["points"][-1]
+    assert last["title"] == "Wed 30 Dec 2026: 87 visitors (previous period: 5)"
+    targets = [(p["target_x"], p["target_width"]) for p in chart["points"]]
+    assert all(abs(a[0] + a[1] - b[0]) < 0.2 for a, b in zip(targets, targets[1:], strict=False))  # side by side
+    assert not chart["empty"]
+
+
+def test_a_shorter_previous_period_is_drawn_for_the_points_it_has() -> None:
+    chart = trend_chart(days(5, [1] * 5), days(3, [2] * 3), "week", "page views")
+    assert len(chart["previous"].split()) == 3 and chart["points"][4]["previous"] is None
+    assert chart["points"][0]["title"] == "Week of Tue 1 Dec 2026: 1 page views (previous period: 2)"
+
+
+def test_hours_are_labelled_by_the_hour() -> None:
+    start = datetime(2026, 12, 3, tzinfo=UTC)
+    chart = trend_chart([(start + timedelta(hours=h), h) for h in range(48)], [], "hour", "visitors")
+    assert len(chart["points"]) == 48 and len(chart["x_labels"]) == MAX_LABELS
+    assert [x["label"] for x in chart["x_labels"][:2]] == ["00:00", "06:00"]
+    assert chart["points"][14]["title"] == "Thu 3 Dec 2026 14:00: 14 visitors"
+
+
+def test_no_data_is_a_flat_line_at_zero_with_a_message() -> None:
+    chart = trend_chart(days(7, [0] * 7), days(7, [0] * 7), "day", "visitors")
+    assert chart["empty"]
+    ys = {float(p.split(",")[1]) for p in chart["current"].split()}
+    assert ys == {chart["bottom"]} and chart["bottom"] < HEIGHT
+    assert chart["y_ticks"][0]["y"] == chart["bottom"]

@@ -1,0 +1,83 @@
+"""The Overview's chart of one metric over time, drawn on the server as SVG: the current period as a
+solid line, the previous period of the same length dotted behind it (point i of each is the same
+offset from its period's start), a y axis of round numbers, at most MAX_LABELS time labels, and one
+hover target per point whose <title> says its value (no script: the CSP allows none inline)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+WIDTH, HEIGHT = 720, 220
+LEFT, RIGHT, TOP, BOTTOM = 48, 12, 10, 26  # room for the y labels, the last x label, the x labels
+MAX_LABELS = 8
+INTERVALS = ("hour", "day", "week")
+
+Points = Sequence[tuple[datetime, float]]
+
+
+def nice_ticks(largest: float) -> list[int]:
+    """4 or 5 ticks from 0 in steps of 1, 2, 2.5 or 5 times a power of ten (whole numbers: counts have
+    no fractions), the last at least `largest`."""
+    raw = max(largest, 1) / 4
+    power = 10 ** max(0, math.floor(math.log10(raw)))
+    step = next(int(n * power) for n in (1, 2, 2.5, 5, 10) if n * power >= raw and (n * power) % 1 == 0)
+    count = max(3, math.ceil(largest / step))
+    return [i * step for i in range(count + 1)]
+
+
+def moment(when: datetime, interval: str) -> str:
+    """A bucket's start as a person reads it: `Tue 3 Dec 2026`, with the hour for hourly buckets."""
+    day = f"{when:%a} {when.day} {when:%b %Y}"
+    if interval == "hour":
+        return f"{day} {when:%H:%M}"
+    return f"Week of {day}" if interval == "week" else day
+
+
+def axis_label(when: datetime, interval: str) -> str:
+    return f"{when:%H:%M}" if interval == "hour" else f"{when.day} {when:%b}"
+
+
+def trend_chart(current: Points, previous: Points, interval: str, unit: str,
+                width: int = WIDTH, height: int = HEIGHT) -> dict[str, Any]:
+    """The geometry of the chart for the template: lines as SVG points, ticks, labels and targets.
+
+    `unit` names the metric in a point's title (`visitors`, `page views`); `previous` is cut to as
+    many points as `current`."""
+    values = [v for _, v in current]
+    before = [v for _, v in previous[:len(current)]]
+    ticks = nice_ticks(max([*values, *before], default=0))
+    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
+    slot = plot_w / max(1, len(current))  # each point is centred in its slot, its hover target fills it
+
+    def x(i: int) -> float:
+        return round(LEFT + (i + 0.5) * slot, 1)
+
+    def y(v: float) -> float:
+        return round(TOP + plot_h - v / ticks[-1] * plot_h, 1)
+
+    def line(series: Sequence[float]) -> str:
+        return " ".join(f"{x(i)},{y(v)}" for i, v in enumerate(series))
+
+    every = math.ceil(len(current) / MAX_LABELS) or 1
+    points = [{"x": x(i), "y": y(v), "value": v, "previous": before[i] if i < len(before) else None,
+               "target_x": round(LEFT + i * slot, 1), "target_width": round(slot, 1),
+               "time": when.isoformat(), "title": title(when, v, before[i] if i < len(before) else None,
+                                                         interval, unit)}
+              for i, (when, v) in enumerate(current)]
+    return {
+        "width": width, "height": height, "left": LEFT, "right": width - RIGHT, "top": TOP,
+        "bottom": TOP + plot_h, "interval": interval, "unit": unit,
+        "current": line(values), "previous": line(before), "points": points,
+        "y_ticks": [{"y": y(t), "label": f"{t:,}"} for t in ticks],
+        "x_labels": [{"x": x(i), "label": axis_label(when, interval)}
+                     for i, (when, _) in enumerate(current) if i % every == 0],
+        "empty": not any(values) and not any(before),
+    }
+
+
+def title(when: datetime, value: float, previous: float | None, interval: str, unit: str) -> str:
+    text = f"{moment(when, interval)}: {value:,} {unit}"
+    return text if previous is None else f"{text} (previous period: {previous:,})"
