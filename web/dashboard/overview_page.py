@@ -19,15 +19,11 @@ from footfall.store import Store
 from footfall.web.dashboard.charts import sparkline_points
 from footfall.web.dashboard.context import site_range
 from footfall.web.dashboard.render import page
-from footfall.web.dashboard.trend_chart import INTERVALS, trend_chart
+from footfall.web.dashboard.trend_chart import INTERVALS, default_interval, trend_chart
 from footfall.web.funnels_api import funnel_of
 
 PRESETS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90))
 METRICS = {"visitors": "visitors", "pageviews": "page views"}  # the chart's metrics and their unit
-
-
-def default_interval(days: int) -> str:
-    return "hour" if days <= 2 else "day" if days <= 90 else "week"
 
 
 def chart_of(store: Store, request: Request, site: Any, first: date, last: date) -> dict[str, Any]:

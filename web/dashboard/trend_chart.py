@@ -28,6 +28,11 @@ def nice_ticks(largest: float) -> list[int]:
     return [i * step for i in range(count + 1)]
 
 
+def default_interval(days: int) -> str:
+    """Hours for ranges of up to 2 days, days up to 90, weeks beyond."""
+    return "hour" if days <= 2 else "day" if days <= 90 else "week"
+
+
 def moment(when: datetime, interval: str) -> str:
     """A bucket's start as a person reads it: `Tue 3 Dec 2026`, with the hour for hourly buckets."""
     day = f"{when:%a} {when.day} {when:%b %Y}"
@@ -37,7 +42,8 @@ def moment(when: datetime, interval: str) -> str:
 
 
 def axis_label(when: datetime, interval: str) -> str:
-    return f"{when:%H:%M}" if interval == "hour" else f"{when.day} {when:%b}"
+    """The hour for hourly points (the date at midnight, so that two days' hours read apart), else the date."""
+    return f"{when:%H:%M}" if interval == "hour" and when.hour else f"{when.day} {when:%b}"
 
 
 def trend_chart(current: Points, previous: Points, interval: str, unit: str,

@@ -111,7 +111,7 @@ def test_hours_by_default_for_a_day_and_no_sideways_scroll(browser: Browser, see
     targets = chart.locator(".target")
     expect(targets).to_have_count(24)
     labels = chart.locator(".x-axis text").all_text_contents()
-    assert labels[:2] == ["00:00", "03:00"] and len(labels) == 8
+    assert labels[:2] == [f"{datetime.now(UTC).day} {datetime.now(UTC):%b}", "03:00"] and len(labels) == 8
     noon = hovered_title(page, targets.nth(12))
     assert noon.endswith(f" 12:00: {CURRENT[-1]} visitors (previous period: {YESTERDAY})")
     assert hovered_title(page, targets.nth(5)).endswith(" 05:00: 0 visitors (previous period: 0)")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from footfall.web.dashboard.trend_chart import HEIGHT, MAX_LABELS, nice_ticks, trend_chart
+from footfall.web.dashboard.trend_chart import HEIGHT, MAX_LABELS, default_interval, nice_ticks, trend_chart
 
 
 def days(n: int, values: list[int], start: datetime = datetime(2026, 12, 1, tzinfo=UTC)) -> list:
@@ -56,7 +56,8 @@ def test_hours_are_labelled_by_the_hour() -> None:
     start = datetime(2026, 12, 3, tzinfo=UTC)
     chart = trend_chart([(start + timedelta(hours=h), h) for h in range(48)], [], "hour", "visitors")
     assert len(chart["points"]) == 48 and len(chart["x_labels"]) == MAX_LABELS
-    assert [x["label"] for x in chart["x_labels"][:2]] == ["00:00", "06:00"]
+    assert [x["label"] for x in chart["x_labels"]] == ["3 Dec", "06:00", "12:00", "18:00",
+                                                       "4 Dec", "06:00", "12:00", "18:00"]
     assert chart["points"][14]["title"] == "Thu 3 Dec 2026 14:00: 14 visitors"
 
 
@@ -66,3 +67,7 @@ def test_no_data_is_a_flat_line_at_zero_with_a_message() -> None:
     ys = {float(p.split(",")[1]) for p in chart["current"].split()}
     assert ys == {chart["bottom"]} and chart["bottom"] < HEIGHT
     assert chart["y_ticks"][0]["y"] == chart["bottom"]
+
+
+def test_the_interval_follows_the_length_of_the_range() -> None:
+    assert [default_interval(n) for n in (1, 2, 3, 90, 91, 365)] == ["hour", "hour", "day", "day", "week", "week"]
