@@ -19,7 +19,7 @@ from footfall.store import Store
 from footfall.web.dashboard.charts import sparkline_points
 from footfall.web.dashboard.context import site_range
 from footfall.web.dashboard.render import page
-from footfall.web.dashboard.trend_chart import INTERVALS, default_interval, trend_chart
+from footfall.web.dashboard.trend_chart import default_interval, offered, trend_chart
 from footfall.web.funnels_api import funnel_of
 
 PRESETS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90))
@@ -32,7 +32,7 @@ def chart_of(store: Store, request: Request, site: Any, first: date, last: date)
     query = dict(request.query_params)
     days = (last - first).days + 1
     metric = query.get("metric") if query.get("metric") in METRICS else "visitors"
-    interval = query.get("interval") if query.get("interval") in INTERVALS else default_interval(days)
+    interval = query.get("interval") if query.get("interval") in offered(days) else default_interval(days)
 
     def points(a: date, b: date) -> list[tuple[datetime, float]]:
         rows = stats(store, site.key, a, b, [metric], zone=site.time_zone, interval=interval)["results"]
@@ -47,7 +47,7 @@ def chart_of(store: Store, request: Request, site: Any, first: date, last: date)
     chart["metrics"] = [{"name": m, "label": unit.capitalize(), "href": link(metric=m), "current": m == metric}
                         for m, unit in METRICS.items()]
     chart["intervals"] = [{"name": i, "label": i.capitalize(), "href": link(interval=i), "current": i == interval}
-                          for i in INTERVALS]
+                          for i in offered(days)]
     return chart
 
 

@@ -28,9 +28,17 @@ def nice_ticks(largest: float) -> list[int]:
     return [i * step for i in range(count + 1)]
 
 
+HOURS_UP_TO_DAYS = 14  # an hourly chart of a longer range would draw thousands of points
+
+
 def default_interval(days: int) -> str:
     """Hours for ranges of up to 2 days, days up to 90, weeks beyond."""
     return "hour" if days <= 2 else "day" if days <= 90 else "week"
+
+
+def offered(days: int) -> tuple[str, ...]:
+    """The intervals a range may be drawn in: hours only for ranges of up to HOURS_UP_TO_DAYS days."""
+    return INTERVALS if days <= HOURS_UP_TO_DAYS else tuple(i for i in INTERVALS if i != "hour")
 
 
 def moment(when: datetime, interval: str) -> str:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from footfall.web.dashboard.trend_chart import HEIGHT, MAX_LABELS, default_interval, nice_ticks, trend_chart
+from footfall.web.dashboard.trend_chart import HEIGHT, MAX_LABELS, default_interval, nice_ticks, offered, trend_chart
 
 
 def days(n: int, values: list[int], start: datetime = datetime(2026, 12, 1, tzinfo=UTC)) -> list:
@@ -71,3 +71,8 @@ def test_no_data_is_a_flat_line_at_zero_with_a_message() -> None:
 
 def test_the_interval_follows_the_length_of_the_range() -> None:
     assert [default_interval(n) for n in (1, 2, 3, 90, 91, 365)] == ["hour", "hour", "day", "day", "week", "week"]
+
+
+def test_hours_are_offered_only_for_ranges_of_up_to_two_weeks() -> None:
+    assert offered(14) == ("hour", "day", "week") and offered(15) == ("day", "week")
+    assert all(default_interval(n) in offered(n) for n in range(1, 400))  # the default is always on offer
