@@ -56,6 +56,7 @@ def read_operations(doc: dict[str, Any], session_id: str) -> list[tuple[str, str
     """(method, path, required query, body) of every operation of the OpenAPI document that reads
     a site's data in a date range: the document is the list, so a new route is checked too."""
     filled = {"site": "shop", "kind": "click", "session_id": session_id, "visitor": "nobody"}
+    required = {"metrics": "visitors"}  # any other required parameter is a page
     found = []
     for template, methods in doc["paths"].items():
         if not template.startswith("/api/v1/sites/{site}/"):
@@ -64,7 +65,7 @@ def read_operations(doc: dict[str, Any], session_id: str) -> list[tuple[str, str
             names = {p["name"] for p in operation.get("parameters", [])}
             if "from" not in names:
                 continue
-            query = {p["name"]: "/product/1" for p in operation["parameters"]
+            query = {p["name"]: required.get(p["name"], "/product/1") for p in operation["parameters"]
                      if p["in"] == "query" and p.get("required")}
             if template.endswith("/snapshot"):
                 query["optional"] = "true"  # 204 when the page has none, as the dashboard asks
