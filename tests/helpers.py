@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import urllib.error
 import urllib.request
 import uuid
+import warnings
+from collections.abc import Iterable, Iterator
 from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from footfall.store import tokens
+from footfall.web.access import guard_routes
+from footfall.web.auth import TokenCache
+
+with warnings.catch_warnings():  # Starlette 1.x wants httpx2 for its TestClient; httpx still works
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
 
 ORIGIN = "http://shop.test"
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
@@ -106,3 +120,14 @@ def exact(values: list[float], q: float) -> float:
     """ClickHouse's quantileExact by hand: the value at index floor(q * n) of the sorted values."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@contextlib.contextmanager
+def guarded_client(store: Any, routes: Iterable[BaseRoute], site: str,
+                   name: str = "tests") -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """Route modules' routes behind their access rules (web/access.py) in an app of this process on
+    the embedded store, and the headers of a read token of `site`."""
+    app = Starlette(routes=guard_routes(list(routes), store, TokenCache(store)))
+    token = tokens.create(store, name, site)
+    with TestClient(app) as client:
+        yield client, {"Authorization": f"Bearer {token}"}

@@ -6,23 +6,13 @@ sessions filter `error=`."""
 from __future__ import annotations
 
 import uuid
-import warnings
 from datetime import timedelta
-
-from starlette.applications import Starlette
 
 from footfall.analysis.errors import grouped_errors
 from footfall.replay.sessions import SessionFilters, list_sessions
-from footfall.store import tokens
 from footfall.web import performance_api, sessions_api
-from footfall.web.access import guard_routes
-from footfall.web.auth import TokenCache
-from tests.helpers import land
+from tests.helpers import guarded_client, land
 from tests.visits import DAY, NEXT_DAY, Visit, ms
-
-with warnings.catch_warnings():  # Starlette 1.x wants httpx2 for its TestClient; httpx still works
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from starlette.testclient import TestClient
 
 
 def error(ts: float, message: str, src: str, frame: str, kind: str = "error") -> dict:
@@ -59,10 +49,8 @@ def test_errors_are_grouped_counted_and_linked_to_their_sessions(store) -> None:
     listed = list_sessions(store, site, DAY, end, SessionFilters(error=cart["fingerprint"]))
     assert sorted(s["session_id"] for s in listed["sessions"]) == sorted([visits[0].sid, visits[1].sid])
 
-    app = Starlette(routes=guard_routes([*performance_api.routes(store), *sessions_api.routes(store)],
-                                        store, TokenCache(store)))
-    auth = {"Authorization": f"Bearer {tokens.create(store, 'errors', site)}"}
-    with TestClient(app) as client:
+    routes = [*performance_api.routes(store), *sessions_api.routes(store)]
+    with guarded_client(store, routes, site, "errors") as (client, auth):
         base = f"/api/v1/sites/{site}/errors?from={DAY.date()}"
         first = client.get(base, headers=auth).json()["errors"][0]
         assert first["fingerprint"] == cart["fingerprint"]

@@ -4,22 +4,12 @@ navigation phases, error rate and slowest resources, each checked against values
 from __future__ import annotations
 
 import uuid
-import warnings
 from datetime import timedelta
 
-from starlette.applications import Starlette
-
 from footfall.analysis.performance import performance, slowest_pages
-from footfall.store import tokens
 from footfall.web import performance_api
-from footfall.web.access import guard_routes
-from footfall.web.auth import TokenCache
-from tests.helpers import exact, land
+from tests.helpers import exact, guarded_client, land
 from tests.visits import DAY, NEXT_DAY, Visit, ms
-
-with warnings.catch_warnings():  # Starlette 1.x wants httpx2 for its TestClient; httpx still works
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from starlette.testclient import TestClient
 
 
 def test_a_pages_vitals_phases_errors_and_resources(store) -> None:  # noqa: ANN001
@@ -72,9 +62,7 @@ def test_a_pages_vitals_phases_errors_and_resources(store) -> None:  # noqa: ANN
     [grouped] = slowest_pages(store, site, DAY, NEXT_DAY + timedelta(days=1), patterns=("/*",))
     assert (grouped["page"], grouped["pattern"], grouped["pageviews"], grouped["LCP"]["count"]) == ("/*", True, 9, 9)
 
-    app_ = Starlette(routes=guard_routes(performance_api.routes(store), store, TokenCache(store)))
-    auth = {"Authorization": f"Bearer {tokens.create(store, 'perf', site)}"}
-    with TestClient(app_) as client:
+    with guarded_client(store, performance_api.routes(store), site, "perf") as (client, auth):
         url = f"/api/v1/sites/{site}/performance?from={DAY.date()}"
         assert client.get(url + "&url=/checkout?x=1", headers=auth).json()["vitals"]["LCP"]["p75"] == lcp["p75"]
         assert client.get(url, headers=auth).json()["field"] == "url"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-import warnings
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,10 +36,6 @@ from tests.visits import (
     ms,
     rrweb,
 )
-
-with warnings.catch_warnings():  # Starlette 1.x wants httpx2 for its TestClient; httpx still works
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-
 
 
 @pytest.fixture(scope="module")

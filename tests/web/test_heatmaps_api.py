@@ -6,27 +6,19 @@ from __future__ import annotations
 import io
 import json
 import uuid
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import msgspec
 import pytest
 from PIL import Image
-from starlette.applications import Starlette
 
 from footfall.analysis.heatmaps import CELL, COLUMNS, MAX_HEIGHT, ROWS
 from footfall.collector import frames, rows, wire
 from footfall.store import tokens
 from footfall.web import heatmaps_api
-from footfall.web.access import guard_routes
-from footfall.web.auth import TokenCache
-from tests.helpers import land
+from tests.helpers import TestClient, guarded_client, land
 from tests.visits import CHROME, DAY, HOUR, Visit, click, ms, rrweb
-
-with warnings.catch_warnings():  # Starlette 1.x wants httpx2 for its TestClient; httpx still works
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from starlette.testclient import TestClient
 
 
 @dataclass
@@ -61,10 +53,8 @@ def made(store) -> Made:  # noqa: ANN001
 
 @pytest.fixture(scope="module")
 def api(store, made) -> Iterator[tuple[TestClient, dict[str, str]]]:  # noqa: ANN001
-    app = Starlette(routes=guard_routes(heatmaps_api.routes(store), store, TokenCache(store)))
-    token = tokens.create(store, "heatmap-tests", made.site)
-    with TestClient(app) as client:
-        yield client, {"Authorization": f"Bearer {token}"}
+    with guarded_client(store, heatmaps_api.routes(store), made.site, "heatmap-tests") as api:
+        yield api
 
 
 def url(made: Made, path: str, **params: str) -> str:

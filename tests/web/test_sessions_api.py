@@ -9,24 +9,16 @@ import gzip
 import json
 import logging
 import uuid
-import warnings
 from collections.abc import Iterator
 
 import pytest
-from starlette.applications import Starlette
 
 from footfall.replay import recordings
 from footfall.replay.sessions import session_detail
-from footfall.store import chunks, tokens
+from footfall.store import chunks
 from footfall.web import openapi, sessions_api
-from footfall.web.access import guard_routes
-from footfall.web.auth import TokenCache
-from tests.helpers import land
+from tests.helpers import TestClient, guarded_client, land
 from tests.visits import DAY, NEWEST_FIRST, Sessions, build, by_name, chunk, ms, rrweb
-
-with warnings.catch_warnings():  # Starlette 1.x wants httpx2 for its TestClient; httpx still works
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from starlette.testclient import TestClient
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +27,8 @@ def made(store) -> Sessions:  # noqa: ANN001
 
 @pytest.fixture(scope="module")
 def api(store, made) -> Iterator[tuple[TestClient, dict[str, str]]]:  # noqa: ANN001
-    app = Starlette(routes=guard_routes(sessions_api.routes(store), store, TokenCache(store)))
-    token = tokens.create(store, "sessions-tests", made.site)
-    with TestClient(app) as client:
-        yield client, {"Authorization": f"Bearer {token}"}
+    with guarded_client(store, sessions_api.routes(store), made.site, "sessions-tests") as api:
+        yield api
 
 
 def test_api_needs_a_token_for_the_site(store, made, api) -> None:  # noqa: ANN001
