@@ -174,6 +174,20 @@ def stats(store: Store, site: str, first: date, last: date, metrics: list[str], 
             "columns": ([column] if column else []) + list(metrics), "results": results}
 
 
+def selected_pageviews(site: str, first: date, last: date, zone: str, filters: list[Filter],
+                       params: dict[str, Any]) -> str:
+    """The page views of the range that the filters keep, as an `IN` subquery for the tables that are
+    not page views (errors, Web Vitals), so they narrow as the stats do; `params` takes its values."""
+    start, end = day_range(first, last, zone)
+    params.update({"site": site, "start": max(utc(start), EPOCH), "end": utc(end), "tz": zone})
+    conditions = [f"p.{condition}" for condition in SITE_IN_RANGE.split(" AND ")]
+    conditions += [f.sql(i, params) for i, f in enumerate(filters)]
+    sessions = SESSION_FACTS.format(rows=SESSION_PAGEVIEWS)
+    join = f"INNER JOIN ({sessions}) AS s ON s.session_id = p.session_id" \
+        if any(f.dimension != "page" for f in filters) else ""
+    return f"SELECT p.pageview_id FROM pageviews AS p {join} WHERE {' AND '.join(conditions)}"
+
+
 def query(metrics: list[str], key: str, conditions: list[str], filters: list[Filter], by: str | None,
           ordered: bool) -> str:
     """The one query: page views in the range, joined to their session's facts and vitals only where

@@ -230,3 +230,33 @@ def open_player(page: Page, url: str) -> None:
     page.goto(url)
     expect(page.locator("#play")).to_be_enabled(timeout=20_000)
     expect(page.locator("#player-status")).not_to_contain_text("Loading")
+
+
+SEED = """
+import json, sys, uuid
+import msgspec
+from footfall.collector import frames, rows, wire
+from footfall.collector.enrich import Client
+from footfall.store import Store
+from tests.helpers import land
+
+store = Store(sys.argv[1])
+records = []
+for view in json.loads(sys.argv[2]):
+    body = {"v": 1, "site": view["site"], "sid": view.get("sid") or uuid.uuid4().hex, "pv": uuid.uuid4().hex,
+            "url": view["url"], "vid": view.get("vid") or uuid.uuid4().hex, "vw": view.get("vw", 1280),
+            "ref": view.get("ref", ""), "e": [{"t": "pageview", "ts": view["ts"]}, *view.get("events", [])]}
+    batch = wire.batch_decoder.decode(msgspec.json.encode(body))
+    client = Client("Chrome", "120", "Linux", False)
+    records.append((frames.BATCH, batch, rows.Context(view["ts"] + 300, "h", client, 3650)))
+land(store, records)
+"""
+
+
+def seed_pageviews(data: Path, views: list[dict[str, Any]]) -> None:
+    """Page views landed straight into a stopped server's store, as the writer lands them, at any time
+    (the collector takes only the last 24 hours): each a dict of `site`, `url`, `ts` (ms) and
+    optionally `sid`, `vid`, `vw`, `ref` and more `events` of the same batch."""
+    out = subprocess.run([sys.executable, "-c", SEED, f"chdb://{data / 'clickhouse'}", json.dumps(views)],
+                         capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr

@@ -10,12 +10,14 @@ import urllib.request
 import uuid
 import warnings
 from collections.abc import Iterable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from footfall.store import tokens
+from footfall.store.sites import SiteCache
 from footfall.web.access import guard_routes
 from footfall.web.auth import TokenCache
 
@@ -128,6 +130,9 @@ def guarded_client(store: Any, routes: Iterable[BaseRoute], site: str,
     """Route modules' routes behind their access rules (web/access.py) in an app of this process on
     the embedded store, and the headers of a read token of `site`."""
     app = Starlette(routes=guard_routes(list(routes), store, TokenCache(store)))
+    cache = SiteCache(store)
+    cache.reload()
+    app.state.runtime = SimpleNamespace(sites=cache)  # what the routes read of the runtime: the sites' zones
     token = tokens.create(store, name, site)
     with TestClient(app) as client:
         yield client, {"Authorization": f"Bearer {token}"}

@@ -85,7 +85,7 @@ async def events_count(store: Store, request: Request) -> Response:
             f"AND time >= {{start:DateTime64(3)}} AND time < {{end:DateTime64(3)}} {extra}"
         )
         total += int(await store.run(store.scalar, sql, params) or 0)
-    days = days_of(start, end)
+    days = days_of(request)
     answer = EventCount(site, kind or "all", days["from"], days["to"], total)
     return Response(msgspec.json.encode(answer), media_type=JSON)
 

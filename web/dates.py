@@ -9,7 +9,10 @@ ways of saying "everything", are clamped instead of refused.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from footfall.store.clock import EPOCH
 
 FIRST_DAY = date(1970, 1, 1)
 LAST_DAY = date(2099, 12, 31)
@@ -26,9 +29,17 @@ def parse_day(raw: str) -> date:
     return date.fromisoformat(raw[:10])
 
 
-def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    """Inclusive days as the UTC instants the queries take: from the first day's start to the
-    end of the last (both clamped, so the end never overflows)."""
+def today(zone: str = "UTC") -> date:
+    """The day it is now in the time zone."""
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+def day_bounds(first: date, last: date, zone: str = "UTC") -> tuple[datetime, datetime]:
+    """Inclusive local days of the time zone as the UTC instants the queries take: from the first
+    day's local midnight to the one after the last day (both clamped, so the end never overflows,
+    and never before 1970, where nothing is stored)."""
     first, last = clamped(first), clamped(last)
-    return (datetime(first.year, first.month, first.day, tzinfo=UTC),
-            datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1))
+    tz = ZoneInfo(zone)
+    start = datetime.combine(first, time(), tz).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(), tz).astimezone(UTC)
+    return max(start, EPOCH), end

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal, NamedTuple, TypeVar, get_args, get_origin, get_type_hints
 
 import msgspec
@@ -56,9 +56,10 @@ class Query(msgspec.Struct, kw_only=True):
 class DateRange(Query, kw_only=True):
     """`from` and `to`, which date_range reads: declared here for the document."""
 
-    from_: Annotated[Day, Meta(description=f"First day (UTC), inclusive; default {DEFAULT_DAYS - 1} days ago")] \
+    from_: Annotated[Day, Meta(description=f"First day in the site's time zone, inclusive; default "
+                                           f"{DEFAULT_DAYS - 1} days ago")] \
         | None = msgspec.field(default=None, name="from")
-    to: Annotated[Day, Meta(description="Last day (UTC), inclusive; default today")] | None = None
+    to: Annotated[Day, Meta(description="Last day in the site's time zone, inclusive; default today")] | None = None
 
 
 class SitePath(msgspec.Struct):
@@ -73,7 +74,7 @@ Q = TypeVar("Q", bound=Query)
 def days_asked(request: Request) -> tuple[date, date]:
     """`from` and `to` as inclusive days (not yet clamped); the default is the last 30 days. The API
     refuses what cannot be read; the dashboard shows its default with a note instead."""
-    today = datetime.now(UTC).date()
+    today = dates.today(site_zone(request))
 
     def parse(name: str, default: date) -> date:
         raw = request.query_params.get(name)
@@ -94,7 +95,15 @@ def days_asked(request: Request) -> tuple[date, date]:
 def date_range(request: Request) -> tuple[datetime, datetime]:
     """The days asked for as the instants a query takes. Days before 1970 or after 2099 are read as
     the nearest day of that window (web/dates.py)."""
-    return dates.day_bounds(*days_asked(request))
+    return dates.day_bounds(*days_asked(request), site_zone(request))
+
+
+def site_zone(request: Request) -> str:
+    """The time zone of the path's site (`site` in the API, `key` in the dashboard): its days are
+    the ones asked for. UTC for a site the runtime does not know (the route answers for it)."""
+    key = request.path_params.get("site") or request.path_params.get("key")
+    known = request.app.state.runtime.sites.sites.get(key) if key else None
+    return known.time_zone if known else "UTC"
 
 
 def site_of(request: Request) -> str:
@@ -107,9 +116,10 @@ def site_and_range(request: Request) -> tuple[str, datetime, datetime]:
     return (site_of(request), *date_range(request))
 
 
-def days_of(start: datetime, end: datetime) -> dict[str, str]:
-    """The range's first and last day as `from` and `to` say them (`end` is the day after the last)."""
-    return {"from": start.date().isoformat(), "to": (end - timedelta(days=1)).date().isoformat()}
+def days_of(request: Request) -> dict[str, str]:
+    """The days asked for as `from` and `to` say them, in the site's time zone, clamped as queried."""
+    first, last = (dates.clamped(day) for day in days_asked(request))
+    return {"from": first.isoformat(), "to": last.isoformat()}
 
 
 # -- a query read into its Struct -----------------------------------------------------------------

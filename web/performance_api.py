@@ -82,7 +82,7 @@ async def error_groups(store: Store, request: Request) -> Response:
     query = query_of(request, ErrorsQuery)
     found = await store.run(errors.grouped_errors, store, site, start, end,
                             page_path(query.url) if query.url else None, query.console, query.limit)
-    span = days_of(start, end)
+    span = days_of(request)
     for group in found["errors"]:  # the sessions that had it, and those of them recorded for replay
         group["sessions_url"] = f"/api/v1/sites/{site}/sessions?" + urlencode(
             {"error": group["fingerprint"], **span})

@@ -138,7 +138,7 @@ async def session_list(store: Store, request: Request) -> Response:
     query, filters = filtered(request, SessionsQuery)
     found = await store.run(sessions.list_sessions, store, site, start, end, filters, query.sort, query.limit,
                             query.offset, descending=query.order == "desc")
-    return JSONResponse({"site": site, **days_of(start, end), "sort": query.sort, "order": query.order,
+    return JSONResponse({"site": site, **days_of(request), "sort": query.sort, "order": query.order,
                          "limit": query.limit, "offset": query.offset, **found})
 
 

@@ -10,7 +10,7 @@ import re
 import statistics
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +18,7 @@ import msgspec
 import pytest
 
 from footfall.analysis.overview import overview
+from footfall.analysis.stats import stats
 from footfall.collector import frames, rows, wire
 from footfall.collector.enrich import Client, client_of
 from footfall.demo import journeys
@@ -31,6 +32,7 @@ FIREFOX = Client("Firefox", "126", "Ubuntu", False)
 SECOND, HOUR, DAY = 1000, 3_600_000, 86_400_000
 TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 START, END = TODAY - timedelta(days=4), TODAY  # four whole UTC days; the previous period is the four before
+FIRST, LAST = START.date(), (END - timedelta(days=1)).date()  # the same days, as the Overview asks for them
 FUNNEL = ["/", "/category/*", "/product/*", "/cart", "/checkout", "/thank-you"]
 GOOGLE = "https://www.google.com/"
 
@@ -130,24 +132,26 @@ def iso(value: datetime) -> str:
 
 
 def test_totals_with_the_previous_period_and_the_change(store, shop) -> None:  # noqa: ANN001
-    got = overview(store, shop, START, END)
-    assert got["range"] == {"start": iso(START), "end": iso(END), "previous_start": iso(START - (END - START)),
-                            "interval": "day"}
+    got = overview(store, shop, FIRST, LAST)
+    assert got["range"] == {"from": FIRST.isoformat(), "to": LAST.isoformat(),
+                            "previous_from": (FIRST - timedelta(days=4)).isoformat(),
+                            "previous_to": (FIRST - timedelta(days=1)).isoformat(), "time_zone": "UTC"}
     assert got["totals"] == {
         "visitors": {"value": 3, "previous": 2, "change": 0.5},
         "sessions": {"value": 4, "previous": 2, "change": 1.0},
         "pageviews": {"value": 16, "previous": 3, "change": 13 / 3},
         "bounce_rate": {"value": 0.25, "previous": 0.5, "change": -0.5},
         # sessions last 160, 120, 0 and 165 s; before: 30 and 0 s
-        "median_session_seconds": {"value": 140.0, "previous": 15.0, "change": 125 / 15},
+        "session_duration": {"value": 140.0, "previous": 15.0, "change": 125 / 15},
         "errors": {"value": 2, "previous": 1, "change": 1.0},
     }
     json.dumps(got)  # the dashboard sends it as is
 
 
-def test_daily_series_fills_empty_days(store, shop) -> None:  # noqa: ANN001
-    got = overview(store, shop, START, END)["series"]
-    days = [iso(START + timedelta(days=k)) for k in range(4)]
+def test_the_charts_daily_series_fills_empty_days(store, shop) -> None:  # noqa: ANN001
+    """The Overview's chart asks stats for one point per day (web/dashboard/overview_page.chart_of)."""
+    got = stats(store, shop, FIRST, LAST, ["visitors", "sessions", "pageviews"], interval="day")["results"]
+    days = [(START + timedelta(days=k)).isoformat() for k in range(4)]
     assert got == [
         {"time": days[0], "visitors": 1, "sessions": 1, "pageviews": 4},
         {"time": days[1], "visitors": 2, "sessions": 2, "pageviews": 6},
@@ -156,73 +160,94 @@ def test_daily_series_fills_empty_days(store, shop) -> None:  # noqa: ANN001
     ]
 
 
-def test_short_ranges_are_hourly_and_an_empty_previous_period_has_no_change(store, shop) -> None:  # noqa: ANN001
-    start = START + timedelta(days=1, hours=9)
-    got = overview(store, shop, start, start + timedelta(hours=7))
-    assert got["range"]["interval"] == "hour"
-    hours = [{"time": iso(start + timedelta(hours=k)), "visitors": 0, "sessions": 0, "pageviews": 0}
-             for k in range(7)]
-    hours[0].update(visitors=1, sessions=1, pageviews=5)
-    hours[6].update(visitors=1, sessions=1, pageviews=1)
-    assert got["series"] == hours
+def test_one_day_is_hourly_and_an_empty_previous_period_has_no_change(store, shop) -> None:  # noqa: ANN001
+    day = FIRST + timedelta(days=1)
+    hours = stats(store, shop, day, day, ["visitors", "sessions", "pageviews"], interval="hour")["results"]
+    assert len(hours) == 24
+    assert {int(h["time"][11:13]): h["pageviews"] for h in hours if h["pageviews"]} == {9: 5, 15: 1}
+    got = overview(store, shop, day, day)
     assert got["totals"] == {
-        "visitors": {"value": 2, "previous": 0, "change": None},
-        "sessions": {"value": 2, "previous": 0, "change": None},
-        "pageviews": {"value": 6, "previous": 0, "change": None},
-        "bounce_rate": {"value": 0.5, "previous": None, "change": None},
-        "median_session_seconds": {"value": 60.0, "previous": None, "change": None},
+        "visitors": {"value": 2, "previous": 1, "change": 1.0},
+        "sessions": {"value": 2, "previous": 1, "change": 1.0},
+        "pageviews": {"value": 6, "previous": 4, "change": 0.5},
+        "bounce_rate": {"value": 0.5, "previous": 0.0, "change": None},
+        "session_duration": {"value": 60.0, "previous": 160.0, "change": -100 / 160},
         "errors": {"value": 1, "previous": 0, "change": None},
     }
+    far = date(2001, 1, 1)
+    assert overview(store, shop, far, far)["totals"]["visitors"] == {"value": 0, "previous": 0, "change": None}
 
 
 def test_top_pages_entry_and_exit_pages(store, shop) -> None:  # noqa: ANN001
-    got = overview(store, shop, START, END)
-    assert got["top_pages"] == [
-        {"path": "/category/boots", "pageviews": 3, "visitors": 3, "share": round(3 / 16, 4)},
-        {"path": "/", "pageviews": 3, "visitors": 2, "share": round(3 / 16, 4)},
-        {"path": "/cart", "pageviews": 3, "visitors": 2, "share": round(3 / 16, 4)},
-        {"path": "/checkout", "pageviews": 2, "visitors": 2, "share": round(2 / 16, 4)},
-        {"path": "/product/7", "pageviews": 2, "visitors": 2, "share": round(2 / 16, 4)},
-        {"path": "/thank-you", "pageviews": 2, "visitors": 2, "share": round(2 / 16, 4)},
-        {"path": "/product/8", "pageviews": 1, "visitors": 1, "share": round(1 / 16, 4)},
+    got = overview(store, shop, FIRST, LAST)
+    assert got["top_pages"] == [  # by page views, then by page
+        {"page": "/", "pageviews": 3, "visitors": 2, "share": round(3 / 16, 4)},
+        {"page": "/cart", "pageviews": 3, "visitors": 2, "share": round(3 / 16, 4)},
+        {"page": "/category/boots", "pageviews": 3, "visitors": 3, "share": round(3 / 16, 4)},
+        {"page": "/checkout", "pageviews": 2, "visitors": 2, "share": round(2 / 16, 4)},
+        {"page": "/product/7", "pageviews": 2, "visitors": 2, "share": round(2 / 16, 4)},
+        {"page": "/thank-you", "pageviews": 2, "visitors": 2, "share": round(2 / 16, 4)},
+        {"page": "/product/8", "pageviews": 1, "visitors": 1, "share": round(1 / 16, 4)},
     ]
     assert got["entry_pages"] == [
-        {"path": "/", "sessions": 3, "share": 0.75},
-        {"path": "/category/boots", "sessions": 1, "share": 0.25},
+        {"entry_page": "/", "sessions": 3, "share": 0.75},
+        {"entry_page": "/category/boots", "sessions": 1, "share": 0.25},
     ]
     assert got["exit_pages"] == [
-        {"path": "/thank-you", "sessions": 2, "share": 0.5},
-        {"path": "/cart", "sessions": 1, "share": 0.25},
-        {"path": "/category/boots", "sessions": 1, "share": 0.25},
+        {"exit_page": "/thank-you", "sessions": 2, "share": 0.5},
+        {"exit_page": "/cart", "sessions": 1, "share": 0.25},
+        {"exit_page": "/category/boots", "sessions": 1, "share": 0.25},
     ]
 
 
 def test_sources_devices_and_browsers(store, shop) -> None:  # noqa: ANN001
-    got = overview(store, shop, START, END)
+    got = overview(store, shop, FIRST, LAST)
+    third = round(1 / 3, 4)
     # the session's first page view decides: later pages' referrers are the shop itself
     assert got["referrers"] == [
-        {"referrer_host": "www.google.com", "visitors": 2, "share": round(2 / 3, 4)},
-        {"referrer_host": "direct", "visitors": 1, "share": round(1 / 3, 4)},
-        {"referrer_host": "news.ycombinator.com", "visitors": 1, "share": round(1 / 3, 4)},
+        {"referrer": "www.google.com", "visitors": 2, "share": round(2 / 3, 4)},
+        {"referrer": "direct", "visitors": 1, "share": third},
+        {"referrer": "news.ycombinator.com", "visitors": 1, "share": third},
     ]
-    assert got["utm_sources"] == [
-        {"utm_source": "google", "utm_medium": "cpc", "utm_campaign": "boots", "visitors": 1, "share": round(1 / 3, 4)},
-        {"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": "spring", "visitors": 1,
-         "share": round(1 / 3, 4)},
-    ]
+    # a campaign's utm_source comes before the referrer: C came from a Google ad, A once from Google
+    assert got["sources"] == [{"source": name, "visitors": 1, "share": third}
+                              for name in ("google", "news.ycombinator.com", "newsletter", "www.google.com")]
+    assert got["campaigns"] == [{"utm_campaign": "boots", "visitors": 1, "share": third},
+                                {"utm_campaign": "spring", "visitors": 1, "share": third}]
     assert got["devices"] == [  # A came on a desktop and on a tablet
         {"device": "desktop", "visitors": 2, "share": round(2 / 3, 4)},
-        {"device": "mobile", "visitors": 1, "share": round(1 / 3, 4)},
-        {"device": "tablet", "visitors": 1, "share": round(1 / 3, 4)},
+        {"device": "mobile", "visitors": 1, "share": third},
+        {"device": "tablet", "visitors": 1, "share": third},
     ]
     assert got["browsers"] == [
         {"browser": "Chrome", "visitors": 2, "share": round(2 / 3, 4)},
-        {"browser": "Mobile Safari", "visitors": 1, "share": round(1 / 3, 4)},
+        {"browser": "Mobile Safari", "visitors": 1, "share": third},
     ]
+    assert got["systems"] == [{"os": "Linux", "visitors": 2, "share": round(2 / 3, 4)},
+                              {"os": "iOS", "visitors": 1, "share": third}]
+
+
+def test_filters_narrow_every_number(store, shop) -> None:  # noqa: ANN001
+    """Filtered by a dimension a table offers, the totals, tables, errors and vitals keep only the
+    matching sessions (or page views, for a page)."""
+    from footfall.analysis.stats import Filter
+
+    mobile = overview(store, shop, FIRST, LAST, filters=[Filter("device", "is", "mobile")])
+    totals = {name: t["value"] for name, t in mobile["totals"].items()}
+    assert totals == {"visitors": 1, "sessions": 1, "pageviews": 1, "bounce_rate": 1.0, "session_duration": 0.0,
+                      "errors": 1}  # S3 alone
+    assert mobile["top_pages"] == [{"page": "/category/boots", "pageviews": 1, "visitors": 1, "share": 1.0}]
+    assert mobile["vitals"]["LCP"]["count"] == 1 and mobile["vitals"]["LCP"]["p75"] == 3000.0
+    checkout = overview(store, shop, FIRST, LAST, filters=[Filter("page", "is", "/checkout")])
+    assert {name: checkout["totals"][name]["value"] for name in ("pageviews", "errors")} == {
+        "pageviews": 2, "errors": 1}  # S4's error happened on /checkout, S3's on /category/boots
+    both = overview(store, shop, FIRST, LAST, filters=[Filter("referrer", "is", "www.google.com"),
+                                                       Filter("device", "is_not", "desktop")])
+    assert both["totals"]["sessions"]["value"] == 0 and both["top_pages"] == []
 
 
 def test_web_vitals_p75_and_rating_shares(store, shop) -> None:  # noqa: ANN001
-    got = overview(store, shop, START, END)["vitals"]
+    got = overview(store, shop, FIRST, LAST)["vitals"]
     assert got == {
         # 1200, 2000, 3000, 5000: p75 interpolates 3000 + 0.25 * 2000
         "LCP": {"p75": 3500.0, "count": 4, "good": 0.5, "needs-improvement": 0.25, "poor": 0.25},
@@ -235,15 +260,12 @@ def test_web_vitals_p75_and_rating_shares(store, shop) -> None:  # noqa: ANN001
 
 
 def test_an_unknown_site_or_empty_range_gives_zeros_not_errors(store) -> None:  # noqa: ANN001
-    got = overview(store, f"nobody-{uuid.uuid4().hex[:8]}", START, END)
+    got = overview(store, f"nobody-{uuid.uuid4().hex[:8]}", FIRST, LAST)
     assert got["totals"]["visitors"] == {"value": 0, "previous": 0, "change": None}
     assert got["totals"]["bounce_rate"] == {"value": None, "previous": None, "change": None}
-    assert [p["pageviews"] for p in got["series"]] == [0, 0, 0, 0]
-    assert got["top_pages"] == got["referrers"] == got["utm_sources"] == []
+    assert got["top_pages"] == got["referrers"] == got["campaigns"] == []
     with pytest.raises(ValueError):
-        overview(store, "x", START.replace(tzinfo=None), END)
-    with pytest.raises(ValueError):
-        overview(store, "x", END, START)
+        overview(store, "x", LAST, FIRST)
 
 
 @pytest.mark.parametrize(("pattern", "path", "matches"), [
@@ -293,7 +315,8 @@ def test_demo_journeys_give_a_sensible_overview(store) -> None:  # noqa: ANN001
             records.append((b, rows.Context(max(e.ts for e in b.events) + 300, journey.visitor.id, client, 365)))
     land(store, records)
     start = datetime.fromtimestamp(now / 1000, UTC) - timedelta(days=4)
-    got = overview(store, site, start, start + timedelta(days=4, minutes=1))
+    first, last = start.date(), datetime.fromtimestamp(now / 1000, UTC).date()
+    got = overview(store, site, first, last)
     json.dumps(got)
 
     batches = [b for j in made for b in j.batches]
@@ -303,26 +326,33 @@ def test_demo_journeys_give_a_sensible_overview(store) -> None:  # noqa: ANN001
     assert totals["visitors"] == len({j.visitor.id for j in made})
     assert totals["bounce_rate"] == round(sum(len(j.batches) == 1 for j in made) / len(made), 4)
     assert 0 < totals["bounce_rate"] < 1
-    assert totals["errors"] == sum(isinstance(e, wire.JsError) for b in batches for e in b.events)
+    # JavaScript errors as the Errors page counts them: console messages are not errors
+    assert totals["errors"] == sum(isinstance(e, wire.JsError) and e.kind != "console"
+                                   for b in batches for e in b.events)
+    assert any(isinstance(e, wire.JsError) and e.kind == "console" for b in batches for e in b.events)
+    from footfall.analysis.errors import grouped_errors
+    from footfall.web.dates import day_bounds
+
+    assert totals["errors"] == grouped_errors(store, site, *day_bounds(first, last))["total"]  # the Errors page
     spans = []
     for j in made:
         times = [e.ts for b in j.batches for e in b.events
                  if isinstance(e, wire.PageView | wire.Click | wire.MoveSamples | wire.Scroll | wire.Custom)]
         spans.append((max(times) - min(times)) / 1000)
-    assert totals["median_session_seconds"] == pytest.approx(statistics.median(spans))
+    assert totals["session_duration"] == pytest.approx(statistics.median(spans))
     assert all(t["previous"] == 0 or t["previous"] is None for t in got["totals"].values())
 
-    first_day, end_ms = ms(start) // DAY * DAY, ms(start + timedelta(days=4, minutes=1))
-    assert len(got["series"]) == -(-(end_ms - first_day) // DAY)  # 5, or 6 in the last minute of a day
-    assert sum(p["pageviews"] for p in got["series"]) == totals["pageviews"]
-    assert sum(p["sessions"] for p in got["series"]) >= totals["sessions"]
+    series = stats(store, site, first, last, ["sessions", "pageviews"], interval="day")["results"]
+    assert len(series) == (last - first).days + 1
+    assert sum(p["pageviews"] for p in series) == totals["pageviews"]
+    assert sum(p["sessions"] for p in series) >= totals["sessions"]
     assert sum(d["visitors"] for d in got["devices"]) >= totals["visitors"]
     assert {d["device"] for d in got["devices"]} == {"desktop", "mobile", "tablet"}
     assert sum(e["sessions"] for e in got["entry_pages"]) <= totals["sessions"]
-    assert all(p["path"].startswith("/demo/shop/") for p in got["top_pages"])
-    assert all(r["referrer_host"] != "127.0.0.1" for r in got["referrers"])  # inner pages are not sources
-    assert "direct" in {r["referrer_host"] for r in got["referrers"]}
-    assert {u["utm_source"] for u in got["utm_sources"]} >= {"newsletter"}
+    assert all(p["page"].startswith("/demo/shop/") for p in got["top_pages"])
+    assert all(r["referrer"] != "127.0.0.1" for r in got["referrers"])  # inner pages are not sources
+    assert "direct" in {r["referrer"] for r in got["referrers"]}
+    assert {u["source"] for u in got["sources"]} >= {"newsletter"}
     for rows_ in (got["top_pages"], got["referrers"], got["devices"], got["browsers"]):
         counts = [r.get("pageviews", r.get("visitors")) for r in rows_]
         assert counts == sorted(counts, reverse=True) and len(rows_) <= 10

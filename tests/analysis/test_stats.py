@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import msgspec
 import pytest
 
-from footfall.analysis.overview import overview
 from footfall.analysis.stats import DIMENSIONS, METRICS, Filter, StatsError, stats
 from footfall.collector import frames, rows, wire
 from footfall.collector.enrich import Client
@@ -263,26 +262,6 @@ def test_weeks_and_months_start_on_monday_and_the_first(store, site) -> None:  #
     months = stats(store, site, FIRST, LAST, ["pageviews"], interval="month")["results"]
     assert [row["time"] for row in months] == [datetime(d.year, d.month, 1, tzinfo=UTC).isoformat() for d in
                                                sorted({date(d.year, d.month, 1) for d in (FIRST, LAST)})]
-
-
-def test_the_same_numbers_as_the_overview(store, site) -> None:  # noqa: ANN001
-    start, end = datetime.combine(FIRST, datetime.min.time(), UTC), datetime.combine(LAST, datetime.min.time(), UTC)
-    end += timedelta(days=1)
-    seen = overview(store, site, start, end)
-    [got] = stats(store, site, FIRST, LAST, list(METRICS))["results"]
-    totals = {name: seen["totals"][name]["value"] for name in ("visitors", "sessions", "pageviews", "bounce_rate")}
-    assert {name: got[name] for name in totals} == totals
-    assert got["session_duration"] == seen["totals"]["median_session_seconds"]["value"]
-    assert [got["lcp_p75"], got["inp_p75"], got["cls_p75"]] == [seen["vitals"][n]["p75"] for n in ("LCP", "INP", "CLS")]
-    pages = stats(store, site, FIRST, LAST, ["pageviews", "visitors"], by="page", limit=10)["results"]
-    assert [(r["page"], r["pageviews"], r["visitors"]) for r in pages] == [
-        (r["path"], r["pageviews"], r["visitors"]) for r in seen["top_pages"]]
-    entries = stats(store, site, FIRST, LAST, ["sessions"], by="entry_page", limit=10)["results"]
-    assert [(r["entry_page"], r["sessions"]) for r in entries] == [(r["path"], r["sessions"])
-                                                                   for r in seen["entry_pages"]]
-    referrers = stats(store, site, FIRST, LAST, ["visitors"], by="referrer", limit=10)["results"]
-    assert [(r["referrer"], r["visitors"]) for r in referrers] == [(r["referrer_host"], r["visitors"])
-                                                                   for r in seen["referrers"]]
 
 
 def test_empty_ranges_and_refusals(store, site) -> None:  # noqa: ANN001

@@ -146,3 +146,14 @@ def test_a_token_of_another_site_is_refused(served) -> None:  # noqa: ANN001
     assert get(url)[0] == 401
     assert get(f"{server.url}/api/v1/sites/other/stats?metrics=visitors", other)[1]["results"] == [{"visitors": 0}]
     assert get_text(url + "&format=csv", token) == (200, "visitors\r\n1\r\n")
+
+
+def test_every_read_takes_the_sites_local_days(served) -> None:  # noqa: ANN001
+    """Not only the stats API: the other reads of the site's data count the same local days."""
+    server, token, _, _, midnight = served
+    today, yesterday = midnight.date(), (midnight - timedelta(days=1)).date()
+    for day, pages in ((yesterday, 2), (today, 2)):
+        count = get(f"{server.url}/api/v1/sites/shop/events/count?type=pageview&from={day}&to={day}", token)[1]
+        assert (count["from"], count["to"], count["count"]) == (day.isoformat(), day.isoformat(), pages)
+        listed = get(f"{server.url}/api/v1/sites/shop/sessions?from={day}&to={day}", token)[1]
+        assert len(listed["sessions"]) == (1 if day == yesterday else 2)

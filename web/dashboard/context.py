@@ -4,7 +4,7 @@ asked for, read once for every page by `site_range`."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -14,7 +14,7 @@ from footfall.collector.rejection import Rejected
 from footfall.store import sites
 from footfall.web import dates
 from footfall.web.dashboard.render import page, user_of
-from footfall.web.params import DEFAULT_DAYS, days_asked
+from footfall.web.params import DEFAULT_DAYS, days_asked, site_zone
 
 
 def admin(request: Request) -> bool:
@@ -48,7 +48,7 @@ def chosen_range(request: Request) -> tuple[date, date, str | None]:
     """`from`/`to` read as the API reads them (web/params.py), or `days`; a bad value falls back to
     the default, with a note. Days outside 1970..2099 are read as the nearest day of that window
     (web/dates.py), and the range ends today at the latest."""
-    today = datetime.now(UTC).date()
+    today = dates.today(site_zone(request))
     query = request.query_params
     try:
         if query.get("from") or query.get("to"):
@@ -90,4 +90,4 @@ def site_range(request: Request) -> SiteRange | Response:
     if isinstance(site, Response):
         return site
     first, last, note = chosen_range(request)
-    return SiteRange(site, first, last, note, *dates.day_bounds(first, last))
+    return SiteRange(site, first, last, note, *dates.day_bounds(first, last, site.time_zone))

@@ -13,36 +13,60 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from footfall.analysis.main_funnel import main_funnel
-from footfall.analysis.overview import overview
-from footfall.analysis.stats import stats
+from footfall.analysis.overview import FIRST_DAY, TABLES, overview, table, vitals
+from footfall.analysis.stats import Filter, stats
 from footfall.store import Store
-from footfall.web.dashboard.charts import sparkline_points
+from footfall.web.dashboard import tables
 from footfall.web.dashboard.context import site_range
+from footfall.web.dashboard.filters import filter_state
 from footfall.web.dashboard.render import page
+from footfall.web.dashboard.tables import Column, Table
 from footfall.web.dashboard.trend_chart import default_interval, offered, trend_chart
 from footfall.web.funnels_api import funnel_of
 
 PRESETS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90))
 METRICS = {"visitors": "visitors", "pageviews": "page views"}  # the chart's metrics and their unit
+METRIC_LABELS = {"visitors": "Visitors", "sessions": "Sessions", "pageviews": "Page views"}
+SEVERAL = "A visitor who came from several of these counts in each, so the shares can add up to more than 100%."
+# Table -> (title, its first column's label, a note under it).
+TABLE_TITLES = {
+    "top_pages": ("Top pages", "Page", ""),
+    "entry_pages": ("Entry pages", "Page", ""),
+    "exit_pages": ("Exit pages", "Page", ""),
+    "sources": ("Sources", "Source", SEVERAL),
+    "referrers": ("Referrers", "Referrer", SEVERAL),
+    "campaigns": ("Campaigns", "Campaign", SEVERAL),
+    "devices": ("Devices", "Device", SEVERAL),
+    "browsers": ("Browsers", "Browser", SEVERAL),
+    "systems": ("Operating systems", "System", SEVERAL),
+}
+VITAL_COLUMNS = (Column("metric", "Metric", "text"), Column("p75", "p75", "vital"), Column("count", "Samples"),
+                 Column("good", "Good", "share"), Column("needs-improvement", "Needs improvement", "share"),
+                 Column("poor", "Poor", "share"))
 
 
-def chart_of(store: Store, request: Request, site: Any, first: date, last: date) -> dict[str, Any]:
+def chart_of(store: Store, request: Request, site: Any, first: date, last: date,
+             filters: list[Filter]) -> dict[str, Any]:
     """The chart's metric and interval (from the query, else the defaults), its geometry over the
     days and the previous days of the same length, in the site's time zone, and the switch links."""
-    query = dict(request.query_params)
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("metric", "interval")]
+    asked = request.query_params
     days = (last - first).days + 1
-    metric = query.get("metric") if query.get("metric") in METRICS else "visitors"
-    interval = query.get("interval") if query.get("interval") in offered(days) else default_interval(days)
+    metric = asked.get("metric") if asked.get("metric") in METRICS else "visitors"
+    interval = asked.get("interval") if asked.get("interval") in offered(days) else default_interval(days)
 
     def points(a: date, b: date) -> list[tuple[datetime, float]]:
-        rows = stats(store, site.key, a, b, [metric], zone=site.time_zone, interval=interval)["results"]
+        rows = stats(store, site.key, a, b, [metric], zone=site.time_zone, interval=interval,
+                     filters=filters)["results"]
         return [(datetime.fromisoformat(row["time"]), row[metric]) for row in rows]
 
     gap = timedelta(days=days)
-    chart = trend_chart(points(first, last), points(first - gap, last - gap), interval, METRICS[metric])
+    before = points(first - gap, last - gap) if first - gap >= FIRST_DAY else []
+    chart = trend_chart(points(first, last), before, interval, METRICS[metric])
 
     def link(**changes: str) -> str:
-        return "?" + urlencode({**query, **changes})
+        kept = {"metric": metric, "interval": interval, **changes}
+        return "?" + urlencode([*query, *kept.items()])
 
     chart["metrics"] = [{"name": m, "label": unit.capitalize(), "href": link(metric=m), "current": m == metric}
                         for m, unit in METRICS.items()]
@@ -51,18 +75,50 @@ def chart_of(store: Store, request: Request, site: Any, first: date, last: date)
     return chart
 
 
+def tables_of(data: dict[str, Any]) -> list[Table]:
+    """The page's tables, in the order it shows them, from the overview's numbers."""
+    out = []
+    for name, (title, label, note) in TABLE_TITLES.items():
+        by, metrics = TABLES[name]
+        columns = (Column(by, label, "text"), *(Column(m, METRIC_LABELS[m]) for m in metrics),
+                   Column("share", "Share", "share"))
+        out.append(Table(name, title, columns, data[name], dimension=by, note=note))
+    vitals = [{"metric": name, **v} for name, v in data["vitals"].items()]
+    out.append(Table("vitals", "Web Vitals (p75)", VITAL_COLUMNS, vitals))
+    return out
+
+
 async def overview_page(store: Store, request: Request) -> Response:
     view = site_range(request)
     if isinstance(view, Response):
         return view
-    data: dict[str, Any] = await store.run(overview, store, view.site.key, view.start, view.end)
+    state = filter_state(request)
+    filters, zone = list(state.filters), view.site.time_zone
+    wanted = tables.asked(request)
+    if wanted is not None:
+        return await download(store, view, wanted, zone, filters)
+    data: dict[str, Any] = await store.run(overview, store, view.site.key, view.first, view.last, zone=zone,
+                                           filters=filters)
     data["funnel"] = await store.run(main_funnel, store, view.site.key, view.start, view.end, funnel_of)
-    charts = {name: sparkline_points([point[name] for point in data["series"]])
-              for name in ("visitors", "sessions", "pageviews")}
-    trend = await store.run(chart_of, store, request, view.site, view.first, view.last)
-    return page(request, "overview.html", **view.shown, data=data, charts=charts, trend=trend, presets=PRESETS,
-                days=(view.last - view.first).days + 1,
-                empty=data["totals"]["pageviews"]["value"] == 0 and data["totals"]["pageviews"]["previous"] == 0)
+    trend = await store.run(chart_of, store, request, view.site, view.first, view.last, filters)
+    totals = data["totals"]
+    return page(request, "overview.html", **view.shown, data=data, trend=trend, presets=PRESETS,
+                tables=tables_of(data), state=state, days=(view.last - view.first).days + 1,
+                empty=not filters and totals["pageviews"]["value"] == 0 and totals["pageviews"]["previous"] == 0)
+
+
+async def download(store: Store, view: Any, name: str, zone: str, filters: list[Filter]) -> Response:
+    """One table of the page as CSV, computed alone, from the same function as the page's table."""
+    if name == "vitals":
+        rows = await store.run(vitals, store, view.site.key, view.first, view.last, zone, filters)
+        data: dict[str, Any] = {"vitals": rows}
+    elif name in TABLES:
+        data = {name: await store.run(table, store, view.site.key, view.first, view.last, name, zone, filters),
+                "vitals": {}}
+    else:
+        return tables.not_a_table(name)
+    shown = next(t for t in tables_of({**{n: [] for n in TABLES}, **data}) if t.name == name)
+    return tables.csv_response(shown, view.site.key, view.first.isoformat(), view.last.isoformat())
 
 
 def routes(store: Store) -> list[Route]:

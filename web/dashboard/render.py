@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -13,6 +16,21 @@ from footfall.web.version import version
 
 env = Environment(loader=PackageLoader("footfall.web", "templates/dashboard"), autoescape=select_autoescape(["html"]))
 env.globals["version"] = version()  # the footer of every page
+
+
+@pass_context
+def local(context: Context, moment: str | datetime, seconds: bool = True) -> str:
+    """A stored instant (ISO 8601, or a datetime) as the site's time zone reads it, with the zone's
+    abbreviation, so every page shows times as the site's people live them (UTC without a site)."""
+    site = context.get("site")
+    zone = ZoneInfo(getattr(site, "time_zone", None) or "UTC")
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    there = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+    return there.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
+
+
+env.filters["local"] = local
 
 # Per site: (label, path under /sites/{key}). Pages of later features join this list.
 SITE_NAV = [("Overview", "overview"), ("Heatmaps", "heatmaps"), ("Replays", "replays"), ("Funnels", "funnels"),

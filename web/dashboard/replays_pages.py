@@ -10,7 +10,7 @@ import dataclasses
 import logging
 import math
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -65,11 +65,7 @@ def ms_of(iso: str) -> int:
     return round(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
 
 
-def fmt_when(iso: str) -> str:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-HELPERS = {"clock": fmt_clock, "duration": fmt_duration, "when": fmt_when, "ms_of": ms_of}
+HELPERS = {"clock": fmt_clock, "duration": fmt_duration, "ms_of": ms_of}
 
 
 def form_values(request: Request) -> dict[str, str]:

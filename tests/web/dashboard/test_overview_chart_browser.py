@@ -5,9 +5,6 @@ period (older than the collector's 24 hours) has data too."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,8 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser import login
-from tests.conftest import ROOT, Server, footfall
+from tests.browser import login, seed_pageviews
+from tests.conftest import Server, footfall
 
 pytestmark = pytest.mark.browser
 
@@ -24,25 +21,6 @@ ADMIN = ("owner@shop.test", "correct-horse-1")
 CURRENT = [1, 4, 2, 6, 3, 5, 7]  # visitors on each of the last 7 days, today last, each at 12:xx UTC
 PREVIOUS = 2  # visitors on each of the 7 days before
 YESTERDAY = CURRENT[-2]
-
-LAND = """
-import json, sys, uuid
-import msgspec
-from footfall.collector import frames, rows, wire
-from footfall.collector.enrich import Client
-from footfall.store import Store
-from tests.helpers import land
-
-store = Store(sys.argv[1])
-records = []
-for ts in json.loads(sys.argv[2]):
-    body = {"v": 1, "site": "shop", "sid": uuid.uuid4().hex, "pv": uuid.uuid4().hex, "url": "http://shop.test/",
-            "vid": uuid.uuid4().hex, "vw": 1280, "ref": "", "e": [{"t": "pageview", "ts": ts}]}
-    batch = wire.batch_decoder.decode(msgspec.json.encode(body))
-    records.append((frames.BATCH, batch, rows.Context(ts + 300, "h", Client("Chrome", "120", "Linux", False), 3650)))
-land(store, records)
-"""
-
 
 def times() -> list[int]:
     """One page view per visitor: CURRENT[d] on day d of the last 7 days, PREVIOUS on each day before."""
@@ -57,9 +35,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data: Path = tmp_path_factory.mktemp("overview-chart") / "data"
     footfall(data, "site", "create", "Shop", "--origin", "http://shop.test", "--key", "shop")
     footfall(data, "user", "create", ADMIN[0], "--role", "admin", "--password-stdin", stdin=ADMIN[1] + "\n")
-    out = subprocess.run([sys.executable, "-c", LAND, f"chdb://{data / 'clickhouse'}", json.dumps(times())],
-                         capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert out.returncode == 0, out.stderr
+    seed_pageviews(data, [{"site": "shop", "url": "http://shop.test/", "ts": ts} for ts in times()])
     server = Server(data)
     yield server
     server.stop()

@@ -1,0 +1,64 @@
+"""A dashboard table as data: its columns and the rows a page computed. The page shows it and its
+CSV link downloads it from the same rows, so the file holds exactly what the table shows (raw
+numbers in place of their formatted text), whatever page it is on."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+# How a column's values read on the page (web/templates/dashboard/_table.html); a CSV keeps the raw value.
+KINDS = ("text", "count", "share", "seconds", "ms", "vital")  # vital: ms, or a score for CLS (the row's `metric`)
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = "count"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"a column's kind is one of {', '.join(KINDS)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """`dimension`, when set, is the stats dimension (analysis/stats.py) the first column holds: a
+    click on a value filters the page by it. `note` says what a reader would otherwise wonder."""
+
+    name: str
+    title: str
+    columns: tuple[Column, ...]
+    rows: list[dict[str, Any]]
+    dimension: str | None = None
+    empty: str = "Nothing in this range."
+    note: str = ""
+
+
+def asked(request: Request) -> str | None:
+    """The table whose CSV the request asks for (`format=csv&table=name`), else None."""
+    query = request.query_params
+    return query.get("table") if query.get("format") == "csv" else None
+
+
+def csv_response(table: Table, *parts: str) -> Response:
+    """The table as a CSV download named after `parts` (the site, the table, the days)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([c.key for c in table.columns])
+    for row in table.rows:
+        writer.writerow(["" if row.get(c.key) is None else row[c.key] for c in table.columns])
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", "-".join((*parts, table.name))) + ".csv"
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def not_a_table(name: str) -> Response:
+    return Response(f"No table named {name!r} on this page.\n", status_code=404, media_type="text/plain")
