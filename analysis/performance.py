@@ -66,8 +66,10 @@ def error_share(with_error: int, views: int) -> dict[str, Any]:
 
 
 def performance(store: Store, site: str, start: datetime, end: datetime, url: str,
-                device: str | None = None) -> dict[str, Any]:
+                device: str | None = None, zone: str = "UTC") -> dict[str, Any]:
+    """The page's performance over [start, end); its trend is per day of the time zone `zone`."""
     condition, params = scope_params(site, start, end, url, device)
+    params["tz"] = zone
     views = int(store.scalar(f"SELECT count() FROM pageviews WHERE {condition}", params) or 0)
     vitals = no_vitals()
     for name, n, quantiles, good, middling, poor in store.rows(f"""
@@ -91,16 +93,24 @@ def performance(store: Store, site: str, start: datetime, end: datetime, url: st
             "trend": trend(store, condition, params)}
 
 
+def trend_of(store: Store, site: str, start: datetime, end: datetime, url: str, device: str | None = None,
+             zone: str = "UTC") -> list[dict[str, Any]]:
+    """The trend alone, for another range (the Performance chart's previous period)."""
+    condition, params = scope_params(site, start, end, url, device)
+    return trend(store, condition, {**params, "tz": zone})
+
+
 def trend(store: Store, condition: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per UTC day with data: page views, and each vital's p75 with its count (None on a day
-    without that vital)."""
+    """Per day with data, in the time zone `params["tz"]`: page views, and each vital's p75 with its
+    count (None on a day without that vital)."""
     days: dict[str, dict[str, Any]] = {}
     for day, views in store.rows(f"""
-            SELECT toDate(time) AS day, count() FROM pageviews WHERE {condition}
+            SELECT toDate(toTimeZone(time, {{tz:String}})) AS day, count() FROM pageviews WHERE {condition}
             GROUP BY day ORDER BY day LIMIT {TREND_DAYS_MAX}""", params):
         days[day.isoformat()] = {"day": day.isoformat(), "pageviews": views} | {name: None for name in VITALS}
     for day, name, n, p75 in store.rows(f"""
-            SELECT toDate(time) AS day, name, count(), quantileExact(0.75)(value) FROM web_vitals WHERE {condition}
+            SELECT toDate(toTimeZone(time, {{tz:String}})) AS day, name, count(), quantileExact(0.75)(value)
+            FROM web_vitals WHERE {condition}
             GROUP BY day, name ORDER BY day LIMIT {TREND_DAYS_MAX * len(VITALS)}""", params):
         row = days.setdefault(day.isoformat(), {"day": day.isoformat(), "pageviews": 0} | {v: None for v in VITALS})
         row[name] = {"p75": round(p75, 4), "count": n}

@@ -39,6 +39,7 @@ from footfall.web.params import (
     guarded,
     query_of,
     site_and_range,
+    site_zone,
 )
 
 Url = Annotated[str, Meta(min_length=1, max_length=heatmaps.MAX_URL)]
@@ -73,7 +74,7 @@ async def page_performance(store: Store, request: Request) -> Response:
     site, start, end = site_and_range(request)
     query = query_of(request, PageQuery)
     found = await store.run(performance.performance, store, site, start, end, page_path(query.url),
-                            query.device)
+                            query.device, site_zone(request))
     return Response(msgspec.json.encode(found), media_type=JSON)
 
 

@@ -23,18 +23,6 @@ def waterfall(phases: dict[str, dict[str, float] | None]) -> list[dict[str, obje
     return bars
 
 
-TREND_WIDTH, TREND_HEIGHT = 720, 120
-
-
-def trend_points(values: Sequence[float | None]) -> str:
-    """SVG polyline points for a daily series with gaps (days without the metric are skipped), on
-    a scale from 0 to the largest value."""
-    top = max((v for v in values if v is not None), default=0) or 1
-    step = TREND_WIDTH / max(1, len(values) - 1)
-    return " ".join(f"{i * step:.1f},{TREND_HEIGHT - 4 - (v / top) * (TREND_HEIGHT - 8):.1f}"
-                    for i, v in enumerate(values) if v is not None)
-
-
 FUNNEL_BAR, FUNNEL_GAP, FUNNEL_HEIGHT, FUNNEL_TOP, FUNNEL_FOOT = 80, 44, 160, 22, 30  # px: bar, gap, bars' box
 FUNNEL_BASE = FUNNEL_TOP + FUNNEL_HEIGHT  # where every column stands
 

@@ -9,21 +9,29 @@ with performance=1, which dashboard.js fetches and puts in place (a link without
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, time, timedelta
 from functools import partial
+from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from footfall.analysis import funnel_performance, funnels
+from footfall.analysis import funnel_performance, funnel_trend, funnels
 from footfall.collector.rejection import Rejected
 from footfall.store import Store, saved_funnels
+from footfall.web.dashboard import tables
 from footfall.web.dashboard.charts import funnel_chart
-from footfall.web.dashboard.context import chosen_range, site_for_admin, site_range
+from footfall.web.dashboard.context import SiteRange, chosen_range, site_for_admin, site_range
+from footfall.web.dashboard.filters import filter_state
 from footfall.web.dashboard.funnel_form import CHOICES, form_definition, form_values
 from footfall.web.dashboard.render import page
+from footfall.web.dashboard.tables import Column, Table
+from footfall.web.dashboard.trend_chart import trend_chart
+from footfall.web.dates import FIRST_DAY, day_bounds
 from footfall.web.funnels_api import funnel_of
 
 
@@ -35,6 +43,10 @@ async def funnels_page(store: Store, request: Request) -> Response:
     saved = await store.run(saved_funnels.listed, store, key)
     chosen = next((f for f in saved if f.id == request.query_params.get("id")), saved[0] if saved else None)
     result, dropped, measured, deferred = None, {}, request.query_params.get("performance") == "1", ""
+    trend = None
+    wanted = tables.asked(request)
+    if wanted is not None:
+        return await download(store, view, chosen, wanted)
     if chosen is not None:
         answer = funnel_performance.query_with_performance if measured else funnels.query
         result = await store.run(answer, store, key, view.start, view.end, funnel_of(chosen.definition.encode()))
@@ -42,11 +54,75 @@ async def funnels_page(store: Store, request: Request) -> Response:
             dropped[step["step"]] = f"/sites/{key}/replays?" + urlencode({
                 "funnel": chosen.definition, "dropped_at": step["step"], **view.span, "has_replay": ""})
         deferred = f"/sites/{key}/funnels?" + urlencode({"id": chosen.id, **view.span, "performance": "1"})
+        trend = await store.run(conversion_chart, store, view, funnel_of(chosen.definition.encode()))
     form = form_values(chosen.name, json.loads(chosen.definition)) if chosen else form_values("", {})
     return page(request, "funnels.html", **view.shown, saved=saved, chosen=chosen,
                 result=result, dropped=dropped, measured=measured, deferred=deferred, form=form,
                 saved_msg=request.query_params.get("saved") == "1",
-                chart=funnel_chart(result["steps"]) if result else None, **CHOICES)
+                chart=funnel_chart(result["steps"]) if result else None, trend=trend, state=filter_state(request),
+                **CHOICES)
+
+
+STEP_COLUMNS = (Column("step", "Step"), Column("label", "Page or event", "text"), Column("entered", "Entered"),
+                Column("conversion_from_start", "Of the first step", "share"),
+                Column("conversion_from_previous", "From the previous", "share"), Column("drop_off", "Dropped off"),
+                Column("median_s", "Median time", "seconds"), Column("p90_s", "p90 time", "seconds"),
+                Column("lcp_p75", "LCP p75", "ms"), Column("inp_p75", "INP p75", "ms"),
+                Column("ttfb_p75", "TTFB p75", "ms"), Column("request_median", "Request", "ms"),
+                Column("error_rate", "JS errors", "share"))
+
+
+def step_rows(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The steps' table as shown once its page loads are measured: counts, times, then performance."""
+    rows = []
+    for s in steps:
+        perf = s["performance"]
+        request = perf["navigation"]["phases"]["request"]
+        rows.append({**{c.key: s.get(c.key) for c in STEP_COLUMNS[:8]},
+                     **{f"{n.lower()}_p75": perf["vitals"][n]["p75"] for n in ("LCP", "INP", "TTFB")},
+                     "request_median": request["median"] if request else None,
+                     "error_rate": perf["errors"]["error_rate"]})
+    return rows
+
+
+async def download(store: Store, view: SiteRange, chosen: Any, name: str) -> Response:
+    """The chosen funnel's steps (with their performance) or its breakdown, as CSV."""
+    if chosen is None or name not in ("funnel_steps", "funnel_breakdown"):
+        return tables.not_a_table(name)
+    f = funnel_of(chosen.definition.encode())
+    result = await store.run(funnel_performance.query_with_performance, store, view.site.key, view.start,
+                             view.end, f)
+    if name == "funnel_steps":
+        table = Table(name, "Steps", STEP_COLUMNS, step_rows(result["steps"]))
+    else:
+        groups = result.get("breakdown", {}).get("groups", [])
+        by = result.get("breakdown", {}).get("by", "breakdown")
+        columns = (Column("value", by.capitalize(), "text"),
+                   *(Column(f"step_{s['step']}", str(s["step"])) for s in result["steps"]),
+                   Column("conversion", "Converted", "share"))
+        rows = [{"value": g["value"], **{f"step_{s['step']}": s["entered"] for s in g["steps"]},
+                 "conversion": g["steps"][-1]["conversion_from_start"]} for g in groups]
+        table = Table(name, "Breakdown", columns, rows)
+    return tables.csv_response(table, view.site.key, chosen.name, view.first.isoformat(), view.last.isoformat())
+
+
+def conversion_chart(store: Store, view: SiteRange, f: funnels.Funnel) -> dict[str, Any]:
+    """The funnel's conversion per local day of the range (units counted on the day they entered;
+    a gap on a day nobody entered), the previous days of the same length dotted behind."""
+    zone, length = view.site.time_zone, (view.last - view.first).days + 1
+
+    def points(first: date) -> list[tuple[datetime, float | None]]:
+        start, end = day_bounds(first, first + timedelta(days=length - 1), zone)
+        found = {d["day"]: d["conversion"] for d in funnel_trend.trend(store, view.site.key, start, end, f, zone)}
+        return [(datetime.combine(day, time(), ZoneInfo(zone)),
+                 None if found.get(day.isoformat()) is None else round(found[day.isoformat()] * 100, 2))
+                for day in (first + timedelta(days=k) for k in range(length))]
+
+    earlier = view.first - timedelta(days=length)
+    chart = trend_chart(points(view.first), points(earlier) if earlier >= FIRST_DAY else [], "day", "converted",
+                        fmt=lambda v: f"{v:g}%", heading="Conversion")
+    chart["metrics"] = chart["intervals"] = []
+    return chart
 
 
 async def save_funnel(store: Store, request: Request) -> Response:

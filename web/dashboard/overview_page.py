@@ -40,6 +40,9 @@ TABLE_TITLES = {
     "browsers": ("Browsers", "Browser", SEVERAL),
     "systems": ("Operating systems", "System", SEVERAL),
 }
+FUNNEL_COLUMNS = (Column("step", "Step"), Column("label", "Page or event", "text"), Column("entered", "Entered"),
+                  Column("conversion_from_start", "From the start", "share"),
+                  Column("conversion_from_previous", "From the previous step", "share"))
 VITAL_COLUMNS = (Column("metric", "Metric", "text"), Column("p75", "p75", "vital"), Column("count", "Samples"),
                  Column("good", "Good", "share"), Column("needs-improvement", "Needs improvement", "share"),
                  Column("poor", "Poor", "share"))
@@ -109,6 +112,12 @@ async def overview_page(store: Store, request: Request) -> Response:
 
 async def download(store: Store, view: Any, name: str, zone: str, filters: list[Filter]) -> Response:
     """One table of the page as CSV, computed alone, from the same function as the page's table."""
+    if name == "main_funnel":
+        found = await store.run(main_funnel, store, view.site.key, view.start, view.end, funnel_of)
+        if not found:
+            return tables.not_a_table(name)
+        return tables.csv_response(Table(name, "Main funnel", FUNNEL_COLUMNS, found["steps"]), view.site.key,
+                                   view.first.isoformat(), view.last.isoformat())
     if name == "vitals":
         rows = await store.run(vitals, store, view.site.key, view.first, view.last, zone, filters)
         data: dict[str, Any] = {"vitals": rows}

@@ -24,10 +24,12 @@ from footfall.analysis import signals
 from footfall.collector.rejection import Rejected
 from footfall.replay import sessions
 from footfall.store import Store
-from footfall.web.dashboard import isolated_frames
+from footfall.web.dashboard import isolated_frames, tables
 from footfall.web.dashboard.context import site_or_404, site_range
+from footfall.web.dashboard.filters import filter_state
 from footfall.web.dashboard.labels import SIGNAL_LABELS
 from footfall.web.dashboard.render import env, page, render
+from footfall.web.dashboard.tables import Column, Table
 from footfall.web.sessions_api import SESSION_ID, filters_of
 
 log = logging.getLogger("footfall.dashboard")
@@ -64,6 +66,14 @@ def fmt_duration(seconds: float | None) -> str:
 def ms_of(iso: str) -> int:
     return round(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
 
+
+# The list's page as its CSV holds it: what each row shows, the signals as name:count, instants in UTC.
+SESSIONS = Table("sessions", "Sessions", (
+    Column("session_id", "Session", "text"), Column("start", "Started", "text"),
+    Column("duration_s", "Duration", "seconds"),
+    Column("pageviews", "Pages"), Column("entry_path", "Entry page", "text"), Column("exit_path", "Exit page", "text"),
+    Column("visitor_id", "Visitor", "text"), Column("device", "Device", "text"), Column("browser", "Browser", "text"),
+    Column("errors", "Errors"), Column("signals", "Signals", "text"), Column("has_replay", "Recorded", "text")), [])
 
 HELPERS = {"clock": fmt_clock, "duration": fmt_duration, "ms_of": ms_of}
 
@@ -109,6 +119,14 @@ async def replays_list(store: Store, request: Request) -> Response:
     found: dict[str, Any] = await store.run(
         sessions.list_sessions, store, view.site.key, view.start, view.end, filters, values["sort"], PAGE_SIZE,
         (number - 1) * PAGE_SIZE, values["order"] == "desc")
+    wanted = tables.asked(request)
+    if wanted is not None:  # the page of the list shown, as CSV
+        if wanted != SESSIONS.name:
+            return tables.not_a_table(wanted)
+        rows = [{**row, "signals": " ".join(f"{name}:{n}" for name, n in row["signals"].items() if n)}
+                for row in found["sessions"]]
+        return tables.csv_response(dataclasses.replace(SESSIONS, rows=rows), view.site.key,
+                                   view.first.isoformat(), view.last.isoformat(), f"page-{number}")
     filtered = any(request.query_params.get(name) for name in FILTER_NAMES if name != "has_replay")
     pages = max(1, -(-found["total"] // PAGE_SIZE))
     return page(request, "replays.html", **view.shown, found=found, values=values, error=error,
@@ -116,7 +134,7 @@ async def replays_list(store: Store, request: Request) -> Response:
                 prev_link=page_link(request, page=number - 1) if number > 1 else None,
                 next_link=page_link(request, page=number + 1) if number < pages else None,
                 sorts=SORTS, signal_labels=SIGNAL_LABELS, devices=sessions.DEVICES,
-                replay_percent=round(view.site.replay_sample * 100, 3), **HELPERS)
+                replay_percent=round(view.site.replay_sample * 100, 3), state=filter_state(request), **HELPERS)
 
 
 async def player(store: Store, request: Request) -> Response:

@@ -6,7 +6,7 @@ hover target per point whose <title> says its value (no script: the CSP allows n
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,11 @@ LEFT, RIGHT, TOP, BOTTOM = 48, 12, 10, 26  # room for the y labels, the last x l
 MAX_LABELS = 8
 INTERVALS = ("hour", "day", "week")
 
-Points = Sequence[tuple[datetime, float]]
+Points = Sequence[tuple[datetime, float | None]]  # None: no data in that bucket (a gap in the line)
+
+
+def count_text(value: float) -> str:
+    return f"{value:,}"
 
 
 def nice_ticks(largest: float) -> list[int]:
@@ -55,43 +59,53 @@ def axis_label(when: datetime, interval: str) -> str:
 
 
 def trend_chart(current: Points, previous: Points, interval: str, unit: str,
-                width: int = WIDTH, height: int = HEIGHT) -> dict[str, Any]:
+                width: int = WIDTH, height: int = HEIGHT, fmt: Callable[[float], str] = count_text,
+                heading: str | None = None) -> dict[str, Any]:
     """The geometry of the chart for the template: lines as SVG points, ticks, labels and targets.
 
     `unit` names the metric in a point's title (`visitors`, `page views`); `previous` is cut to as
-    many points as `current`."""
+    many points as `current`; `fmt` writes a value (a count by default, a duration for timings)."""
     values = [v for _, v in current]
     before = [v for _, v in previous[:len(current)]]
-    ticks = nice_ticks(max([*values, *before], default=0))
+    known = [v for v in (*values, *before) if v is not None]
+    ticks = nice_ticks(max(known, default=0))
     plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
     slot = plot_w / max(1, len(current))  # each point is centred in its slot, its hover target fills it
 
     def x(i: int) -> float:
         return round(LEFT + (i + 0.5) * slot, 1)
 
-    def y(v: float) -> float:
-        return round(TOP + plot_h - v / ticks[-1] * plot_h, 1)
+    def y(v: float | None) -> float | None:
+        return None if v is None else round(TOP + plot_h - v / ticks[-1] * plot_h, 1)
 
-    def line(series: Sequence[float]) -> str:
-        return " ".join(f"{x(i)},{y(v)}" for i, v in enumerate(series))
+    def lines(series: Sequence[float | None]) -> list[str]:
+        """The runs of points with data, each a polyline; a bucket without data breaks the line."""
+        runs: list[list[str]] = [[]]
+        for i, v in enumerate(series):
+            if v is None:
+                runs.append([])
+            else:
+                runs[-1].append(f"{x(i)},{y(v)}")
+        return [" ".join(run) for run in runs if run]
 
     every = math.ceil(len(current) / MAX_LABELS) or 1
     points = [{"x": x(i), "y": y(v), "value": v, "previous": before[i] if i < len(before) else None,
                "target_x": round(LEFT + i * slot, 1), "target_width": round(slot, 1),
                "time": when.isoformat(), "title": title(when, v, before[i] if i < len(before) else None,
-                                                         interval, unit)}
+                                                         interval, unit, fmt)}
               for i, (when, v) in enumerate(current)]
     return {
         "width": width, "height": height, "left": LEFT, "right": width - RIGHT, "top": TOP,
-        "bottom": TOP + plot_h, "interval": interval, "unit": unit,
-        "current": line(values), "previous": line(before), "points": points,
-        "y_ticks": [{"y": y(t), "label": f"{t:,}"} for t in ticks],
+        "bottom": TOP + plot_h, "interval": interval, "unit": unit, "heading": heading or unit[:1].upper() + unit[1:],
+        "current": lines(values), "previous": lines(before), "points": points,
+        "y_ticks": [{"y": y(t), "label": fmt(t)} for t in ticks],
         "x_labels": [{"x": x(i), "label": axis_label(when, interval)}
                      for i, (when, _) in enumerate(current) if i % every == 0],
-        "empty": not any(values) and not any(before),
+        "empty": not any(known),
     }
 
 
-def title(when: datetime, value: float, previous: float | None, interval: str, unit: str) -> str:
-    text = f"{moment(when, interval)}: {value:,} {unit}"
-    return text if previous is None else f"{text} (previous period: {previous:,})"
+def title(when: datetime, value: float | None, previous: float | None, interval: str, unit: str,
+          fmt: Callable[[float], str] = count_text) -> str:
+    text = f"{moment(when, interval)}: " + ("no data" if value is None else f"{fmt(value)} {unit}")
+    return text if previous is None else f"{text} (previous period: {fmt(previous)})"

@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -150,6 +151,13 @@ def test_a_funnel_saved_in_the_dashboard_shows_the_seeded_conversion(browser: Br
                for part in ("reached", "lost") for k in (1, 2, 3)]
     assert heights == [FUNNEL_HEIGHT, FUNNEL_HEIGHT * 3 / 4, FUNNEL_HEIGHT / 4, 0, FUNNEL_HEIGHT / 4, FUNNEL_HEIGHT / 2]
     expect(chart.locator("text.share")).to_have_text(["100.0%", "75.0%", "25.0%"])
+    # the conversion per day: one point per day of the range, today's 1 of 4 sessions
+    trend = page.locator("#funnel-result svg.trend-chart")
+    shown = (date.fromisoformat(page.get_by_label("To", exact=True).input_value())
+             - date.fromisoformat(page.get_by_label("From", exact=True).input_value())).days + 1
+    expect(trend.locator(".target")).to_have_count(shown)
+    titles = [t for t in trend.locator(".target title").all_text_contents() if "no data" not in t]
+    assert [t.split(": ", 1)[1] for t in titles] == ["25% converted"]
     rows.nth(1).get_by_role("link", name="2").click()  # the sessions that reached the products, not the cart
     expect(page.locator("tr[data-session]")).to_have_count(2)
     assert "dropped_at=2" in page.url

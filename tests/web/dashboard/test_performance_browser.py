@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import date
 
 import httpx
 import pytest
@@ -82,7 +83,16 @@ def test_a_delayed_page_shows_its_delay_in_its_step(browser: Browser, host: Host
     assert bars["request"] == max(bars.values())  # the held-back HTML is the longest bar
     ttfb = dashboard.locator('#vitals tr[data-vital="TTFB"] td')
     assert seconds(ttfb.nth(1).inner_text()) >= delay  # p50
-    expect(dashboard.locator(".trend polyline").first).to_have_attribute("points", re.compile(r"\d"))
+    # the trend chart: one point per day of the range, today's TTFB at p75 holding the delay
+    dashboard.get_by_role("navigation", name="Metric").get_by_role("link", name="TTFB").click()
+    chart = dashboard.locator("svg.trend-chart")
+    expect(chart.locator("title").first).to_contain_text("TTFB at p75 per day")
+    shown = (date.fromisoformat(dashboard.get_by_label("To", exact=True).input_value())
+             - date.fromisoformat(dashboard.get_by_label("From", exact=True).input_value())).days + 1
+    expect(chart.locator(".target")).to_have_count(shown)
+    today = chart.locator(".target title").last.text_content() or ""
+    assert seconds(re.search(r": ([\d.]+ m?s) TTFB at p75", today).group(1)) >= delay  # type: ignore[union-attr]
+    expect(chart.locator("polyline.current, circle")).not_to_have_count(0)
 
     dashboard.get_by_label("Top pages").select_option("/plain")  # the picker shows another page
     expect(dashboard.locator("#perf-title")).to_have_text("/plain")

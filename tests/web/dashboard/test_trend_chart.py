@@ -33,9 +33,10 @@ def test_one_point_and_target_per_bucket_and_the_previous_period_at_the_same_off
     now = days(30, [i * 3 for i in range(30)])
     before = days(30, [5] * 30, datetime(2026, 10, 31, tzinfo=UTC))
     chart = trend_chart(now, before, "day", "visitors")
-    assert len(chart["points"]) == 30 and len(chart["current"].split()) == 30
-    assert len(chart["previous"].split()) == 30
-    assert [p.split(",")[0] for p in chart["previous"].split()] == [p.split(",")[0] for p in chart["current"].split()]
+    assert len(chart["points"]) == 30 and len(" ".join(chart["current"]).split()) == 30
+    assert len(" ".join(chart["previous"]).split()) == 30
+    xs = [[p.split(",")[0] for p in " ".join(chart[line]).split()] for line in ("previous", "current")]
+    assert xs[0] == xs[1]
     assert 1 < len(chart["x_labels"]) <= MAX_LABELS
     assert chart["x_labels"][0]["label"] == "1 Dec"
     assert [t["label"] for t in chart["y_ticks"]] == ["0", "25", "50", "75", "100"]
@@ -48,7 +49,7 @@ def test_one_point_and_target_per_bucket_and_the_previous_period_at_the_same_off
 
 def test_a_shorter_previous_period_is_drawn_for_the_points_it_has() -> None:
     chart = trend_chart(days(5, [1] * 5), days(3, [2] * 3), "week", "page views")
-    assert len(chart["previous"].split()) == 3 and chart["points"][4]["previous"] is None
+    assert len(" ".join(chart["previous"]).split()) == 3 and chart["points"][4]["previous"] is None
     assert chart["points"][0]["title"] == "Week of Tue 1 Dec 2026: 1 page views (previous period: 2)"
 
 
@@ -64,7 +65,7 @@ def test_hours_are_labelled_by_the_hour() -> None:
 def test_no_data_is_a_flat_line_at_zero_with_a_message() -> None:
     chart = trend_chart(days(7, [0] * 7), days(7, [0] * 7), "day", "visitors")
     assert chart["empty"]
-    ys = {float(p.split(",")[1]) for p in chart["current"].split()}
+    ys = {float(p.split(",")[1]) for p in " ".join(chart["current"]).split()}
     assert ys == {chart["bottom"]} and chart["bottom"] < HEIGHT
     assert chart["y_ticks"][0]["y"] == chart["bottom"]
 
@@ -76,3 +77,15 @@ def test_the_interval_follows_the_length_of_the_range() -> None:
 def test_hours_are_offered_only_for_ranges_of_up_to_two_weeks() -> None:
     assert offered(14) == ("hour", "day", "week") and offered(15) == ("day", "week")
     assert all(default_interval(n) in offered(n) for n in range(1, 400))  # the default is always on offer
+
+
+def test_a_bucket_without_data_breaks_the_line_and_says_so() -> None:
+    """Timings (the Performance page's p75) have days without a sample: no point, a gap in the line."""
+    values = [1200.0, None, 2500.0, 2600.0, None]
+    chart = trend_chart(days(5, values), days(5, [1000.0] * 5), "day", "LCP at p75",
+                        fmt=lambda v: f"{v / 1000:.1f} s")
+    assert len(chart["current"]) == 2 and [len(run.split()) for run in chart["current"]] == [1, 2]
+    assert [p["y"] is None for p in chart["points"]] == [v is None for v in values]
+    assert chart["points"][1]["title"] == "Wed 2 Dec 2026: no data (previous period: 1.0 s)"
+    assert chart["points"][2]["title"] == "Thu 3 Dec 2026: 2.5 s LCP at p75 (previous period: 1.0 s)"
+    assert chart["y_ticks"][-1]["label"] == "3.0 s" and chart["heading"] == "LCP at p75"
