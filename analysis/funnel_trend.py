@@ -14,7 +14,8 @@ from footfall.analysis.numbers import ratio
 from footfall.store import Store
 
 
-def trend(store: Store, site: str, start: datetime, end: datetime, f: Funnel, zone: str = "UTC") -> list[dict[str, Any]]:
+def trend(store: Store, site: str, start: datetime, end: datetime, f: Funnel,
+          zone: str = "UTC") -> list[dict[str, Any]]:
     """Per local day with entrants, in day order: `day`, `entered`, `converted` and `conversion`."""
     params = range_params(site, start, end, f) | {"tz": zone}
     sql = f"""
