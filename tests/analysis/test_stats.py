@@ -1,6 +1,6 @@
 """The stats query on rows landed by the real ingestion path: every metric by every dimension, filters
 and time series, in UTC and in two other zones across local midnights, against counts worked out
-here from what was sent; and the same numbers as the Overview's."""
+here from what was sent. The Overview is made of these calls (tests/analysis/test_overview.py)."""
 
 from __future__ import annotations
 
