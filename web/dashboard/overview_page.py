@@ -87,7 +87,7 @@ def tables_of(data: dict[str, Any]) -> list[Table]:
                    Column("share", "Share", "share"))
         out.append(Table(name, title, columns, data[name], dimension=by, note=note))
     vitals = [{"metric": name, **v} for name, v in data["vitals"].items()]
-    out.append(Table("vitals", "Web Vitals (p75)", VITAL_COLUMNS, vitals))
+    out.append(Table("vitals", "Web Vitals (p75)", VITAL_COLUMNS, vitals, wide=True))
     return out
 
 

@@ -40,6 +40,7 @@ class Table:
     dimension: str | None = None
     empty: str = "Nothing in this range."
     note: str = ""
+    wide: bool = False  # as wide as the page in a grid of tables (many columns)
 
 
 def asked(request: Request) -> str | None:
