@@ -72,6 +72,12 @@ STEP_COLUMNS = (Column("step", "Step"), Column("label", "Page or event", "text")
                 Column("error_rate", "JS errors", "share"))
 
 
+IMPACT_COLUMNS = (Column("step", "Step"), Column("metric", "Metric", "text"), Column("rating", "Rating", "text"),
+                  Column("units", "Entered"), Column("converted", "Went on"),
+                  Column("conversion", "Conversion", "share"), Column("ci_low", "95% interval from", "share"),
+                  Column("ci_high", "95% interval to", "share"))
+
+
 def step_rows(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The steps' table as shown once its page loads are measured: counts, times, then performance."""
     rows = []
@@ -87,13 +93,20 @@ def step_rows(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 async def download(store: Store, view: SiteRange, chosen: Any, name: str) -> Response:
     """The chosen funnel's steps (with their performance) or its breakdown, as CSV."""
-    if chosen is None or name not in ("funnel_steps", "funnel_breakdown"):
+    if chosen is None or name not in ("funnel_steps", "funnel_breakdown", "funnel_impact"):
         return tables.not_a_table(name)
     f = funnel_of(chosen.definition.encode())
     result = await store.run(funnel_performance.query_with_performance, store, view.site.key, view.start,
                              view.end, f)
     if name == "funnel_steps":
         table = Table(name, "Steps", STEP_COLUMNS, step_rows(result["steps"]))
+    elif name == "funnel_impact":
+        kept = ("rating", "units", "converted", "conversion")
+        rows = [{"step": s["step"], "metric": metric, **{k: b[k] for k in kept},
+                 "ci_low": b["ci"][0] if b["ci"] else None, "ci_high": b["ci"][1] if b["ci"] else None}
+                for s in result["steps"] for metric, imp in (s["performance"].get("impact") or {}).items()
+                for b in imp["buckets"]]
+        table = Table(name, "Conversion by rating", IMPACT_COLUMNS, rows)
     else:
         groups = result.get("breakdown", {}).get("groups", [])
         by = result.get("breakdown", {}).get("by", "breakdown")

@@ -10,6 +10,7 @@ elements in the snapshot and sends their boxes back, which the click map is plac
 
 from __future__ import annotations
 
+import dataclasses
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -21,10 +22,12 @@ from starlette.routing import Route
 from footfall.analysis import heatmaps
 from footfall.store import Store
 from footfall.store.vocabulary import page_path
-from footfall.web.dashboard import isolated_frames
+from footfall.web.dashboard import isolated_frames, tables
 from footfall.web.dashboard.context import site_range
+from footfall.web.dashboard.filters import filter_state
 from footfall.web.dashboard.labels import DEVICE_LABELS
 from footfall.web.dashboard.render import page
+from footfall.web.dashboard.tables import Column, Table
 
 KINDS = (("click", "Clicks"), ("move", "Mouse movement"), ("scroll", "Scroll reach"))
 VIEWER_STYLE = "html,body{overflow:auto}#stage .replayer-wrapper{transform:none!important}"  # unscaled, scrolling
@@ -64,10 +67,22 @@ async def heatmaps_page(store: Store, request: Request) -> Response:
     replays = {"url": url, "device": device, **view.span, "has_replay": ""}
     for element in ranked["elements"]:
         element["replays"] = f"/sites/{site.key}/replays?" + urlencode({**replays, "clicked": element["selector"]})
+    if tables.asked(request) is not None:
+        if tables.asked(request) != ELEMENTS.name:
+            return tables.not_a_table(str(tables.asked(request)))
+        return tables.csv_response(dataclasses.replace(ELEMENTS, rows=ranked["elements"]), site.key, device,
+                                   view.first.isoformat(), view.last.isoformat())
     query = urlencode({"url": url, "device": device, **view.span})
     return page(request, "heatmaps.html", **view.shown, pages=pages, url=url, device=device, kind=kind, kinds=KINDS,
                 devices=DEVICE_LABELS, opacity=opacity, width=width, height=height, ranked=ranked, reach=reach,
-                query=query, selectors=placed)
+                query=query, selectors=placed, state=filter_state(request))
+
+
+# The clicked elements as the list beside the map shows them (the page's top ELEMENTS_LISTED).
+ELEMENTS = Table("elements", "Clicked elements", (
+    Column("selector", "Element", "text"), Column("text", "Text", "text"), Column("clicks", "Clicks"),
+    Column("visitors", "Visitors"), Column("share", "Share", "share"), Column("dead", "Dead"),
+    Column("dead_rate", "Dead share", "share"), Column("rage", "Rage"), Column("error_clicks", "Error")), [])
 
 
 async def frame(request: Request) -> Response:

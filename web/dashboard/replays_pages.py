@@ -75,6 +75,10 @@ SESSIONS = Table("sessions", "Sessions", (
     Column("visitor_id", "Visitor", "text"), Column("device", "Device", "text"), Column("browser", "Browser", "text"),
     Column("errors", "Errors"), Column("signals", "Signals", "text"), Column("has_replay", "Recorded", "text")), [])
 
+SESSION_VITALS = Table("vitals", "Web Vitals", (
+    Column("path", "Page", "text"), Column("name", "Metric", "text"), Column("value", "Value", "number"),
+    Column("rating", "Rating", "text")), [])
+
 HELPERS = {"clock": fmt_clock, "duration": fmt_duration, "ms_of": ms_of}
 
 
@@ -150,6 +154,12 @@ async def player(store: Store, request: Request) -> Response:
         return page(request, "message.html", status=404, title="No such session",
                     message="This session does not exist, or it is older than the site keeps data. "
                             "Pick one from the list of replays.")
+    if tables.asked(request) is not None:  # the sidebar's Web Vitals of the session
+        if tables.asked(request) != SESSION_VITALS.name:
+            return tables.not_a_table(str(tables.asked(request)))
+        detail = await store.run(sessions.session_detail, store, site.key, sid)
+        return tables.csv_response(dataclasses.replace(SESSION_VITALS, rows=(detail or {}).get("vitals", [])),
+                                   site.key, sid)
     try:
         t = float(request.query_params.get("t") or 0)  # seconds from the start of the recording
     except ValueError:
@@ -180,6 +190,7 @@ async def sidebar(store: Store, key: str, sid: str, has_replay: bool) -> str:
     moments = [(name, SIGNAL_LABELS[name], o) for name in signals.SIGNALS for o in detail["signals"][name]]
     moments.sort(key=lambda m: m[2]["offset_s"])
     return env.get_template("player_sidebar.html").render(detail=detail, moments=moments, skew_ms=skew,
+                                                         csv=f"/sites/{key}/replays/{sid}?table=vitals&format=csv",
                                                          **HELPERS)
 
 

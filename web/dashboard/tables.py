@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 # How a column's values read on the page (web/templates/dashboard/_table.html); a CSV keeps the raw value.
-KINDS = ("text", "count", "share", "seconds", "ms", "vital")  # vital: ms, or a score for CLS (the row's `metric`)
+# `vital` is a time in ms, or a score for CLS (the row's `metric` says which).
+KINDS = ("text", "count", "number", "share", "seconds", "ms", "vital")
 
 
 @dataclasses.dataclass(frozen=True)

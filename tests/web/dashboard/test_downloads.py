@@ -19,7 +19,8 @@ from tests.helpers import ORIGIN, csrf_of, make_batch, post, wait_for_count
 
 ADMIN = ("admin@shop.test", "correct-horse-1")
 PAGES = {"/": 3, "/pricing": 2, "/product/1": 1}  # page views sent per page, one session each
-ERRORS_ON = "/pricing"  # each of its page views has one error; a console message is not an error
+ERRORS_ON = "/pricing"
+CLICKED, CLICKS = "/product/1", 2  # each of its page views has one error; a console message is not an error
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = Server(data, {"FOOTFALL_RATE_LIMIT": "0"})
     for path, n in PAGES.items():
         for _ in range(n):
-            visit = make_batch(events=1, url=ORIGIN + path)
+            visit = make_batch(events=1 + CLICKS * (path == CLICKED), url=ORIGIN + path)  # clicks on #buy
             at = visit["e"][0]["ts"]
             visit["e"].append({"t": "vital", "ts": at + 900, "n": "LCP", "v": 1000 + 500 * len(path), "r": "good"})
             if path == ERRORS_ON:
@@ -117,6 +118,9 @@ def test_a_funnels_steps_and_the_main_funnel_download_what_they_show(client: htt
     steps = download(client, where, "funnel_steps")
     assert [(row["label"], int(row["entered"])) for row in steps] == [("/", PAGES["/"]), ("/pricing", 0)]
     assert float(steps[0]["lcp_p75"]) == 1500.0  # the performance columns the page fills in after
+    impact = download(client, where, "funnel_impact")
+    assert {row["step"] for row in impact} <= {"1"}
+    assert sum(int(row["units"]) for row in impact if row["metric"] == "LCP") in (0, PAGES["/"])
     main = download(client, "/sites/shop/overview", "main_funnel")
     assert [(row["label"], row["entered"]) for row in main] == [(row["label"], row["entered"]) for row in steps]
 
@@ -127,10 +131,20 @@ def test_the_list_of_replays_downloads_its_page(client: httpx.Client) -> None:
     assert sorted(row["entry_path"] for row in rows) == sorted(p for p, n in PAGES.items() for _ in range(n))
     page = client.get("/sites/shop/replays?has_replay=").text
     assert all(f'data-session="{row["session_id"]}"' in page for row in rows)
+    pricing = next(row for row in rows if row["entry_path"] == "/pricing")
+    vitals = download(client, f"/sites/shop/replays/{pricing['session_id']}", "vitals")
+    assert [(row["path"], row["name"], float(row["value"])) for row in vitals] == [
+        ("/pricing", "LCP", 1000 + 500 * len("/pricing"))]
+
+
+def test_the_clicked_elements_download_what_the_heatmap_lists(client: httpx.Client) -> None:
+    elements = download(client, f"/sites/shop/heatmaps?url={CLICKED}&device=desktop", "elements")
+    assert [(row["selector"], int(row["clicks"])) for row in elements] == [("#buy", CLICKS)]
+    assert "<code>#buy</code>" in client.get(f"/sites/shop/heatmaps?url={CLICKED}&device=desktop").text
 
 
 @pytest.mark.parametrize("path", ["/sites/shop/overview", "/sites/shop/performance", "/sites/shop/errors",
-                                  "/sites/shop/funnels", "/sites/shop/replays"])
+                                  "/sites/shop/funnels", "/sites/shop/replays", "/sites/shop/heatmaps"])
 def test_a_download_needs_a_login_and_a_known_table(server: Server, client: httpx.Client, path: str) -> None:
     with httpx.Client(base_url=server.url, follow_redirects=False, timeout=30) as anonymous:
         answer = anonymous.get(f"{path}?table=top_pages&format=csv")
