@@ -16,7 +16,8 @@ env.globals["version"] = version()  # the footer of every page
 
 # Per site: (label, path under /sites/{key}). Pages of later features join this list.
 SITE_NAV = [("Overview", "overview"), ("Heatmaps", "heatmaps"), ("Replays", "replays"), ("Funnels", "funnels"),
-            ("Performance", "performance"), ("Errors", "errors"), ("Install", "install"), ("Settings", "settings")]
+            ("Goals", "goals"), ("Performance", "performance"), ("Errors", "errors"), ("Install", "install"),
+            ("Settings", "settings")]
 
 
 def user_of(request: Request) -> dict[str, str] | None:
