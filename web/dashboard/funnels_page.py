@@ -20,11 +20,12 @@ from starlette.routing import Route
 from footfall.analysis import funnel_performance, funnels
 from footfall.collector.rejection import Rejected
 from footfall.store import Store, saved_funnels
+from footfall.store import goals as stored_goals
 from footfall.web.dashboard.charts import funnel_chart
 from footfall.web.dashboard.context import chosen_range, site_for_admin, site_range
 from footfall.web.dashboard.funnel_form import CHOICES, form_definition, form_values
 from footfall.web.dashboard.render import page
-from footfall.web.funnels_api import funnel_of
+from footfall.web.funnels_api import funnel_of, goal_steps, inlined
 
 
 async def funnels_page(store: Store, request: Request) -> Response:
@@ -35,16 +36,24 @@ async def funnels_page(store: Store, request: Request) -> Response:
     saved = await store.run(saved_funnels.listed, store, key)
     chosen = next((f for f in saved if f.id == request.query_params.get("id")), saved[0] if saved else None)
     result, dropped, measured, deferred = None, {}, request.query_params.get("performance") == "1", ""
+    error = None
     if chosen is not None:
         answer = funnel_performance.query_with_performance if measured else funnels.query
-        result = await store.run(answer, store, key, view.start, view.end, funnel_of(chosen.definition.encode()))
-        for step in result["steps"][:-1]:
-            dropped[step["step"]] = f"/sites/{key}/replays?" + urlencode({
-                "funnel": chosen.definition, "dropped_at": step["step"], **view.span, "has_replay": ""})
+        definition = inlined(chosen.definition.encode(), await store.run(goal_steps, store, key))
+        try:
+            funnel = funnel_of(definition)
+        except Rejected as exc:  # a goal it names was deleted since
+            funnel, error = None, f"This funnel cannot be counted: {exc.message}. Edit it below."
+        if funnel is not None:
+            result = await store.run(answer, store, key, view.start, view.end, funnel)
+            for step in result["steps"][:-1]:
+                dropped[step["step"]] = f"/sites/{key}/replays?" + urlencode({
+                    "funnel": definition.decode(), "dropped_at": step["step"], **view.span, "has_replay": ""})
         deferred = f"/sites/{key}/funnels?" + urlencode({"id": chosen.id, **view.span, "performance": "1"})
     form = form_values(chosen.name, json.loads(chosen.definition)) if chosen else form_values("", {})
     return page(request, "funnels.html", **view.shown, saved=saved, chosen=chosen,
-                result=result, dropped=dropped, measured=measured, deferred=deferred, form=form,
+                result=result, dropped=dropped, measured=measured, deferred=deferred, form=form, error=error,
+                goals=await store.run(stored_goals.listed, store, key),
                 saved_msg=request.query_params.get("saved") == "1",
                 chart=funnel_chart(result["steps"]) if result else None, **CHOICES)
 
@@ -58,13 +67,14 @@ async def save_funnel(store: Store, request: Request) -> Response:
     try:
         if not name:
             raise ValueError("Give the funnel a name.")
-        definition = form_definition(form)
+        definition = form_definition(form, await store.run(goal_steps, store, site.key))
     except (ValueError, Rejected) as exc:
         message = exc.message if isinstance(exc, Rejected) else str(exc)
         saved = await store.run(saved_funnels.listed, store, site.key)
         first, last, _ = chosen_range(request)
         return page(request, "funnels.html", status=400, site=site, first=first, last=last, saved=saved,
-                    chosen=None, result=None, dropped={}, error=message, form=dict(form), **CHOICES)
+                    chosen=None, result=None, dropped={}, error=message, form=dict(form), **CHOICES,
+                    goals=await store.run(stored_goals.listed, store, site.key))
     funnel_id = str(form.get("id") or "") or None
     made = await store.run(saved_funnels.save, store, site.key, name, msgspec.json.encode(definition).decode(),
                            funnel_id)

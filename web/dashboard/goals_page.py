@@ -5,6 +5,7 @@ define or delete a goal (administrators). Every table is an answer of the stats 
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from footfall.analysis import custom_events, goals, stats
-from footfall.store import Store
+from footfall.store import Store, saved_funnels
 from footfall.store import goals as stored_goals
 from footfall.web.dashboard.context import SiteRange, site_for_admin, site_range
 from footfall.web.dashboard.goal_form import KINDS, described, form_name, form_step
@@ -93,8 +94,19 @@ async def delete_goal(store: Store, request: Request) -> Response:
     if known is None:
         return page(request, "message.html", status=404, title="No such goal",
                     message="This site has no such goal, or it was deleted already.")
+    users = [f.name for f in await store.run(saved_funnels.listed, store, site.key) if uses(f.definition, known.id)]
+    if users:
+        return await goals_page(store, request, status=409, error=(
+            f"The funnel “{users[0]}” ends with this goal: change or delete the funnel first."))
     await store.run(stored_goals.delete, store, site.key, known.id)
     return RedirectResponse(f"/sites/{site.key}/goals", status_code=303)
+
+
+def uses(definition: str, goal_id: str) -> bool:
+    """Whether a saved funnel's definition names the goal as a step or an exclusion."""
+    found = json.loads(definition)
+    steps = [*found.get("steps", []), *(x.get("step", {}) for x in found.get("exclusions", []))]
+    return any(step.get("goal") == goal_id for step in steps)
 
 
 def routes(store: Store) -> list[Route]:

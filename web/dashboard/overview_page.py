@@ -20,7 +20,7 @@ from footfall.web.dashboard.charts import sparkline_points
 from footfall.web.dashboard.context import site_range
 from footfall.web.dashboard.render import page
 from footfall.web.dashboard.trend_chart import default_interval, offered, trend_chart
-from footfall.web.funnels_api import funnel_of
+from footfall.web.funnels_api import saved_funnel_of
 
 PRESETS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90))
 METRICS = {"visitors": "visitors", "pageviews": "page views"}  # the chart's metrics and their unit
@@ -56,7 +56,8 @@ async def overview_page(store: Store, request: Request) -> Response:
     if isinstance(view, Response):
         return view
     data: dict[str, Any] = await store.run(overview, store, view.site.key, view.start, view.end)
-    data["funnel"] = await store.run(main_funnel, store, view.site.key, view.start, view.end, funnel_of)
+    data["funnel"] = await store.run(main_funnel, store, view.site.key, view.start, view.end,
+                                     partial(saved_funnel_of, store, view.site.key))
     charts = {name: sparkline_points([point[name] for point in data["series"]])
               for name in ("visitors", "sessions", "pageviews")}
     trend = await store.run(chart_of, store, request, view.site, view.first, view.last)

@@ -35,13 +35,13 @@ SENT = [
 def batches(site: str = "shop") -> list[dict[str, Any]]:
     now = int(datetime.now(UTC).timestamp() * 1000) - 60_000
     out = []
-    for visitor, pages, customs, clicks in SENT:
-        sid = uuid.uuid4().hex
+    for k, (visitor, pages, customs, clicks) in enumerate(SENT):
+        sid, start = uuid.uuid4().hex, now + 1000 * k  # the sessions one after the other
         for i, path in enumerate(pages):
-            events: list[dict[str, Any]] = [{"t": "pageview", "ts": now + i}]
+            events: list[dict[str, Any]] = [{"t": "pageview", "ts": start + i}]
             if i == len(pages) - 1:
-                events += [{"t": "custom", "ts": now + 10 + j, "n": n, "p": p} for j, (n, p) in enumerate(customs)]
-                events += [{"t": "click", "ts": now + 20 + j, "s": s, "x": 1, "y": 1} for j, s in enumerate(clicks)]
+                events += [{"t": "custom", "ts": start + 10 + j, "n": n, "p": p} for j, (n, p) in enumerate(customs)]
+                events += [{"t": "click", "ts": start + 20 + j, "s": s, "x": 1, "y": 1} for j, s in enumerate(clicks)]
             out.append({"v": 1, "site": site, "sid": sid, "pv": uuid.uuid4().hex, "vid": visitor,
                         "url": ORIGIN + path, "vw": 1280, "vh": 800, "e": events})
     return out
@@ -140,7 +140,35 @@ def test_an_administrator_defines_goals_and_reads_their_conversions(server: tupl
     unknown = httpx.get(f"{running.url}/api/v1/sites/shop/stats", params={"metrics": "conversions", "goal": "nope"},
                         headers={"Authorization": f"Bearer {token}"})
     assert unknown.status_code == 400 and unknown.json()["field"] == "goal"
+    funnel_ends_with_a_goal(running, token, client, ids["Thanks"])
     client.close()
+
+
+def funnel_ends_with_a_goal(running: Server, token: str, client: httpx.Client, goal_id: str) -> None:
+    """A funnel from the home page to the goal Thanks (a page), saved with the form's goal choice."""
+    home = {v for v, pages, _, _ in SENT if "/" in pages}
+    # every visitor who viewed / and later /thanks (the sessions were sent one after the other)
+    order = [(v, path) for v, pages, _, _ in SENT for path in pages]
+    reached = {v for v in home if (v, "/thanks") in order[order.index((v, "/")):]}
+    form = {"csrf": csrf_of(client.get("/sites/shop/funnels").text), "name": "Home to thanks", "steps": "/",
+            "goal": goal_id, "window_h": "24"}
+    saved = client.post("/sites/shop/funnels", data=form)
+    assert saved.status_code == 303, saved.text[:500]
+    html = client.get(saved.headers["location"]).text
+    assert f'<option value="{goal_id}" selected>Thanks</option>' in html
+    entered = [int(n) for n in re.findall(r'<th scope="row">\d+\. <code>[^<]*</code></th>\s*<td class="num">(\d+)</td>',
+                                          html)]
+    assert entered == [len(home), len(reached)] == [3, 2]
+    asked = httpx.post(f"{running.url}/api/v1/sites/shop/funnels/query?performance=false",
+                       json={"steps": [{"page": "/"}, {"goal": goal_id}]}, headers={"Authorization": f"Bearer {token}"})
+    assert [s["entered"] for s in asked.json()["steps"]] == [3, 2]
+    unknown = httpx.post(f"{running.url}/api/v1/sites/shop/funnels/query?performance=false",
+                         json={"steps": [{"page": "/"}, {"goal": "0000"}]},
+                         headers={"Authorization": f"Bearer {token}"})
+    assert unknown.status_code == 400 and "no goal with id" in unknown.json()["error"]
+    # the goal cannot be deleted while the funnel ends with it
+    refused = client.post(f"/sites/shop/goals/{goal_id}/delete", data={"csrf": form["csrf"]})
+    assert refused.status_code == 409 and "Home to thanks" in refused.text
 
 
 def test_the_form_refuses_what_it_should(server: tuple[Server, str]) -> None:
