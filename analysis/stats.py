@@ -158,7 +158,7 @@ def stats(store: Store, site: str, first: date, last: date, metrics: list[str], 
     the goal with id `goal`, or of every goal with by=goal."""
     metrics, filters = list(dict.fromkeys(metrics)), filters or []
     check(metrics, by, interval, limit, offset)
-    check_kind(metrics, by, interval, filters, goal)
+    check_kind(metrics, by, filters, goal)
     try:
         zone = sites.time_zone(zone)
     except ValueError as exc:
@@ -244,22 +244,21 @@ def event_rows(store: Store, metrics: list[str], by: str, filters: list[Filter],
                params: dict[str, Any], limit: int, offset: int) -> list[dict[str, Any]]:
     """The rows of a breakdown by goal (every goal, its name as the value) or by a custom event's
     name or property, ranked by the first metric, then by the value."""
-    column = by
-    conditions = [f.sql(i, params) for i, f in enumerate(filters)]
     if by == "goal":
         converted = conversions_by_key(store, chosen, "p.goal", filters, params)
         everyone = stats_visitors(store, filters, params)
-        rows = [{column: g.name, **shown(metrics, with_conversions({"_visitors": everyone}, converted.get(g.id)))}
+        rows = [{by: g.name, **shown(metrics, with_conversions({"_visitors": everyone}, converted.get(g.id)))}
                 for g in chosen]
-        rows.sort(key=lambda row: (-(row[metrics[0]] or 0), row[column]))
+        rows.sort(key=lambda row: (-(row[metrics[0]] or 0), row[by]))
         return rows[offset:offset + limit]
+    conditions = [f.sql(i, params) for i, f in enumerate(filters)]
     key = custom_events.key_sql(by, params)
     sql = custom_events.breakdown_sql(key, [*conditions, custom_events.has_key_sql(by)], sessions_for(filters))
     ranked = f"""
         SELECT key, events, visitors FROM ({sql})
         ORDER BY {metrics[0]} DESC, key LIMIT {{limit:UInt32}} OFFSET {{offset:UInt32}}"""
     found = store.rows(ranked, {**params, "limit": limit, "offset": offset})
-    return [{column: row[0], **{m: int(row[1] if m == "events" else row[2]) for m in metrics}} for row in found]
+    return [{by: row[0], **{m: int(row[1] if m == "events" else row[2]) for m in metrics}} for row in found]
 
 
 def stats_visitors(store: Store, filters: list[Filter], params: dict[str, Any]) -> int:
@@ -271,8 +270,7 @@ def stats_visitors(store: Store, filters: list[Filter], params: dict[str, Any]) 
     return int(rows[0][1]) if rows else 0
 
 
-def check_kind(metrics: list[str], by: str | None, interval: str | None, filters: list[Filter],
-               goal: str | None) -> None:
+def check_kind(metrics: list[str], by: str | None, filters: list[Filter], goal: str | None) -> None:
     """Which metrics, breakdowns and filters go together: goal metrics need a goal (or by=goal),
     custom events count by their name or property, and filter by event name only there."""
     goal_asked = [m for m in metrics if m in GOAL_METRICS]
