@@ -22,7 +22,7 @@ from footfall.analysis.numbers import RATIO_DIGITS, number, ratio
 from footfall.store import Store, sites
 from footfall.store import goals as stored_goals
 from footfall.store.clock import EPOCH, utc
-from footfall.store.conditions import SITE_IN_RANGE, step_regex
+from footfall.store.conditions import SITE_IN_RANGE, grouped_path, step_regex
 
 METRICS = ("visitors", "sessions", "pageviews", "bounce_rate", "session_duration", "views_per_session",
            "error_rate", "lcp_p75", "inp_p75", "cls_p75")  # of page views
@@ -45,6 +45,8 @@ DIMENSIONS = {
     "browser": "s.browser",
     "os": "s.os",
 }
+# The page as the site's page patterns group it (its settings: `/product/*`), else the path itself.
+PATTERN = "pattern"
 # Breakdowns counted over goal completions or custom events rather than page views; `event_prop:KEY`
 # stands for any property key.
 EVENT_DIMENSIONS = ("goal", "event", "event_prop:KEY")
@@ -167,12 +169,15 @@ def stats(store: Store, site: str, first: date, last: date, metrics: list[str], 
     params: dict[str, Any] = {"site": site, "start": max(utc(start), EPOCH), "end": utc(end), "tz": zone}
     chosen = goals_of(store, site, goal) if goal or by == "goal" else []
     head = {"site": site, "from": first.isoformat(), "to": last.isoformat(), "time_zone": zone}
-    if by is not None and by not in DIMENSIONS:
+    if by is not None and by not in DIMENSIONS and by != PATTERN:
         results = event_rows(store, metrics, by, filters, chosen, params, limit, offset)
         return {**head, "columns": [by, *metrics], "results": results}
     conditions = [f"p.{condition}" for condition in SITE_IN_RANGE.split(" AND ")]
     conditions += [f.sql(i, params) for i, f in enumerate(filters)]
-    if by:
+    if by == PATTERN:
+        known = sites.load_all(store).get(site)
+        key = grouped_path(known.url_patterns if known else (), params, "p.path")
+    elif by:
         key = DIMENSIONS[by]
         if by in UNSET_LEFT_OUT:
             conditions.append(f"{key} != ''")
@@ -298,7 +303,7 @@ def query(metrics: list[str], key: str, conditions: list[str], filters: list[Fil
           ordered: bool) -> str:
     """The one query: page views in the range, joined to their session's facts and vitals only where
     the metrics, the dimension or a filter need them, grouped by (key, session), then by key."""
-    facts = "bounce_rate" in metrics or "session_duration" in metrics or (by or "page") != "page" \
+    facts = "bounce_rate" in metrics or "session_duration" in metrics or (by or "page") not in ("page", PATTERN) \
         or any(f.dimension != "page" for f in filters)
     vitals = any(m in VITAL_METRICS for m in metrics)
     sessions = SESSION_FACTS.format(rows=SESSION_PAGEVIEWS + (
@@ -332,8 +337,8 @@ def check(metrics: list[str], by: str | None, interval: str | None, limit: int, 
     for metric in metrics:
         if metric not in ALL_METRICS:
             raise StatsError("metrics", f"metrics must be among {', '.join(ALL_METRICS)}, not {metric!r}")
-    if by is not None and by not in DIMENSIONS and by not in ("goal", "event") and not prop_key_ok(by):
-        raise StatsError("by", f"by must be one of {', '.join((*DIMENSIONS, *EVENT_DIMENSIONS))}")
+    if by is not None and by not in (*DIMENSIONS, PATTERN, "goal", "event") and not prop_key_ok(by):
+        raise StatsError("by", f"by must be one of {', '.join((*DIMENSIONS, PATTERN, *EVENT_DIMENSIONS))}")
     if interval is not None and interval not in INTERVALS:
         raise StatsError("interval", f"interval must be one of {', '.join(INTERVALS)}")
     if by and interval:

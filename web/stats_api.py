@@ -31,10 +31,12 @@ CSV = "text/csv"
 FILTER = ("dimension:operator:value, repeatable (all must hold); operator is, is_not, contains or pattern (* "
           "stands for one or more whole path segments); the value may hold commas and colons; dimension "
           "event (a custom event's name) narrows by=event and by=event_prop:KEY")
-BY = ("One dimension to break the metrics down by: " + ", ".join((*stats.DIMENSIONS, *stats.EVENT_DIMENSIONS))
+BY = ("One dimension to break the metrics down by: "
+      + ", ".join((*stats.DIMENSIONS, stats.PATTERN, *stats.EVENT_DIMENSIONS))
       + "; by goal the metrics are a goal's, by event or event_prop:KEY (a custom event property) they are "
       "events and visitors")
-BY_PATTERN = "^(" + "|".join((*stats.DIMENSIONS, "goal", "event")) + f"|event_prop:.{{1,{stats.MAX_PROP_KEY}}})$"
+BY_PATTERN = ("^(" + "|".join((*stats.DIMENSIONS, stats.PATTERN, "goal", "event"))
+              + f"|event_prop:.{{1,{stats.MAX_PROP_KEY}}})$")
 
 
 class StatsQuery(Query, kw_only=True):
@@ -57,7 +59,7 @@ class StatsQuery(Query, kw_only=True):
     offset: Annotated[int, Meta(ge=0, le=stats.MAX_OFFSET, description="Rows of a breakdown to skip")] = 0
     format: Literal["json", "csv"] = "json"
     refusals = {"metrics": f"metrics must be among {', '.join(stats.ALL_METRICS)}",
-                "by": f"by must be one of {', '.join((*stats.DIMENSIONS, *stats.EVENT_DIMENSIONS))}"}
+                "by": f"by must be one of {', '.join((*stats.DIMENSIONS, stats.PATTERN, *stats.EVENT_DIMENSIONS))}"}
 
 
 class Stats(msgspec.Struct):

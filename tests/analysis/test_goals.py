@@ -1,9 +1,11 @@
 """Goal conversions and custom events through the stats query, on rows landed by the real ingestion
 path: per goal, per custom event name and per property value, as totals and per local day in two
-zones across a local midnight, against counts worked out here from what was sent."""
+zones across a local midnight, against counts worked out here from what was sent; and page views by
+the site's page patterns."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections import defaultdict
@@ -19,6 +21,7 @@ from footfall.analysis.stats import Filter, StatsError, stats
 from footfall.collector import frames, rows, wire
 from footfall.collector.enrich import Client
 from footfall.store import goals as stored_goals
+from footfall.store import sites
 from tests import helpers
 
 ORIGIN = "https://shop.test"
@@ -212,3 +215,21 @@ def test_refusals(store, site) -> None:  # noqa: ANN001
     other = f"goals-other-{uuid.uuid4().hex[:6]}"
     with pytest.raises(StatsError):
         stats(store, other, FIRST, LAST, ["conversions"], goal=site["ids"]["Thanks"])
+
+
+def test_page_views_by_the_sites_page_patterns(store) -> None:  # noqa: ANN001
+    key = f"patterns-{uuid.uuid4().hex[:10]}"
+    made = sites.create(store, "Patterns", ["https://shop.test"], key=key)
+    land(store, key)
+    items = [i for i in happenings("UTC", FIRST, LAST) if i["kind"] == "page"]
+    plain = stats(store, key, FIRST, LAST, ["pageviews", "visitors"], by="pattern")["results"]
+    by_page = stats(store, key, FIRST, LAST, ["pageviews", "visitors"], by="page")["results"]
+    assert [{"page": row.pop("pattern"), **row} for row in plain] == by_page != []  # no pattern: the paths
+    sites.save(store, dataclasses.replace(made, url_patterns=("/docs/*", "/thanks")))
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for item in items:
+        grouped["/docs/*" if item["path"].startswith("/docs/") else item["path"]].append(item["visitor"])
+    got = stats(store, key, FIRST, LAST, ["pageviews", "visitors"], by="pattern")
+    assert got["columns"] == ["pattern", "pageviews", "visitors"]
+    assert {row["pattern"]: (row["pageviews"], row["visitors"]) for row in got["results"]} == {
+        page: (len(vs), len(set(vs))) for page, vs in grouped.items()}
