@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import ORIGIN, Server, footfall
-from tests.helpers import csrf_of, get, get_text, post, wait_for_count
+from tests.helpers import csrf_of, get, get_text, goal_ids, post, wait_for_count
 from tests.web.test_stats_api import zone_near_noon
 
 MINUTE = timedelta(minutes=1)
@@ -62,7 +61,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, s
             csrf = csrf_of(client.get("/sites/shop/goals").text)
             assert client.post("/sites/shop/goals", data={"csrf": csrf, "name": name, **fields}).status_code == 303
         page = client.get("/sites/shop/goals").text
-    ids = dict(re.findall(r'<th scope="row">([^<]+)</th><td><code>[^<]*</code></td><td><code>([0-9a-f]+)</code>', page))
+    ids = goal_ids(page)
     yield server, token, tz, midnight, ids
     server.stop()
 

@@ -23,18 +23,19 @@ from footfall.web.dashboard.goal_form import KINDS, described, form_name, form_s
 from footfall.web.dashboard.render import page
 
 ROWS = 100  # rows of each table
+PROPERTY_ROWS = 10  # rows of a property's table: one per value, which may be an order number
 EVENT_METRICS = ["events", "visitors"]
 GOAL_METRICS = ["conversions", "total_conversions", "conversion_rate"]
 
 
 def table(store: Store, view: SiteRange, metrics: list[str], by: str | None,
-          filters: tuple[str, ...] = ()) -> dict[str, Any]:
+          filters: tuple[str, ...] = (), rows: int = ROWS) -> dict[str, Any]:
     """One table: the stats answer and the link to the same answer as CSV."""
     zone = view.site.time_zone
     found = stats.stats(store, view.site.key, view.first, view.last, metrics, zone=zone, by=by,
-                        filters=[stats.Filter.parse(f) for f in filters], limit=ROWS)
+                        filters=[stats.Filter.parse(f) for f in filters], limit=rows)
     asked = [("metrics", ",".join(metrics)), *([("by", by)] if by else []), *(("filter", f) for f in filters),
-             ("from", view.first.isoformat()), ("to", view.last.isoformat()), ("limit", str(ROWS)), ("format", "csv")]
+             ("from", view.first.isoformat()), ("to", view.last.isoformat()), ("limit", str(rows)), ("format", "csv")]
     found["csv"] = f"/api/v1/sites/{view.site.key}/stats?" + urlencode(asked)
     return found
 
@@ -47,7 +48,8 @@ def tables(store: Store, view: SiteRange, event: str) -> dict[str, Any]:
     if chosen:
         start, end = stats.day_range(view.first, view.last, view.site.time_zone)
         for key in custom_events.property_keys(store, view.site.key, start, end, chosen)[:20]:
-            properties.append((key, table(store, view, EVENT_METRICS, f"event_prop:{key}", (f"event:is:{chosen}",))))
+            found = table(store, view, EVENT_METRICS, f"event_prop:{key}", (f"event:is:{chosen}",), PROPERTY_ROWS)
+            properties.append((key, found))
     saved = stored_goals.listed(store, view.site.key)
     by_goal = table(store, view, GOAL_METRICS, "goal") if saved else None
     [everyone] = stats.stats(store, view.site.key, view.first, view.last, ["visitors"],
@@ -65,6 +67,7 @@ async def goals_page(store: Store, request: Request, status: int = 200, **shown:
     event = request.query_params.get("event", "")[:128]
     found = await store.run(tables, store, view, event)
     return page(request, "goals.html", status=status, **view.shown, **found, kinds=KINDS, rows=ROWS,
+                property_rows=PROPERTY_ROWS,
                 saved_msg=request.query_params.get("saved") == "1",
                 form=shown.pop("form", {}), **shown)
 

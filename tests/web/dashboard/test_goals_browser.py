@@ -56,4 +56,7 @@ def test_an_administrator_defines_a_goal_and_reads_its_conversion_rate(browser: 
     expect(plans.filter(has_text="pro").locator("td")).to_have_text(["2", "2"])
     expect(plans.filter(has_text="free").locator("td")).to_have_text(["1", "1"])
     expect(dashboard.locator('table[data-property="seats"] tbody tr').locator("th")).to_have_text(["3"])
+    for width in (1366, 390):  # no horizontal overflow on a laptop or a phone
+        dashboard.set_viewport_size({"width": width, "height": 800})
+        assert dashboard.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     assert dashboard.errors == []  # type: ignore[attr-defined]  # nothing the strict CSP refused

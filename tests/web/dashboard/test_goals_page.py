@@ -18,7 +18,7 @@ import pytest
 
 from footfall.store import goals as stored_goals
 from tests.conftest import ORIGIN, Server, footfall
-from tests.helpers import csrf_of, post, wait_for_count
+from tests.helpers import csrf_of, goal_ids, post, wait_for_count
 
 ADMIN = ("admin@goals.test", "correct-horse-1")
 VIEWER = ("viewer@goals.test", "viewer-pass-2")
@@ -129,8 +129,7 @@ def test_an_administrator_defines_goals_and_reads_their_conversions(server: tupl
     seats = csv_rows(client, chosen, "the values of seats")
     assert {(r["event_prop:seats"], r["events"]) for r in seats} == {("3", "1")}
     # the stats API by goal id, with a read token
-    ids = dict(re.findall(r'<tr><th scope="row">([^<]+)</th><td><code>[^<]*</code></td><td><code>([0-9a-f]+)</code>',
-                          html))
+    ids = goal_ids(html)
     api = httpx.get(f"{running.url}/api/v1/sites/shop/stats", params={
         "metrics": "visitors,conversions,conversion_rate", "goal": ids["Thanks"]},
         headers={"Authorization": f"Bearer {token}"})
@@ -210,20 +209,18 @@ def test_the_form_refuses_what_it_should(server: tuple[Server, str]) -> None:
                                                  "target": "/v"}).status_code == 403
     assert viewer.post(f"/sites/blog/goals/{blog_goal}/delete", data={"csrf": viewer_token}).status_code == 403
     # the administrator deletes the hostile goal
-    hostile_id = re.search(r'/sites/shop/goals/([0-9a-f]+)/delete"', admin.get("/sites/shop/goals").text)
-    assert hostile_id
-    before = admin.get("/sites/shop/goals").text.count("/delete\"")
-    assert admin.post(f"/sites/shop/goals/{hostile_id.group(1)}/delete", data={"csrf": token}).status_code == 303
-    assert admin.get("/sites/shop/goals").text.count("/delete\"") == before - 1
+    before = goal_ids(admin.get("/sites/shop/goals").text)
+    hostile_id = before["X" + hostile]
+    assert admin.post(f"/sites/shop/goals/{hostile_id}/delete", data={"csrf": token}).status_code == 303
+    after = goal_ids(admin.get("/sites/shop/goals").text)
+    assert after == {name: goal for name, goal in before.items() if goal != hostile_id}
     admin.close()
     viewer.close()
 
 
 def stored_goal_id(client: httpx.Client, site: str) -> str:
     assert define(client, site=site, name="Blog read", kind="page", target="/post/*").status_code == 303
-    found = re.search(rf'/sites/{site}/goals/([0-9a-f]+)/delete"', client.get(f"/sites/{site}/goals").text)
-    assert found
-    return found.group(1)
+    return goal_ids(client.get(f"/sites/{site}/goals").text)["Blog read"]
 
 
 def test_goals_are_capped_per_site() -> None:
