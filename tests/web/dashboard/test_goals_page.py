@@ -200,7 +200,9 @@ def test_the_form_refuses_what_it_should(server: tuple[Server, str]) -> None:
     blog_goal = stored_goal_id(admin, "blog")
     gone = admin.post(f"/sites/shop/goals/{blog_goal}/delete", data={"csrf": token})
     assert gone.status_code == 404
-    assert blog_goal in admin.get("/sites/blog/goals").text  # still there
+    blog = admin.get("/sites/blog/goals").text
+    assert blog_goal in blog  # still there
+    assert "No custom event in this range" in blog and "footfall('event', 'purchase'" in blog  # the snippet's call
     viewer = login(running, VIEWER)
     page = viewer.get("/sites/shop/goals")
     assert page.status_code == 200 and "Only administrators can define goals" in page.text
