@@ -86,7 +86,7 @@ _decoder = msgspec.json.Decoder(FunnelBody)
 
 def step_of(body: StepBody) -> funnels.Step:
     if body.goal is not None:
-        raise ValueError(f"no goal with id {body.goal!r} on this site: the Goals page lists them")
+        raise ValueError(f"no goal with id {body.goal!r} on this site: the Goals page lists the site's goals")
     return funnels.Step(page=body.page, event=body.event, selector=body.selector,
                         props=tuple(sorted(body.props.items())))
 
