@@ -6,6 +6,8 @@ The metrics are the Overview's (docs/metrics.md), computed by one ClickHouse que
 page views joined to their session's facts (entry and exit page, source, device, page view count and
 duration), grouped by (key, session) and then by key, so a session's duration is counted once however
 many of its page views a row has. docs/api.md describes the parameters and docs/metrics.md the numbers.
+A goal's conversions (analysis/goals.py) and custom events (analysis/custom_events.py) are counted by
+their own query over the same range, zone and filters, and joined to those rows by key.
 """
 
 from __future__ import annotations
@@ -15,13 +17,18 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from footfall.analysis import custom_events, goals
 from footfall.analysis.numbers import RATIO_DIGITS, number, ratio
 from footfall.store import Store, sites
+from footfall.store import goals as stored_goals
 from footfall.store.clock import EPOCH, utc
-from footfall.store.conditions import SITE_IN_RANGE, step_regex
+from footfall.store.conditions import SITE_IN_RANGE, grouped_path, step_regex
 
 METRICS = ("visitors", "sessions", "pageviews", "bounce_rate", "session_duration", "views_per_session",
-           "error_rate", "lcp_p75", "inp_p75", "cls_p75")
+           "error_rate", "lcp_p75", "inp_p75", "cls_p75")  # of page views
+GOAL_METRICS = ("conversions", "total_conversions", "conversion_rate")  # of the `goal` asked, or by goal
+EVENT_METRICS = ("events", "visitors")  # by a custom event's name or property
+ALL_METRICS = (*METRICS, *GOAL_METRICS, "events")
 VITAL_METRICS = {"lcp_p75": "LCP", "inp_p75": "INP", "cls_p75": "CLS"}
 # Dimension -> its SQL over a page view row `p` joined to its session `s`. Only `page` is the page
 # view's own; the others are the session's, from its first (entry) or last (exit) page view.
@@ -38,6 +45,15 @@ DIMENSIONS = {
     "browser": "s.browser",
     "os": "s.os",
 }
+# The page as the site's page patterns group it (its settings: `/product/*`), else the path itself.
+PATTERN = "pattern"
+# Breakdowns counted over goal completions or custom events rather than page views; `event_prop:KEY`
+# stands for any property key.
+EVENT_DIMENSIONS = ("goal", "event", "event_prop:KEY")
+EVENT_PROP = "event_prop:"
+MAX_PROP_KEY = 128
+# A filter's dimension -> its SQL; `event` (a custom event's name) narrows the custom event breakdowns.
+FILTERABLE = {**DIMENSIONS, "event": "p.name"}
 # Sessions without a campaign value are left out of a breakdown by it, as the Overview's list does.
 UNSET_LEFT_OUT = ("utm_source", "utm_medium", "utm_campaign")
 OPERATORS = ("is", "is_not", "contains", "pattern")
@@ -113,14 +129,14 @@ class Filter:
         if len(parts) != 3:
             raise StatsError("filter", f"filter must be dimension:operator:value, not {text!r}")
         dimension, op, value = parts
-        if dimension not in DIMENSIONS:
-            raise StatsError("filter", f"filter dimension must be one of {', '.join(DIMENSIONS)}")
+        if dimension not in FILTERABLE:
+            raise StatsError("filter", f"filter dimension must be one of {', '.join(FILTERABLE)}")
         if op not in OPERATORS:
             raise StatsError("filter", f"filter operator must be one of {', '.join(OPERATORS)}")
         return cls(dimension, op, value)
 
     def sql(self, i: int, params: dict[str, Any]) -> str:
-        column = DIMENSIONS[self.dimension]
+        column = FILTERABLE[self.dimension]
         name = f"filter{i}"
         params[name] = step_regex(self.value) if self.op == "pattern" else self.value
         return {"is": f"{column} = {{{name}:String}}", "is_not": f"{column} != {{{name}:String}}",
@@ -137,21 +153,31 @@ def day_range(first: date, last: date, zone: str) -> tuple[datetime, datetime]:
 
 def stats(store: Store, site: str, first: date, last: date, metrics: list[str], *, zone: str = "UTC",
           by: str | None = None, interval: str | None = None, filters: list[Filter] | None = None,
-          limit: int = 100, offset: int = 0) -> dict[str, Any]:
+          limit: int = 100, offset: int = 0, goal: str | None = None) -> dict[str, Any]:
     """The metrics for the site's local days `first` to `last` (inclusive) in `zone`: one row of
     totals, one row per value of `by` (ranked by the first metric, then by the value), or one row per
-    `interval` bucket holding part of the range, empty buckets included."""
-    metrics = list(dict.fromkeys(metrics))
+    `interval` bucket holding part of the range, empty buckets included. Goal metrics are those of
+    the goal with id `goal`, or of every goal with by=goal."""
+    metrics, filters = list(dict.fromkeys(metrics)), filters or []
     check(metrics, by, interval, limit, offset)
+    check_kind(metrics, by, filters, goal)
     try:
         zone = sites.time_zone(zone)
     except ValueError as exc:
         raise StatsError("time_zone", str(exc)) from None
     start, end = day_range(first, last, zone)
     params: dict[str, Any] = {"site": site, "start": max(utc(start), EPOCH), "end": utc(end), "tz": zone}
+    chosen = goals_of(store, site, goal) if goal or by == "goal" else []
+    head = {"site": site, "from": first.isoformat(), "to": last.isoformat(), "time_zone": zone}
+    if by is not None and by not in DIMENSIONS and by != PATTERN:
+        results = event_rows(store, metrics, by, filters, chosen, params, limit, offset)
+        return {**head, "columns": [by, *metrics], "results": results}
     conditions = [f"p.{condition}" for condition in SITE_IN_RANGE.split(" AND ")]
-    conditions += [f.sql(i, params) for i, f in enumerate(filters or ())]
-    if by:
+    conditions += [f.sql(i, params) for i, f in enumerate(filters)]
+    if by == PATTERN:
+        known = sites.load_all(store).get(site)
+        key = grouped_path(known.url_patterns if known else (), params, "p.path")
+    elif by:
         key = DIMENSIONS[by]
         if by in UNSET_LEFT_OUT:
             conditions.append(f"{key} != ''")
@@ -159,19 +185,118 @@ def stats(store: Store, site: str, first: date, last: date, metrics: list[str], 
         key = BUCKETS[interval]
     else:
         key = "0"
-    rows = store.rows(query(metrics, key, conditions, filters or [], by, ordered=bool(by)),
+    page_metrics = [m for m in metrics if m in METRICS] or ["visitors"]
+    rows = store.rows(query(page_metrics, key, conditions, filters, by, ordered=bool(by)),
                       {**params, "limit": limit, "offset": offset})
-    found = {row[0]: measures(metrics, *row[1:]) for row in rows}
+    found = {row[0]: {"_visitors": row[1], **measures(metrics, *row[1:])} for row in rows}
+    if any(m in GOAL_METRICS for m in metrics):
+        converted = conversions_by_key(store, chosen, key, filters, params)
+        for bucket in set(found) | set(converted):
+            row = found.get(bucket) or {"_visitors": 0, **empty(metrics)}
+            found[bucket] = with_conversions(row, converted.get(bucket))
     column = by or ("time" if interval else None)
     if by:
-        results = [{by: value, **row} for value, row in found.items()]
+        results = [{by: value, **shown(metrics, row)} for value, row in found.items()]
     elif interval:
-        results = [{"time": moment.isoformat(), **found.get(bucket, empty(metrics))}
+        results = [{"time": moment.isoformat(), **shown(metrics, found.get(bucket))}
                    for bucket, moment in buckets(interval, start, end, zone)]
     else:
-        results = [found.get(0, empty(metrics))]
-    return {"site": site, "from": first.isoformat(), "to": last.isoformat(), "time_zone": zone,
-            "columns": ([column] if column else []) + list(metrics), "results": results}
+        results = [shown(metrics, found.get(0))]
+    return {**head, "columns": ([column] if column else []) + list(metrics), "results": results}
+
+
+def goals_of(store: Store, site: str, goal: str | None) -> list[goals.Goal]:
+    """The site's goals (the one with id `goal` when given), their steps read from their definitions."""
+    listed = [goals.Goal(g.id, g.name, goals.step_of(g.definition)) for g in stored_goals.listed(store, site)
+              if goal is None or g.id == goal]
+    if goal is not None and not listed:
+        raise StatsError("goal", f"no goal with id {goal!r} on this site: the Goals page lists them")
+    return listed
+
+
+def sessions_for(filters: list[Filter]) -> str | None:
+    """The session facts a filter on a session's dimension needs, joined as `s`."""
+    if all(f.dimension in ("page", "event") for f in filters):
+        return None
+    return SESSION_FACTS.format(rows=SESSION_PAGEVIEWS)
+
+
+def conversions_by_key(store: Store, chosen: list[goals.Goal], key: str, filters: list[Filter],
+                       params: dict[str, Any]) -> dict[Any, tuple[int, int]]:
+    """Per key: the converting visitors and the conversions of the goals `chosen`."""
+    if not chosen:
+        return {}
+    local = dict(params)
+    conditions = [f.sql(i, local) for i, f in enumerate(filters)]
+    sql = goals.conversions_sql(chosen, key, conditions, sessions_for(filters), local)
+    return {row[0]: (int(row[1]), int(row[2])) for row in store.rows(sql, local)}
+
+
+def with_conversions(row: dict[str, Any], converted: tuple[int, int] | None) -> dict[str, Any]:
+    visitors, total = converted or (0, 0)
+    return {**row, "conversions": visitors, "total_conversions": total,
+            "conversion_rate": ratio(visitors, row["_visitors"]) if row["_visitors"] else None}
+
+
+def shown(metrics: list[str], row: dict[str, Any] | None) -> dict[str, Any]:
+    """The asked metrics of a row, in the order asked (an empty row where nothing was counted)."""
+    if row is None:
+        row = with_conversions({"_visitors": 0, **empty(metrics)}, None)
+    return {m: row[m] for m in metrics}
+
+
+def event_rows(store: Store, metrics: list[str], by: str, filters: list[Filter], chosen: list[goals.Goal],
+               params: dict[str, Any], limit: int, offset: int) -> list[dict[str, Any]]:
+    """The rows of a breakdown by goal (every goal, its name as the value) or by a custom event's
+    name or property, ranked by the first metric, then by the value."""
+    if by == "goal":
+        converted = conversions_by_key(store, chosen, "p.goal", filters, params)
+        everyone = stats_visitors(store, filters, params)
+        rows = [{by: g.name, **shown(metrics, with_conversions({"_visitors": everyone}, converted.get(g.id)))}
+                for g in chosen]
+        rows.sort(key=lambda row: (-(row[metrics[0]] or 0), row[by]))
+        return rows[offset:offset + limit]
+    conditions = [f.sql(i, params) for i, f in enumerate(filters)]
+    key = custom_events.key_sql(by, params)
+    sql = custom_events.breakdown_sql(key, [*conditions, custom_events.has_key_sql(by)], sessions_for(filters))
+    ranked = f"""
+        SELECT key, events, visitors FROM ({sql})
+        ORDER BY {metrics[0]} DESC, key LIMIT {{limit:UInt32}} OFFSET {{offset:UInt32}}"""
+    found = store.rows(ranked, {**params, "limit": limit, "offset": offset})
+    return [{by: row[0], **{m: int(row[1] if m == "events" else row[2]) for m in metrics}} for row in found]
+
+
+def stats_visitors(store: Store, filters: list[Filter], params: dict[str, Any]) -> int:
+    """Every visitor of the range under the filters: the conversion rate's denominator."""
+    local = dict(params)
+    conditions = [f"p.{condition}" for condition in SITE_IN_RANGE.split(" AND ")]
+    conditions += [f.sql(i, local) for i, f in enumerate(filters)]
+    rows = store.rows(query(["visitors"], "0", conditions, filters, None, ordered=False), local)
+    return int(rows[0][1]) if rows else 0
+
+
+def check_kind(metrics: list[str], by: str | None, filters: list[Filter], goal: str | None) -> None:
+    """Which metrics, breakdowns and filters go together: goal metrics need a goal (or by=goal),
+    custom events count by their name or property, and filter by event name only there."""
+    goal_asked = [m for m in metrics if m in GOAL_METRICS]
+    event_breakdown = by == "event" or (by or "").startswith(EVENT_PROP)
+    if by == "goal":
+        if any(m not in GOAL_METRICS for m in metrics):
+            raise StatsError("metrics", f"by goal, the metrics are among {', '.join(GOAL_METRICS)}")
+    elif event_breakdown:
+        if any(m not in EVENT_METRICS for m in metrics):
+            raise StatsError("metrics", f"by {by}, the metrics are among {', '.join(EVENT_METRICS)}")
+    else:
+        if "events" in metrics:
+            raise StatsError("metrics", "events is counted by event or event_prop:KEY: add by=event")
+        if goal_asked and not goal:
+            raise StatsError("goal", f"{goal_asked[0]} is a goal's: name one with goal=ID, or ask by=goal")
+        if goal_asked and by:
+            raise StatsError("by", "a goal's conversions break down by goal or over an interval, not by " + by)
+    if goal is not None and not (by == "goal" or (goal_asked and by is None)):
+        raise StatsError("goal", f"goal names the goal of {', '.join(GOAL_METRICS)}")
+    if any(f.dimension == "event" for f in filters) and not event_breakdown:
+        raise StatsError("filter", "an event filter narrows by=event or by=event_prop:KEY")
 
 
 def selected_pageviews(site: str, first: date, last: date, zone: str, filters: list[Filter],
@@ -192,7 +317,7 @@ def query(metrics: list[str], key: str, conditions: list[str], filters: list[Fil
           ordered: bool) -> str:
     """The one query: page views in the range, joined to their session's facts and vitals only where
     the metrics, the dimension or a filter need them, grouped by (key, session), then by key."""
-    facts = "bounce_rate" in metrics or "session_duration" in metrics or (by or "page") != "page" \
+    facts = "bounce_rate" in metrics or "session_duration" in metrics or (by or "page") not in ("page", PATTERN) \
         or any(f.dimension != "page" for f in filters)
     vitals = any(m in VITAL_METRICS for m in metrics)
     sessions = SESSION_FACTS.format(rows=SESSION_PAGEVIEWS + (
@@ -224,10 +349,10 @@ def check(metrics: list[str], by: str | None, interval: str | None, limit: int, 
     if not metrics:
         raise StatsError("metrics", "metrics is required: one or more of " + ", ".join(METRICS))
     for metric in metrics:
-        if metric not in METRICS:
-            raise StatsError("metrics", f"metrics must be among {', '.join(METRICS)}, not {metric!r}")
-    if by is not None and by not in DIMENSIONS:
-        raise StatsError("by", f"by must be one of {', '.join(DIMENSIONS)}")
+        if metric not in ALL_METRICS:
+            raise StatsError("metrics", f"metrics must be among {', '.join(ALL_METRICS)}, not {metric!r}")
+    if by is not None and by not in (*DIMENSIONS, PATTERN, "goal", "event") and not prop_key_ok(by):
+        raise StatsError("by", f"by must be one of {', '.join((*DIMENSIONS, PATTERN, *EVENT_DIMENSIONS))}")
     if interval is not None and interval not in INTERVALS:
         raise StatsError("interval", f"interval must be one of {', '.join(INTERVALS)}")
     if by and interval:
@@ -236,6 +361,11 @@ def check(metrics: list[str], by: str | None, interval: str | None, limit: int, 
         raise StatsError("limit", f"limit must be 1 to {MAX_LIMIT}")
     if not 0 <= offset <= MAX_OFFSET:
         raise StatsError("offset", f"offset must be 0 to {MAX_OFFSET}")
+
+
+def prop_key_ok(by: str) -> bool:
+    key = by.removeprefix(EVENT_PROP)
+    return by.startswith(EVENT_PROP) and 0 < len(key) <= MAX_PROP_KEY
 
 
 def measures(metrics: list[str], visitors: int, sessions: int, views: int, bounce_rate: float, median: float,
@@ -247,7 +377,7 @@ def measures(metrics: list[str], visitors: int, sessions: int, views: int, bounc
              "views_per_session": ratio(views_per_session, 1) if sessions else None,
              "error_rate": ratio(error_rate, 1) if views else None,
              "lcp_p75": number(lcp), "inp_p75": number(inp), "cls_p75": number(cls)}
-    return {m: every[m] for m in metrics}
+    return {m: every[m] for m in metrics if m in every}
 
 
 def empty(metrics: list[str]) -> dict[str, Any]:

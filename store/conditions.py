@@ -40,13 +40,13 @@ def on_path(url: str, params: dict[str, Any]) -> str:
     return "path = {path:String}"
 
 
-def grouped_path(patterns: tuple[str, ...], params: dict[str, Any]) -> str:
-    """SQL for the page a `path` counts towards: the first of the site's URL patterns it matches,
-    else the path itself (as the heatmap page picker groups them)."""
+def grouped_path(patterns: tuple[str, ...], params: dict[str, Any], column: str = "path") -> str:
+    """SQL for the page a `path` (or `column`) counts towards: the first of the site's URL patterns it
+    matches, else the path itself (as the heatmap page picker groups them)."""
     if not patterns:
-        return "path"
+        return column
     cases = []
     for i, pattern in enumerate(patterns):
         params[f"pattern{i}"], params[f"regex{i}"] = pattern, step_regex(pattern)
-        cases.append(f"match(path, {{regex{i}:String}}), {{pattern{i}:String}}")
-    return f"multiIf({', '.join(cases)}, path)"
+        cases.append(f"match({column}, {{regex{i}:String}}), {{pattern{i}:String}}")
+    return f"multiIf({', '.join(cases)}, {column})"

@@ -118,6 +118,15 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def goal_ids(html: str) -> dict[str, str]:
+    """The goals a site's Goals page lists, name to id."""
+    import html as markup
+    import re
+
+    return {markup.unescape(name): goal for goal, name in
+            re.findall(r'<li data-goal-id="([0-9a-f]+)"><strong>([^<]*)</strong>', html)}
+
+
 def exact(values: list[float], q: float) -> float:
     """ClickHouse's quantileExact by hand: the value at index floor(q * n) of the sorted values."""
     ordered = sorted(values)

@@ -15,7 +15,7 @@ from footfall.collector.enrich import client_of
 from footfall.collector.spool import Spool, SpoolFull
 from footfall.demo import journeys, recordings
 from footfall.demo.shop import PREFIX, SITE_KEY
-from footfall.store import Store, accounts, saved_funnels, sites
+from footfall.store import Store, accounts, goals, saved_funnels, sites
 from footfall.web.runtime import Runtime
 from footfall.web.server import serve
 from footfall.web.settings import Config
@@ -54,6 +54,10 @@ DEMO_FUNNEL = ("From product to order", {
     "steps": [{"page": f"{PREFIX}/product/*"}, {"page": f"{PREFIX}/cart"}, {"page": f"{PREFIX}/checkout"},
               {"page": f"{PREFIX}/thank-you"}],
     "window_s": 86400, "mode": "ordered", "count_by": "session"})
+# Goals saved with the site, from the custom events and pages the demo shop sends, so the Goals page
+# opens with conversions.
+DEMO_GOALS = (("Purchase", {"event": "purchase"}), ("Added to cart", {"event": "add_to_cart"}),
+              ("Reached checkout", {"page": f"{PREFIX}/checkout"}))
 
 
 def ensure_site(store: Store, origins: list[str]) -> sites.Site:
@@ -66,6 +70,8 @@ def ensure_site(store: Store, origins: list[str]) -> sites.Site:
                                retention_days=RETENTION_DAYS)
         name, definition = DEMO_FUNNEL
         saved_funnels.save(store, created.key, name, json.dumps(definition))
+        for name, definition in DEMO_GOALS:
+            goals.save(store, created.key, name, json.dumps(definition))
         # The demo shop's visitor is its operator: a browser sending GPC should still see itself.
         return sites.save(store, dataclasses.replace(created, honour_dnt=False, url_patterns=URL_PATTERNS))
     if wanted != current.origins:

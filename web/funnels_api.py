@@ -6,13 +6,18 @@
   and unless `performance=false` the step's page-load performance and conversion impact
   (analysis/funnel_performance.py).
 
+A step may name one of the site's goals (`{"goal": ID}`): it stands for the goal's own step, put in
+its place when the funnel is read (`inlined`), so a goal changed or deleted later changes the funnel.
+
 `routes(store)` gives the routes; `OPERATIONS` describes them for the OpenAPI document.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from functools import partial
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -24,6 +29,7 @@ from footfall.analysis import funnel_performance, funnels
 from footfall.collector.decode import decode
 from footfall.collector.rejection import Rejected
 from footfall.store import Store
+from footfall.store import goals as stored_goals
 from footfall.web.operations import Answer, Body, Operation
 from footfall.web.params import DEFAULT_DAYS, DateRange, Day, SitePath, guarded, query_of, site_and_range
 
@@ -32,7 +38,7 @@ Text = Annotated[str, Meta(min_length=1, max_length=2048)]
 
 
 class StepBody(msgspec.Struct, forbid_unknown_fields=True):
-    """One of page, event or selector."""
+    """One of page, event, selector or goal."""
 
     page: Annotated[Text, Meta(description="A path, or a pattern where * stands for whole path segments")] | None \
         = None
@@ -41,6 +47,8 @@ class StepBody(msgspec.Struct, forbid_unknown_fields=True):
         "A click on this element (CSS selector as clicks store it)"))] | None = None
     props: Annotated[dict[str, str], Meta(max_length=10, description=(
         "A custom event's properties, each equal to this value"))] = {}
+    goal: Annotated[str, Meta(min_length=1, max_length=64, description=(
+        "The id of one of the site's goals: its page, event or click (the stats API's goal)"))] | None = None
 
 
 class ExclusionBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -77,8 +85,44 @@ _decoder = msgspec.json.Decoder(FunnelBody)
 
 
 def step_of(body: StepBody) -> funnels.Step:
+    if body.goal is not None:
+        raise ValueError(f"no goal with id {body.goal!r} on this site: the Goals page lists the site's goals")
     return funnels.Step(page=body.page, event=body.event, selector=body.selector,
                         props=tuple(sorted(body.props.items())))
+
+
+def goal_steps(store: Store, site: str) -> dict[str, dict[str, Any]]:
+    """The site's goals by id, each as the step JSON it stands for."""
+    return {g.id: json.loads(g.definition) for g in stored_goals.listed(store, site)}
+
+
+def inlined(raw: bytes, goals: Mapping[str, dict[str, Any]]) -> bytes:
+    """A funnel's JSON with each `{"goal": ID}` step (or exclusion step) replaced by the goal's own
+    step; a goal the site does not have is left for funnel_of to refuse. JSON that is no funnel is
+    returned as it is, for funnel_of to name what is wrong."""
+    try:
+        found = json.loads(raw)
+    except ValueError:
+        return raw
+    if not isinstance(found, dict) or "goal" not in raw.decode("utf-8", "replace"):
+        return raw
+
+    def step(value: Any) -> Any:
+        if isinstance(value, dict) and set(value) == {"goal"} and value["goal"] in goals:
+            return goals[value["goal"]]
+        return value
+
+    if isinstance(found.get("steps"), list):
+        found["steps"] = [step(s) for s in found["steps"]]
+    if isinstance(found.get("exclusions"), list):
+        found["exclusions"] = [{**x, "step": step(x.get("step"))} if isinstance(x, dict) else x
+                               for x in found["exclusions"]]
+    return json.dumps(found).encode()
+
+
+def saved_funnel_of(store: Store, site: str, raw: bytes) -> funnels.Funnel:
+    """A saved funnel of the site, its goal steps put in place (a Rejected if a goal is gone)."""
+    return funnel_of(inlined(raw, goal_steps(store, site)) if b"goal" in raw else raw)
 
 
 def funnel_of(raw: bytes) -> funnels.Funnel:
@@ -107,7 +151,8 @@ def funnel_of(raw: bytes) -> funnels.Funnel:
 async def query(store: Store, request: Request) -> Response:
     site, start, end = site_and_range(request)
     measured = query_of(request, FunnelQuery).performance == "true"
-    funnel = funnel_of(await request.body())
+    raw = await request.body()
+    funnel = funnel_of(inlined(raw, await store.run(goal_steps, store, site)) if b"goal" in raw else raw)
     compute = funnel_performance.query_with_performance if measured else funnels.query
     found = await store.run(compute, store, site, start, end, funnel)
     return Response(msgspec.json.encode(found), media_type="application/json")

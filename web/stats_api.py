@@ -1,6 +1,7 @@
-"""The stats API: `GET /api/v1/sites/{site}/stats?metrics=&by=&interval=&filter=&from=&to=&format=`,
+"""The stats API: `GET /api/v1/sites/{site}/stats?metrics=&by=&interval=&filter=&goal=&from=&to=&format=`,
 chosen metrics as totals, broken down by one dimension or as a time series in the site's time zone,
-in JSON or CSV. analysis/stats.py computes the answer; this module reads the request and encodes it.
+in JSON or CSV; a goal's conversions, and custom events by name or property. analysis/stats.py
+computes the answer; this module reads the request and encodes it.
 
 `routes(store)` gives the route; `OPERATIONS` describes it for the OpenAPI document.
 """
@@ -28,26 +29,37 @@ from footfall.web.params import Day, Query, SitePath, days_asked, guarded, query
 
 CSV = "text/csv"
 FILTER = ("dimension:operator:value, repeatable (all must hold); operator is, is_not, contains or pattern (* "
-          "stands for one or more whole path segments); the value may hold commas and colons")
+          "stands for one or more whole path segments); the value may hold commas and colons; dimension "
+          "event (a custom event's name) narrows by=event and by=event_prop:KEY")
+BY = ("One dimension to break the metrics down by: "
+      + ", ".join((*stats.DIMENSIONS, stats.PATTERN, *stats.EVENT_DIMENSIONS))
+      + "; by goal the metrics are a goal's, by event or event_prop:KEY (a custom event property) they are "
+      "events and visitors")
+BY_PATTERN = ("^(" + "|".join((*stats.DIMENSIONS, stats.PATTERN, "goal", "event"))
+              + f"|event_prop:.{{1,{stats.MAX_PROP_KEY}}})$")
 
 
 class StatsQuery(Query, kw_only=True):
-    metrics: Annotated[list[Literal[*stats.METRICS]], Meta(min_length=1, description="Comma list of metrics")]
+    metrics: Annotated[list[Literal[*stats.ALL_METRICS]], Meta(min_length=1, description=(
+        "Comma list of metrics; conversions, total_conversions and conversion_rate are a goal's (goal=ID or "
+        "by=goal), events is counted by=event or by=event_prop:KEY"))]
     from_: Annotated[Day, Meta(description="First day in the site's time zone, inclusive; default 29 days ago")] \
         | None = msgspec.field(default=None, name="from")
     to: Annotated[Day, Meta(description="Last day in the site's time zone, inclusive; default today")] | None = None
-    by: Annotated[Literal[*stats.DIMENSIONS], Meta(description="One dimension to break the metrics down by")] \
-        | None = None
+    by: Annotated[str, Meta(pattern=BY_PATTERN, description=BY)] | None = None
     interval: Annotated[Literal[*stats.INTERVALS], Meta(description="A time series in the site's time zone, "
                                                                     "empty buckets included (not with by)")] \
         | None = None
     filter: Annotated[list[str], Meta(description=FILTER)] = []
+    goal: Annotated[str, Meta(max_length=64, description=(
+        "The id of the goal whose conversions are asked for (the Goals page lists them)"))] | None = None
     time_zone: Annotated[str, Meta(max_length=64, description="An IANA time zone in place of the site's")] \
         | None = None
     limit: Annotated[int, Meta(ge=1, le=stats.MAX_LIMIT, description="Rows of a breakdown")] = 100
     offset: Annotated[int, Meta(ge=0, le=stats.MAX_OFFSET, description="Rows of a breakdown to skip")] = 0
     format: Literal["json", "csv"] = "json"
-    refusals = {"metrics": f"metrics must be among {', '.join(stats.METRICS)}"}
+    refusals = {"metrics": f"metrics must be among {', '.join(stats.ALL_METRICS)}",
+                "by": f"by must be one of {', '.join((*stats.DIMENSIONS, stats.PATTERN, *stats.EVENT_DIMENSIONS))}"}
 
 
 class Stats(msgspec.Struct):
@@ -79,7 +91,8 @@ def answer(store: Store, site: str, query: StatsQuery, filters: list[stats.Filte
     zone = zone_of(store, site, query.time_zone)
     try:
         return stats.stats(store, site, first, last, list(query.metrics), zone=zone, by=query.by,
-                           interval=query.interval, filters=filters, limit=query.limit, offset=query.offset)
+                           interval=query.interval, filters=filters, limit=query.limit, offset=query.offset,
+                           goal=query.goal)
     except stats.StatsError as exc:
         raise Rejected(400, exc.field, str(exc)) from None
 

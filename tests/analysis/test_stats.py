@@ -274,7 +274,7 @@ def test_empty_ranges_and_refusals(store, site) -> None:  # noqa: ANN001
     refused_calls = (
         (lambda: stats(store, site, far, far, ["hits"]), "metrics"),
         (lambda: stats(store, site, far, far, []), "metrics"),
-        (lambda: stats(store, site, far, far, ["visitors"], by="goal"), "by"),
+        (lambda: stats(store, site, far, far, ["visitors"], by="planet"), "by"),
         (lambda: stats(store, site, far, far, ["visitors"], by="page", interval="day"), "interval"),
         (lambda: stats(store, site, far, far, ["visitors"], zone="Mars/Olympus"), "time_zone"),
         (lambda: Filter.parse("page:equals:/"), "filter"),

@@ -94,9 +94,18 @@ def test_demo_seeds_once_and_serves_the_shop(data_dir: Path) -> None:
         lcp = {b["rating"]: b for b in found[0]["performance"]["impact"]["LCP"]["buckets"]}
         assert lcp["poor"]["conversion"] < lcp["good"]["conversion"], lcp
         assert found[0]["performance"]["impact"]["LCP"]["lost"]["estimate"] > 0
+        # The saved goals: the Purchase goal's converted visitors are the visitors who sent a purchase.
+        by_goal = httpx.get(f"{first.url}/api/v1/sites/demo/stats", timeout=60, headers={
+            "Authorization": f"Bearer {token}"}, params={
+            "metrics": "conversions,total_conversions", "by": "goal", "from": "2000-01-01"}).json()["results"]
+        assert {row["goal"] for row in by_goal} == {goal for goal, _ in seed.DEMO_GOALS}
     finally:
         first.stop()
     assert query_store(data_dir, "SELECT name FROM saved_funnels FINAL WHERE site = 'demo'") == [[name]]
+    [[buyers, purchases]] = query_store(data_dir, "SELECT uniqExact(visitor_id), count() FROM events "
+                                                  "WHERE site = 'demo' AND type = 'custom' AND name = 'purchase'")
+    purchase = next(row for row in by_goal if row["goal"] == "Purchase")
+    assert (purchase["conversions"], purchase["total_conversions"]) == (int(buyers), int(purchases)) > (0, 0)
 
     again = Server(data_dir, INFO, command="demo", extra=DEMO)  # a new port, the same data
     try:

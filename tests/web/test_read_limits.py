@@ -16,7 +16,7 @@ from tests.conftest import Server, footfall, start_site_server
 from tests.helpers import make_batch, post, wait_for_count
 
 ADMIN = ("limits@shop.test", "correct-horse-1")
-PAGES = ("overview", "heatmaps", "replays", "funnels", "performance", "errors")
+PAGES = ("overview", "heatmaps", "replays", "funnels", "goals", "performance", "errors")
 FAR = ({"from": "0001-01-01"}, {"to": "9999-12-31"}, {"from": "0001-01-01", "to": "9999-12-31"},
        {"from": "1900-01-01", "to": "1900-01-02"}, {"from": "2200-01-01", "to": "2200-01-02"},
        {"from": "9999-12-31"}, {"to": "0001-01-01"})

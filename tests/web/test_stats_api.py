@@ -122,7 +122,7 @@ def test_breakdowns_filters_and_csv(served) -> None:  # noqa: ANN001
 @pytest.mark.parametrize(("query", "field"), [
     ("metrics=visitors,hits", "metrics"),
     ("metrics=", "metrics"),
-    ("metrics=visitors&by=goal", "by"),
+    ("metrics=visitors&by=planet", "by"),
     ("metrics=visitors&filter=page:equals:/", "filter"),
     ("metrics=visitors&filter=country:is:FR", "filter"),
     ("metrics=visitors&time_zone=Mars/Olympus", "time_zone"),

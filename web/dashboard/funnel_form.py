@@ -1,5 +1,6 @@
 """The funnel form's text, one step a line, to the funnels API's JSON and back: a path or pattern
-(`/product/*`), `event NAME key=value …` or `click SELECTOR`; an exclusion is a step followed by
+(`/product/*`), `event NAME key=value …`, `click SELECTOR` or `goal ID` (one of the site's goals, which
+the form also offers as the last step); an exclusion is a step followed by
 `between A and B` (steps, 1-based). Checked by the API's own parser, so the form and the API refuse
 the same funnels with the same words."""
 
@@ -7,10 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from footfall.analysis import funnels
-from footfall.web.funnels_api import funnel_of
+from footfall.web.funnels_api import funnel_of, inlined
 
 EXAMPLE = "/\n/product/*\nevent add_to_cart\n/checkout"
 EXCLUSION_EXAMPLE = "/help between 2 and 3"
@@ -29,7 +31,9 @@ def parse_step(line: str) -> dict[str, Any]:
         return {"event": name, **({"props": props} if props else {})}
     if word == "click" and rest.strip():
         return {"selector": rest.strip()}
-    raise ValueError(f"a step is a path (/cart), 'event NAME key=value' or 'click SELECTOR': {line!r}")
+    if word == "goal" and rest.strip():
+        return {"goal": rest.strip()}
+    raise ValueError(f"a step is a path (/cart), 'event NAME key=value', 'click SELECTOR' or 'goal ID': {line!r}")
 
 
 def lines(text: str) -> list[str]:
@@ -56,11 +60,22 @@ def step_text(step: dict[str, Any]) -> str:
         return step["page"]
     if "event" in step:
         return " ".join(["event", step["event"], *(f"{k}={v}" for k, v in step.get("props", {}).items())])
+    if "goal" in step:
+        return f"goal {step['goal']}"
     return f"click {step['selector']}"
 
 
 def steps_text(definition: dict[str, Any]) -> str:
-    return "\n".join(step_text(step) for step in definition.get("steps", []))
+    """The steps, one a line, but for a last step naming a goal: the form's goal choice shows it."""
+    return "\n".join(step_text(step) for step in form_steps(definition)[0])
+
+
+def form_steps(definition: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """The steps the text field shows, and the goal id of the last step when it names one."""
+    steps = list(definition.get("steps", []))
+    if steps and set(steps[-1]) == {"goal"}:
+        return steps[:-1], str(steps[-1]["goal"])
+    return steps, ""
 
 
 def exclusions_text(definition: dict[str, Any]) -> str:
@@ -68,27 +83,30 @@ def exclusions_text(definition: dict[str, Any]) -> str:
                      for x in definition.get("exclusions", []))
 
 
-def form_definition(form: Any) -> dict[str, Any]:
-    """The submitted form as the funnels API's JSON; ValueError (or Rejected) names what to fix."""
+def form_definition(form: Any, goals: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The submitted form as the funnels API's JSON, its last step the goal chosen (of `goals`, the
+    site's by id) if any; ValueError (or Rejected) names what to fix."""
     try:
         window_h = float(str(form.get("window_h") or "24"))
     except ValueError:
         raise ValueError("The conversion window is a number of hours.") from None
+    last = [{"goal": str(form.get("goal"))}] if form.get("goal") else []
     definition: dict[str, Any] = {
-        "steps": parse_steps(str(form.get("steps", ""))), "window_s": max(1, round(window_h * 3600)),
+        "steps": parse_steps(str(form.get("steps", ""))) + last, "window_s": max(1, round(window_h * 3600)),
         "mode": str(form.get("mode") or "ordered"), "count_by": str(form.get("count_by") or "visitor")}
     exclusions = parse_exclusions(str(form.get("exclusions", "")))
     if exclusions:
         definition["exclusions"] = exclusions
     if form.get("breakdown"):
         definition["breakdown"] = str(form.get("breakdown"))
-    funnel_of(json.dumps(definition).encode())  # the API's own checks
+    funnel_of(inlined(json.dumps(definition).encode(), goals or {}))  # the API's own checks
     return definition
 
 
 def form_values(name: str, definition: dict[str, Any]) -> dict[str, Any]:
     """What the form shows for a saved funnel (or a new one, with an empty definition)."""
-    return {"name": name, "steps": steps_text(definition), "exclusions": exclusions_text(definition),
+    return {"name": name, "steps": steps_text(definition), "goal": form_steps(definition)[1],
+            "exclusions": exclusions_text(definition),
             "window_h": round(definition.get("window_s", 86400) / 3600, 2),
             "mode": definition.get("mode", "ordered"), "count_by": definition.get("count_by", "visitor"),
             "breakdown": definition.get("breakdown") or ""}

@@ -23,6 +23,7 @@ from starlette.routing import Route
 from footfall.analysis import funnel_performance, funnel_trend, funnels
 from footfall.collector.rejection import Rejected
 from footfall.store import Store, saved_funnels
+from footfall.store import goals as stored_goals
 from footfall.web.dashboard import tables
 from footfall.web.dashboard.charts import funnel_chart
 from footfall.web.dashboard.context import SiteRange, chosen_range, site_for_admin, site_range
@@ -32,7 +33,7 @@ from footfall.web.dashboard.render import page
 from footfall.web.dashboard.tables import Column, Table
 from footfall.web.dashboard.trend_chart import trend_chart
 from footfall.web.dates import FIRST_DAY, day_bounds
-from footfall.web.funnels_api import funnel_of
+from footfall.web.funnels_api import funnel_of, goal_steps, inlined, saved_funnel_of
 
 
 async def funnels_page(store: Store, request: Request) -> Response:
@@ -43,21 +44,28 @@ async def funnels_page(store: Store, request: Request) -> Response:
     saved = await store.run(saved_funnels.listed, store, key)
     chosen = next((f for f in saved if f.id == request.query_params.get("id")), saved[0] if saved else None)
     result, dropped, measured, deferred = None, {}, request.query_params.get("performance") == "1", ""
-    trend = None
+    trend, error = None, None
     wanted = tables.asked(request)
     if wanted is not None:
         return await download(store, view, chosen, wanted)
     if chosen is not None:
         answer = funnel_performance.query_with_performance if measured else funnels.query
-        result = await store.run(answer, store, key, view.start, view.end, funnel_of(chosen.definition.encode()))
-        for step in result["steps"][:-1]:
-            dropped[step["step"]] = f"/sites/{key}/replays?" + urlencode({
-                "funnel": chosen.definition, "dropped_at": step["step"], **view.span, "has_replay": ""})
+        definition = inlined(chosen.definition.encode(), await store.run(goal_steps, store, key))
+        try:
+            funnel = funnel_of(definition)
+        except Rejected as exc:  # a goal it names was deleted since
+            funnel, error = None, f"This funnel cannot be counted: {exc.message}. Edit it below."
+        if funnel is not None:
+            result = await store.run(answer, store, key, view.start, view.end, funnel)
+            for step in result["steps"][:-1]:
+                dropped[step["step"]] = f"/sites/{key}/replays?" + urlencode({
+                    "funnel": definition.decode(), "dropped_at": step["step"], **view.span, "has_replay": ""})
+            trend = await store.run(conversion_chart, store, view, funnel)
         deferred = f"/sites/{key}/funnels?" + urlencode({"id": chosen.id, **view.span, "performance": "1"})
-        trend = await store.run(conversion_chart, store, view, funnel_of(chosen.definition.encode()))
     form = form_values(chosen.name, json.loads(chosen.definition)) if chosen else form_values("", {})
     return page(request, "funnels.html", **view.shown, saved=saved, chosen=chosen,
-                result=result, dropped=dropped, measured=measured, deferred=deferred, form=form,
+                result=result, dropped=dropped, measured=measured, deferred=deferred, form=form, error=error,
+                goals=await store.run(stored_goals.listed, store, key),
                 saved_msg=request.query_params.get("saved") == "1",
                 chart=funnel_chart(result["steps"]) if result else None, trend=trend, state=filter_state(request),
                 **CHOICES)
@@ -95,7 +103,10 @@ async def download(store: Store, view: SiteRange, chosen: Any, name: str) -> Res
     """The chosen funnel's steps (with their performance) or its breakdown, as CSV."""
     if chosen is None or name not in ("funnel_steps", "funnel_breakdown", "funnel_impact"):
         return tables.not_a_table(name)
-    f = funnel_of(chosen.definition.encode())
+    try:
+        f = await store.run(saved_funnel_of, store, view.site.key, chosen.definition.encode())
+    except Rejected:  # a goal it names was deleted since: the page says so, there is no table
+        return tables.not_a_table(name)
     result = await store.run(funnel_performance.query_with_performance, store, view.site.key, view.start,
                              view.end, f)
     if name == "funnel_steps":
@@ -147,13 +158,14 @@ async def save_funnel(store: Store, request: Request) -> Response:
     try:
         if not name:
             raise ValueError("Give the funnel a name.")
-        definition = form_definition(form)
+        definition = form_definition(form, await store.run(goal_steps, store, site.key))
     except (ValueError, Rejected) as exc:
         message = exc.message if isinstance(exc, Rejected) else str(exc)
         saved = await store.run(saved_funnels.listed, store, site.key)
         first, last, _ = chosen_range(request)
         return page(request, "funnels.html", status=400, site=site, first=first, last=last, saved=saved,
-                    chosen=None, result=None, dropped={}, error=message, form=dict(form), **CHOICES)
+                    chosen=None, result=None, dropped={}, error=message, form=dict(form), **CHOICES,
+                    goals=await store.run(stored_goals.listed, store, site.key))
     funnel_id = str(form.get("id") or "") or None
     made = await store.run(saved_funnels.save, store, site.key, name, msgspec.json.encode(definition).decode(),
                            funnel_id)

@@ -22,7 +22,7 @@ from footfall.web.dashboard.filters import filter_state
 from footfall.web.dashboard.render import page
 from footfall.web.dashboard.tables import Column, Table
 from footfall.web.dashboard.trend_chart import default_interval, offered, trend_chart
-from footfall.web.funnels_api import funnel_of
+from footfall.web.funnels_api import saved_funnel_of
 
 PRESETS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90))
 METRICS = {"visitors": "visitors", "pageviews": "page views"}  # the chart's metrics and their unit
@@ -102,7 +102,8 @@ async def overview_page(store: Store, request: Request) -> Response:
         return await download(store, view, wanted, zone, filters)
     data: dict[str, Any] = await store.run(overview, store, view.site.key, view.first, view.last, zone=zone,
                                            filters=filters)
-    data["funnel"] = await store.run(main_funnel, store, view.site.key, view.start, view.end, funnel_of)
+    data["funnel"] = await store.run(main_funnel, store, view.site.key, view.start, view.end,
+                            partial(saved_funnel_of, store, view.site.key))
     trend = await store.run(chart_of, store, request, view.site, view.first, view.last, filters)
     totals = data["totals"]
     return page(request, "overview.html", **view.shown, data=data, trend=trend, presets=PRESETS,
@@ -113,7 +114,8 @@ async def overview_page(store: Store, request: Request) -> Response:
 async def download(store: Store, view: Any, name: str, zone: str, filters: list[Filter]) -> Response:
     """One table of the page as CSV, computed alone, from the same function as the page's table."""
     if name == "main_funnel":
-        found = await store.run(main_funnel, store, view.site.key, view.start, view.end, funnel_of)
+        found = await store.run(main_funnel, store, view.site.key, view.start, view.end,
+                            partial(saved_funnel_of, store, view.site.key))
         if not found:
             return tables.not_a_table(name)
         return tables.csv_response(Table(name, "Main funnel", FUNNEL_COLUMNS, found["steps"]), view.site.key,

@@ -34,7 +34,8 @@ env.filters["local"] = local
 
 # Per site: (label, path under /sites/{key}). Pages of later features join this list.
 SITE_NAV = [("Overview", "overview"), ("Heatmaps", "heatmaps"), ("Replays", "replays"), ("Funnels", "funnels"),
-            ("Performance", "performance"), ("Errors", "errors"), ("Install", "install"), ("Settings", "settings")]
+            ("Goals", "goals"), ("Performance", "performance"), ("Errors", "errors"), ("Install", "install"),
+            ("Settings", "settings")]
 
 
 def user_of(request: Request) -> dict[str, str] | None:

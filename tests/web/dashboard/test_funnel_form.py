@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from footfall.web.dashboard.funnel_form import exclusions_text, parse_exclusions, parse_steps, steps_text
+from footfall.web.dashboard.funnel_form import (
+    exclusions_text,
+    form_definition,
+    form_values,
+    parse_exclusions,
+    parse_steps,
+    steps_text,
+)
 
 
 def test_steps_read_and_written_back() -> None:
@@ -15,7 +22,18 @@ def test_steps_read_and_written_back() -> None:
     assert parse_steps(steps_text({"steps": steps})) == steps
 
 
-@pytest.mark.parametrize("bad", ["cart", "event", "click ", "event x plan", "clickety #a"])
+def test_a_goal_as_the_last_step() -> None:
+    goals = {"g1": {"page": "/thanks"}}
+    definition = form_definition({"steps": "/\n/cart", "goal": "g1"}, goals)
+    assert definition["steps"] == [{"page": "/"}, {"page": "/cart"}, {"goal": "g1"}]
+    shown = form_values("F", definition)
+    assert (shown["steps"], shown["goal"]) == ("/\n/cart", "g1")
+    with pytest.raises(Exception, match="no goal with id 'g2'"):
+        form_definition({"steps": "/", "goal": "g2"}, goals)
+    assert parse_steps("goal g1") == [{"goal": "g1"}]
+
+
+@pytest.mark.parametrize("bad", ["cart", "event", "click ", "event x plan", "clickety #a", "goal"])
 def test_a_bad_line_is_named(bad: str) -> None:
     with pytest.raises(ValueError, match="a step is|key=value"):
         parse_steps(f"/\n{bad}")
