@@ -59,11 +59,11 @@ def test_every_page_reached_from_the_navigation_shows_the_seeded_data(browser: B
     tiles = {m: page.locator(f'[data-metric="{m}"] .value').inner_text() for m in ("visitors", "sessions", "pageviews",
                                                                                    "bounce_rate")}
     assert tiles == {"visitors": "3", "sessions": "4", "pageviews": "10", "bounce_rate": "25.0%"}
-    top = page.locator("#top-pages tbody tr").first.inner_text()
+    top = page.locator("#top_pages tbody tr").first.inner_text()
     assert top.split("\t")[:2] == ["/", "4"]
     assert "www.google.com" in page.locator("#referrers").inner_text()
     assert "news.test" in page.locator("#referrers").inner_text()
-    assert page.locator("#entry-pages tbody tr").first.inner_text().startswith("/\t4")
+    assert page.locator("#entry_pages tbody tr").first.inner_text().startswith("/\t4")
 
     page.get_by_role("link", name="Last 7 days").click()
     expect(page).to_have_url(server.url + "/sites/shop/overview?days=7")
