@@ -9,10 +9,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from footfall.web.dashboard.guards import csrf_token
+from footfall.web.dashboard.wording import counted
 from footfall.web.version import version
 
 env = Environment(loader=PackageLoader("footfall.web", "templates/dashboard"), autoescape=select_autoescape(["html"]))
 env.globals["version"] = version()  # the footer of every page
+env.filters["counted"] = counted  # {{ n | counted('conversion') }}: "1 conversion", "2 conversions"
 
 # Per site: (label, path under /sites/{key}). Pages of later features join this list.
 SITE_NAV = [("Overview", "overview"), ("Heatmaps", "heatmaps"), ("Replays", "replays"), ("Funnels", "funnels"),
