@@ -83,3 +83,26 @@ def test_no_page_is_wider_than_the_window(browser: Browser, demo: Demo, width: s
     outside.context.close()
     page.context.close()
     assert too_wide == {}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_funnel_chart_fills_its_width_and_shows_every_label_whole(browser: Browser, demo: Demo,
+                                                                      width: str) -> None:
+    page = login(browser, demo.server, demo.admin, viewport=WIDTHS[width])
+    page.goto(demo.server.url + "/sites/demo/funnels")
+    chart = page.locator("#funnel-chart")
+    expect(chart.locator("li")).to_have_count(4)  # the demo's funnel: product, cart, checkout, thank you
+    steps = page.locator("#funnel-steps tbody th code").all_inner_texts()
+    expect(chart.locator(".step code")).to_have_text(steps)  # the labels as the table has them, uncut
+    box = chart.bounding_box()
+    main = page.locator("main").bounding_box()
+    assert box and main and box["width"] >= min(800, main["width"] - 48), (box, main)
+    for label in chart.locator(".step, .share").all():
+        inside = label.bounding_box()
+        assert inside and box["x"] <= inside["x"] and inside["x"] + inside["width"] <= box["x"] + box["width"], \
+            (label.inner_text(), inside, box)
+    bars = [float((chart.locator(f"li:nth-child({k}) rect.reached").get_attribute("width") or "")[:-1])
+            for k in (1, 2, 3, 4)]
+    shares = [float(s[:-1]) for s in page.locator("#funnel-steps tbody td:nth-child(3)").all_inner_texts()]
+    assert bars == pytest.approx(shares, abs=0.05)  # each bar as long as its step's share of the first
+    page.context.close()

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from footfall.web.dashboard.charts import FUNNEL_HEIGHT
 from tests.browser import login
 from tests.conftest import Server, footfall
 from tests.helpers import make_batch, post, wait_for_count
@@ -151,11 +150,12 @@ def test_a_funnel_saved_in_the_dashboard_shows_the_seeded_conversion(browser: Br
     assert [c[0] for c in cells] == ["4", "3", "1"]
     assert [c[1].strip() for c in cells] == ["100.0%", "75.0%", "25.0%"]
     assert [c[3] for c in cells] == ["1", "2", "0"]
-    chart = page.get_by_role("img", name=re.compile("Share of the first step"))  # a column per step, 4 -> 3 -> 1
-    heights = [float(chart.locator(f'g[data-step="{k}"] rect.{part}').get_attribute("height") or -1)
-               for part in ("reached", "lost") for k in (1, 2, 3)]
-    assert heights == [FUNNEL_HEIGHT, FUNNEL_HEIGHT * 3 / 4, FUNNEL_HEIGHT / 4, 0, FUNNEL_HEIGHT / 4, FUNNEL_HEIGHT / 2]
-    expect(chart.locator("text.share")).to_have_text(["100.0%", "75.0%", "25.0%"])
+    chart = page.get_by_role("list", name="Share of the first step reaching each step")  # a bar per step, 4 -> 3 -> 1
+    widths = [chart.locator(f'li[data-step="{k}"] rect.{part}').get_attribute("width")
+              for part in ("reached", "lost") for k in (1, 2, 3)]
+    assert widths == ["100.0%", "75.0%", "25.0%", "0.0%", "25.0%", "50.0%"]
+    expect(chart.locator(".share")).to_have_text(["100.0%", "75.0%", "25.0%"])
+    expect(chart.locator(".step")).to_have_text(["1. /", "2. /products/*", "3. /cart"])
     rows.nth(1).get_by_role("link", name="2").click()  # the sessions that reached the products, not the cart
     expect(page.locator("tr[data-session]")).to_have_count(2)
     assert "dropped_at=2" in page.url
