@@ -1,7 +1,8 @@
 """Every dashboard page, with the demo's data, at a laptop's width (1366 x 768) and a phone's (390 x 844):
 nothing is wider than the window, so the page never scrolls sideways (a wide table scrolls inside
-its own box instead). The pages are the GET routes of the access table (web/access.py) that need a
-login, so a page added there is checked here or named in NOT_PAGES with the reason."""
+its own box instead), and no select is too narrow for the option it shows. The pages are the GET
+routes of the access table (web/access.py) that need a login, so a page added there is checked
+here or named in NOT_PAGES with the reason."""
 
 from __future__ import annotations
 
@@ -52,6 +53,21 @@ STICKING_OUT = """() => {
 }"""
 
 
+# Selects too narrow for the option they show: its text, drawn in the select's font, with room for
+# the arrow (24 px), is wider than the box.
+CUT_SELECTS = """() => [...document.querySelectorAll('select')].filter((s) => s.offsetWidth && s.selectedOptions.length)
+  .filter((s) => {
+    const probe = document.createElement('span');
+    probe.textContent = s.selectedOptions[0].textContent;
+    probe.style.font = getComputedStyle(s).font;  /* set from script: the page's policy is about markup */
+    probe.style.whiteSpace = 'pre';
+    document.body.append(probe);
+    const needed = probe.getBoundingClientRect().width + 24;
+    probe.remove();
+    return needed > s.clientWidth + 0.5;
+  }).map((s) => `#${s.id}: "${s.selectedOptions[0].textContent}" in ${s.clientWidth} px`)"""
+
+
 def overflow(page: Page) -> list[str]:
     """Nothing when the page fits its window; else by how much it does not, and what sticks out."""
     wider = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
@@ -73,7 +89,7 @@ def test_no_page_is_wider_than_the_window(browser: Browser, demo: Demo, width: s
         if "heatmap" in ready:  # Chromium runs no animation frame in a frame out of view: the map waits for one
             page.locator("#heatmap").scroll_into_view_if_needed()
         expect(page.locator(ready).first).to_be_visible(timeout=30_000)
-        if found := overflow(page):
+        if found := overflow(page) + page.evaluate(CUT_SELECTS):
             too_wide[path] = found
     outside = page.context.browser.new_context(viewport=viewport).new_page()  # type: ignore[union-attr]
     outside.goto(demo.server.url + "/login")
