@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from footfall.web.dashboard.guards import csrf_token
-from footfall.web.dashboard.wording import counted
 from footfall.web.version import version
+from footfall.web.wording import counted
 
 env = Environment(loader=PackageLoader("footfall.web", "templates/dashboard"), autoescape=select_autoescape(["html"]))
 env.globals["version"] = version()  # the footer of every page

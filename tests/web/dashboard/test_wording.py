@@ -7,7 +7,7 @@ import re
 import httpx
 
 from footfall.web.dashboard.render import env
-from footfall.web.dashboard.wording import counted
+from footfall.web.wording import counted
 from tests.conftest import Demo
 from tests.helpers import csrf_of
 

@@ -1,5 +1,6 @@
-"""Counts as people write them: "1 conversion", "2 conversions", "1,234 page views". The pages
-print counts through the `counted` filter, so no page says "1 conversions" or "vs previous 1 days"."""
+"""Counts as people write them: "1 conversion", "2 conversions", "1,234 page views". The dashboard
+prints counts through the `counted` filter and the command line through `counted`, so nothing says
+"1 conversions" or "vs previous 1 days"."""
 
 from __future__ import annotations
 
