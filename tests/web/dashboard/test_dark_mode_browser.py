@@ -83,3 +83,14 @@ def test_the_scheme_switches_with_the_system(browser: Browser, demo: Demo) -> No
     assert light == ("rgb(255, 255, 255)", "rgb(11, 92, 173)")
     assert dark == ("rgb(13, 17, 23)", "rgb(88, 166, 255)")  # the chart's line in the dark scheme's accent
     page.context.close()
+
+
+@pytest.mark.parametrize(("scheme", "expected"), [("light", "rgb(232, 234, 237)"), ("dark", "rgb(38, 44, 54)")])
+def test_the_players_ground_follows_the_scheme(browser: Browser, demo: Demo, scheme: str, expected: str) -> None:
+    """Around the recording (which keeps its site's colours), the player's frame is the page's ground."""
+    page = login(browser, demo.server, demo.admin, color_scheme=scheme)
+    page.goto(f"{demo.server.url}/sites/demo/replays/{demo.recorded}")
+    expect(page.locator("#play")).to_be_enabled(timeout=30_000)
+    viewer = page.frame_locator("#player-frame").frame_locator("iframe").locator("body")
+    assert viewer.evaluate("b => getComputedStyle(b).backgroundColor") == expected
+    page.context.close()
