@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
 LAYERS := store collector analysis replay web demo
 
-.PHONY: install run test test-js lint bench chromium wrk clean snippet
+.PHONY: install run test test-js lint bench chromium wrk clean snippet screenshots
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Debian's chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; \
 	fi
+
+# docs/img/dashboard-*.png, the pictures docs/dashboard.md shows, made again from a fresh demo.
+screenshots: $(INSTALLED) snippet chromium
+	$(BIN)/python -m tools.screenshots
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check $(LAYERS) tests bench tools

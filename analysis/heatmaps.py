@@ -118,6 +118,12 @@ def move_cells(store: Store, scope: Scope) -> np.ndarray:
     return summed_cells(store, *counted(scope, "move"))
 
 
+def samples(store: Store, scope: Scope, kind: str) -> int:
+    """The clicks or pointer samples (`kind`) a map would draw: none means an empty map."""
+    condition, params = counted(scope, kind)
+    return int(store.scalar(f"SELECT sum(hits) FROM heatmap_cells WHERE {condition}", params) or 0)
+
+
 def element_offsets(store: Store, scope: Scope, selectors: list[str]) -> list[tuple[str, int, int, int]]:
     """(selector, column step, row step, clicks) for clicks on `selectors`, the offset inside the
     element binned to 1/ELEMENT_STEPS of its size."""

@@ -178,8 +178,9 @@ class HostSite:
         self.server.stop()
 
 
-def login(browser: Browser, server: Server, who: tuple[str, str]) -> Page:
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+def login(browser: Browser, server: Server, who: tuple[str, str], **context: Any) -> Page:
+    """A new tab of a new context (1280 x 900 unless `context` says otherwise) logged in as `who`."""
+    page = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context}).new_page()
     page.errors = []  # type: ignore[attr-defined]
     page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)  # type: ignore[attr-defined]
     page.goto(server.url + "/sites")

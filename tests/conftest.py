@@ -6,6 +6,7 @@ open, which would stop asyncio.run in any test after them."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from footfall.store import sites
 from footfall.web import settings
 from footfall.web.app import create_app
 from footfall.web.runtime import Runtime
-from footfall.web.testing import FOOTFALL, ServerProcess, cli_json, free_port
+from footfall.web.testing import FOOTFALL, ServerProcess, cli_json, free_port, wait_for_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 ORIGIN = "http://shop.test"
@@ -78,6 +79,33 @@ def shop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serv
     data = tmp_path_factory.mktemp("shop") / "data"
     server, token = start_site_server(data, {"FOOTFALL_RATE_LIMIT": "0"})
     yield server, token
+    server.stop()
+
+
+@dataclasses.dataclass(frozen=True)
+class Demo:
+    """`footfall demo` serving its seeded shop (site `demo`): its administrator's login, a viewer, an
+    admin token and a recorded session's id."""
+
+    server: Server
+    admin: tuple[str, str]
+    viewer: tuple[str, str]
+    token: str
+    recorded: str
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The dashboard as a newcomer first sees it: `footfall demo` with 400 sessions over 14 days."""
+    from footfall.web.demo import DEMO_EMAIL, DEMO_PASSWORD
+
+    data = tmp_path_factory.mktemp("demo") / "data"
+    server = Server(data, {"FOOTFALL_RATE_LIMIT": "0"}, command="demo", extra=("--sessions", "400"))
+    viewer = ("reader@demo.test", "reader-pass-3")
+    footfall(data, "user", "create", viewer[0], "--role", "viewer", "--password-stdin", stdin=viewer[1] + "\n")
+    token = footfall(data, "token", "create", "demo-tests", "--scope", "admin")["token"]
+    recorded = wait_for_demo(server, token)
+    yield Demo(server, (DEMO_EMAIL, DEMO_PASSWORD), viewer, token, recorded)
     server.stop()
 
 

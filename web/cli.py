@@ -14,6 +14,7 @@ from footfall.web import admin, commands, logs, settings
 from footfall.web.runtime import DataDirBusy, DataDirError, Runtime
 from footfall.web.settings import SETTINGS, Config
 from footfall.web.version import version
+from footfall.web.wording import counted
 
 STORE_SETTINGS = ("data", "clickhouse_url", "cluster")
 # What an operator can cause and fix (a bad setting or argument, a busy or unusable data directory, a
@@ -195,9 +196,11 @@ def manage(config: Config, ns: argparse.Namespace) -> None:
             f"{t['id']}  {t['name']}  {t['site'] or 'all sites'}  {t['scope']}  {t['created']}  "
             f"{'revoked' if t['revoked'] else 'active'}" for t in r["tokens"]),
         "token.revoke": lambda r: f"revoked token {r['id']} ({r['name']})",
-        "spool.status": lambda r: f"{r['waiting']} segments waiting, {len(r['dead_letter'])} set aside"
-                                  + "".join(f"\n  {d['segment']}  {d['bytes']} bytes" for d in r["dead_letter"]),
-        "spool.retry": lambda r: f"{len(r['retried'])} segments back in line ({r['bytes']} bytes)",
+        "spool.status": lambda r: f"{counted(r['waiting'], 'segment')} waiting, {len(r['dead_letter'])} set aside"
+                                  + "".join(f"\n  {d['segment']}  {counted(d['bytes'], 'byte')}"
+                                            for d in r["dead_letter"]),
+        "spool.retry": lambda r: f"{counted(len(r['retried']), 'segment')} back in line "
+                                 f"({counted(r['bytes'], 'byte')})",
     }[name]
     print_result(ns, result, human(result))
 

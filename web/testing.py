@@ -87,3 +87,24 @@ class ServerProcess:
         if not self.log.closed:
             self.log.close()
         return self.proc.returncode
+
+
+def wait_for_demo(server: ServerProcess, token: str, timeout: float = 180.0) -> str:
+    """Until `footfall demo`'s seeding has landed in the store, and the id of a recorded session.
+
+    The demo seeds its generated sessions first and its recorded ones last, and the writer lands
+    segments in order, so every recorded session listed means all of it is in."""
+    from footfall.demo import recordings
+
+    wanted = len(recordings.load())
+    url = f"{server.url}/api/v1/sites/demo/sessions?has_replay=true"
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    deadline = time.monotonic() + timeout
+    while True:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            found = json.loads(resp.read())
+        if found["total"] >= wanted:
+            return found["sessions"][0]["session_id"]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{found['total']} of {wanted} demo recordings landed in {timeout}s")
+        time.sleep(0.2)

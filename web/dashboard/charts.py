@@ -23,30 +23,26 @@ def waterfall(phases: dict[str, dict[str, float] | None]) -> list[dict[str, obje
     return bars
 
 
-FUNNEL_BAR, FUNNEL_GAP, FUNNEL_HEIGHT, FUNNEL_TOP, FUNNEL_FOOT = 80, 44, 160, 22, 30  # px: bar, gap, bars' box
-FUNNEL_BASE = FUNNEL_TOP + FUNNEL_HEIGHT  # where every column stands
 
 
 def funnel_bars(steps: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A column per funnel step, as tall as its share of the first step, topped by a lighter part for
-    the units lost since the step before (the drop-off), as funnel charts draw them."""
+    """A bar per funnel step, as long as its share of the first step (`reached`, in percent of the
+    chart's width), followed by a lighter part for the units lost since the step before (`lost`),
+    so each step's two parts are as long as the step before it."""
     first = float(steps[0]["entered"]) if steps else 0.0
     bars: list[dict[str, Any]] = []
     before = first
-    for i, step in enumerate(steps):
+    for step in steps:
         entered = float(step["entered"])
-        reached = FUNNEL_HEIGHT * entered / first if first else 0.0
-        lost = FUNNEL_HEIGHT * (before - entered) / first if first else 0.0
         bars.append({"step": step["step"], "label": step["label"], "entered": int(entered),
                      "share": step["conversion_from_start"], "dropped": int(before - entered),
-                     "x": FUNNEL_GAP / 2 + i * (FUNNEL_BAR + FUNNEL_GAP), "width": FUNNEL_BAR,
-                     "y": round(FUNNEL_BASE - reached, 1), "height": round(reached, 1),
-                     "lost_y": round(FUNNEL_BASE - reached - lost, 1), "lost_height": round(lost, 1)})
+                     "reached": round(100 * entered / first, 2) if first else 0.0,
+                     "lost": round(100 * (before - entered) / first, 2) if first else 0.0})
         before = entered
     return bars
 
 
 def funnel_chart(steps: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The funnel's columns and the box they are drawn in (labels above and below the bars)."""
-    return {"bars": funnel_bars(steps), "width": len(steps) * (FUNNEL_BAR + FUNNEL_GAP),
-            "height": FUNNEL_BASE + FUNNEL_FOOT, "base": FUNNEL_BASE}
+    """The funnel's bars, one a row under its step's label: the labels are text of the page, never
+    cut, and the bars are as wide as the page allows (percentages of the chart's width)."""
+    return {"bars": funnel_bars(steps)}

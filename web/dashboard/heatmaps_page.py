@@ -30,7 +30,10 @@ from footfall.web.dashboard.render import page
 from footfall.web.dashboard.tables import Column, Table
 
 KINDS = (("click", "Clicks"), ("move", "Mouse movement"), ("scroll", "Scroll reach"))
-VIEWER_STYLE = "html,body{overflow:auto}#stage .replayer-wrapper{transform:none!important}"  # unscaled, scrolling
+NOTHING = {"click": "No clicks", "move": "No mouse movement", "scroll": "No scrolling"}  # an empty map's title
+# The snapshot unscaled and scrolling, without rrweb's replay cursor (a snapshot has no pointer).
+VIEWER_STYLE = ("html,body{overflow:auto}#stage .replayer-wrapper{transform:none!important}"
+                ".replayer-mouse,.replayer-mouse-tail{display:none!important}")
 ELEMENTS_LISTED = 25
 ELEMENTS_PLACED = 300  # the most clicked elements the viewer looks for in the snapshot
 
@@ -63,6 +66,7 @@ async def heatmaps_page(store: Store, request: Request) -> Response:
     placed = [e["selector"] for e in ranked["elements"]]
     ranked["elements"] = ranked["elements"][:ELEMENTS_LISTED]
     reach = await store.run(heatmaps.scroll_reach, store, scope) if kind == "scroll" else None
+    drawn = reach["views"] if reach else await store.run(heatmaps.samples, store, scope, kind)
     width, height = heatmaps.VIEWPORTS[device]
     replays = {"url": url, "device": device, **view.span, "has_replay": ""}
     for element in ranked["elements"]:
@@ -75,7 +79,8 @@ async def heatmaps_page(store: Store, request: Request) -> Response:
     query = urlencode({"url": url, "device": device, **view.span})
     return page(request, "heatmaps.html", **view.shown, pages=pages, url=url, device=device, kind=kind, kinds=KINDS,
                 devices=DEVICE_LABELS, opacity=opacity, width=width, height=height, ranked=ranked, reach=reach,
-                query=query, selectors=placed, state=filter_state(request))
+                query=query, selectors=placed, empty=NOTHING[kind] if not drawn else None,
+                state=filter_state(request))
 
 
 # The clicked elements as the list beside the map shows them (the page's top ELEMENTS_LISTED).

@@ -27,18 +27,17 @@ from footfall.web.funnels_api import saved_funnel_of
 PRESETS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90))
 METRICS = {"visitors": "visitors", "pageviews": "page views"}  # the chart's metrics and their unit
 METRIC_LABELS = {"visitors": "Visitors", "sessions": "Sessions", "pageviews": "Page views"}
-SEVERAL = "A visitor who came from several of these counts in each, so the shares can add up to more than 100%."
-# Table -> (title, its first column's label, a note under it).
+# Table -> (title, its first column's label, what a visitor may have several of: its shares may pass 100%).
 TABLE_TITLES = {
     "top_pages": ("Top pages", "Page", ""),
     "entry_pages": ("Entry pages", "Page", ""),
     "exit_pages": ("Exit pages", "Page", ""),
-    "sources": ("Sources", "Source", SEVERAL),
-    "referrers": ("Referrers", "Referrer", SEVERAL),
-    "campaigns": ("Campaigns", "Campaign", SEVERAL),
-    "devices": ("Devices", "Device", SEVERAL),
-    "browsers": ("Browsers", "Browser", SEVERAL),
-    "systems": ("Operating systems", "System", SEVERAL),
+    "sources": ("Sources", "Source", "source"),
+    "referrers": ("Referrers", "Referrer", "referrer"),
+    "campaigns": ("Campaigns", "Campaign", "campaign"),
+    "devices": ("Devices", "Device", "device"),
+    "browsers": ("Browsers", "Browser", "browser"),
+    "systems": ("Operating systems", "System", "operating system"),
 }
 FUNNEL_COLUMNS = (Column("step", "Step"), Column("label", "Page or event", "text"), Column("entered", "Entered"),
                   Column("conversion_from_start", "From the start", "share"),
@@ -81,11 +80,11 @@ def chart_of(store: Store, request: Request, site: Any, first: date, last: date,
 def tables_of(data: dict[str, Any]) -> list[Table]:
     """The page's tables, in the order it shows them, from the overview's numbers."""
     out = []
-    for name, (title, label, note) in TABLE_TITLES.items():
+    for name, (title, label, several) in TABLE_TITLES.items():
         by, metrics = TABLES[name]
         columns = (Column(by, label, "text"), *(Column(m, METRIC_LABELS[m]) for m in metrics),
                    Column("share", "Share", "share"))
-        out.append(Table(name, title, columns, data[name], dimension=by, note=note))
+        out.append(Table(name, title, columns, data[name], dimension=by, overlap=several))
     vitals = [{"metric": name, **v} for name, v in data["vitals"].items()]
     out.append(Table("vitals", "Web Vitals (p75)", VITAL_COLUMNS, vitals, wide=True))
     return out

@@ -13,9 +13,11 @@ from starlette.responses import HTMLResponse
 
 from footfall.web.dashboard.guards import csrf_token
 from footfall.web.version import version
+from footfall.web.wording import counted
 
 env = Environment(loader=PackageLoader("footfall.web", "templates/dashboard"), autoescape=select_autoescape(["html"]))
 env.globals["version"] = version()  # the footer of every page
+env.filters["counted"] = counted  # {{ n | counted('conversion') }}: "1 conversion", "2 conversions"
 
 
 @pass_context

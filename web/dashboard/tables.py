@@ -42,6 +42,7 @@ class Table:
     empty: str = "Nothing in this range."
     note: str = ""
     wide: bool = False  # as wide as the page in a grid of tables (many columns)
+    overlap: str = ""  # what a visitor may have several of (a source): the page says so when shares pass 100%
 
 
 def asked(request: Request) -> str | None:

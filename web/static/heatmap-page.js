@@ -70,7 +70,8 @@
       .then(function (found) {
         blank = !found;
         snapshot = found ? found.events : blankPage();
-        say(blank ? 'This page was not recorded on this device class yet: the map is drawn by page position.'
+        say(blank ? 'No snapshot of this page was taken on this device class yet: the map is drawn on a blank page, '
+          + 'by where on the page each event was.'
           : 'Drawing the map…');
         show();
       })

@@ -25,6 +25,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import OWNER as ADMIN
 from tests.browser import HostSite, leave, login
+from tests.conftest import Demo
 
 pytestmark = pytest.mark.browser
 
@@ -213,3 +214,28 @@ def test_a_click_on_a_hash_routed_page_shows_on_that_pages_heatmap(browser: Brow
     dashboard.get_by_label("Top pages").select_option("/hashapp#/active")  # the picker offers the route
     expect(dashboard.get_by_label("Page", exact=True)).to_have_value("/hashapp#/active")
     expect(dashboard.get_by_role("cell", name="#clear-completed")).to_be_visible()
+
+
+def test_the_snapshot_under_a_map_shows_no_replay_cursor(browser: Browser, demo: Demo) -> None:
+    """rrweb's Replayer draws a mouse cursor at the top left of what it replays; a snapshot has no pointer."""
+    dashboard = login(browser, demo.server, demo.admin)
+    dashboard.goto(f"{demo.server.url}/sites/demo/heatmaps")
+    expect(dashboard.locator("#heatmap[data-state=drawn]")).to_have_count(1, timeout=20_000)
+    cursor = dashboard.frame_locator("#heatmap-frame").frame_locator("iframe").locator(".replayer-mouse")
+    expect(cursor).to_have_count(1)  # rrweb made it
+    expect(cursor).to_be_hidden()
+    dashboard.context.close()
+
+
+def test_a_map_with_nothing_to_draw_says_what_to_do(browser: Browser, demo: Demo) -> None:
+    dashboard = login(browser, demo.server, demo.admin)
+    dashboard.goto(f"{demo.server.url}/sites/demo/heatmaps?url=/demo/shop/nowhere&kind=move")
+    empty = dashboard.locator("#heatmap-empty")
+    expect(empty).to_contain_text("No mouse movement recorded on /demo/shop/nowhere from desktop visitors")
+    expect(empty).to_contain_text("Pick a page from Top pages")
+    expect(dashboard.locator("#heatmap-frame")).to_have_count(0)
+    dashboard.get_by_label("Top pages").select_option(index=1)  # a page with data: the map is drawn
+    expect(dashboard.locator("#heatmap[data-state=drawn]")).to_have_count(1, timeout=20_000)
+    expect(dashboard.locator("#heatmap-empty")).to_have_count(0)
+    assert dashboard.errors == []  # type: ignore[attr-defined]
+    dashboard.context.close()
