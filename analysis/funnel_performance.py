@@ -31,7 +31,7 @@ def measurements_sql() -> str:
     """A page view's measurements as rows keyed by a 64-bit hash of its id: a row of its vitals,
     ratings, navigation phases and error flag (url ''; pageview_performance, migration 0008, grouped
     here for the partial rows not merged yet) and a row per resource (url, kind, duration, size),
-    both of the range plus REPORTED_WITHIN."""
+    both of the range plus REPORTED_WITHIN; and one empty row keyed 0, for the rows of the counts."""
     span = site_in_range("measured_until")
     days = "day >= toDate({start:DateTime64(3)}) AND day <= toDate({measured_until:DateTime64(3)})"
     merged = ", ".join([f"max({v}) AS {v}, max({v}_rating) AS {v}_rating" for v in VITALS]
@@ -45,17 +45,20 @@ def measurements_sql() -> str:
         GROUP BY pv
         UNION ALL
         SELECT cityHash64(pageview_id), url, toString(kind), toFloat64(duration), transfer_size, {none}
-        FROM resources WHERE {span}"""
+        FROM resources WHERE {span}
+        UNION ALL
+        SELECT toUInt64(0), '', '', toFloat64(0), toUInt32(0), {none}"""
 
 
 def walked_sql(f: Funnel, params: dict[str, Any]) -> str:
     """Per step (k): a row of its counts and its page views' measurements (url ''), then a row per
     resource URL, the slowest first; with a breakdown also a row of the counts per step and value.
     A unit gives two rows per step reached, its page view of that step, whether it went on to the
-    next step and the seconds from the step before: one (c = 1) for the counts, which joins nothing,
-    and one (c = 0) that the measurements of that page view join to."""
+    next step and the seconds from the step before: one (c = 1) for the counts, which joins the empty
+    row keyed 0 (so the join is an inner one, every count row kept), and one (c = 0) that the
+    measurements of that page view join to."""
     # The vitals, ratings, phases and error flag are NULL or 0 on the rows of a resource and on the
-    # rows that join nothing, and a resource URL's group holds its rows alone: only the counts tell rows apart.
+    # empty row, and a resource URL's group holds its rows alone: only the counts tell rows apart.
     per_vital = ", ".join(
         f"count(m.{v}), quantilesExact(0.5, 0.75, 0.95)(m.{v}), "
         + ", ".join(f"countIf(m.{v}_rating = {code})" for code in (1, 2, 3)) + ", "
@@ -74,7 +77,7 @@ def walked_sql(f: Funnel, params: dict[str, Any]) -> str:
            any(m.kind), count(), quantilesExact(0.5, 0.75, 0.95)(m.duration) AS q, avg(m.size),
            {per_vital}, count(m.load), {phases}, countIf(m.has_error = 1)
     FROM ({measurements_sql()}) AS m
-    RIGHT JOIN (
+    INNER JOIN (
         SELECT k, if(c = 0, views[k], 0) AS view, toUInt8(level > k) AS converted,
                (times[k] - times[greatest(k - 1, 1)]) / 1000 AS gap, breakdown, c
         FROM units ARRAY JOIN arrayEnumerate(views) AS k ARRAY JOIN [0, 1] AS c
