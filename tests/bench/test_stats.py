@@ -24,7 +24,7 @@ def tiny_run(data: Path) -> dict[str, Any]:
 
 def test_a_tiny_run_answers_the_overview_and_checks_it_against_the_rows(tmp_path: Path) -> None:
     out = tiny_run(tmp_path / "data")
-    assert list(out["measures"]) == ["count", "series", "pages"]
+    assert list(out["measures"]) == ["totals", "series", "pages"]
     assert all(m["ms"]["runs"] == 1 and m["x_base"] > 0 for m in out["measures"].values())
     series, pages, checked = out["answers"]["series"], out["answers"]["pages"], out["checked"]
     assert checked["pageviews"] == out["tables"]["pageviews"]["rows"] and checked["sessions"] == 400
@@ -68,7 +68,7 @@ def measure(median: float) -> dict[str, Any]:
 
 
 def test_the_goals_and_the_report() -> None:
-    embedded = {"count": measure(50.0), "series": measure(800.0), "pages": measure(1200.0)}
+    embedded = {"totals": measure(50.0), "series": measure(800.0), "pages": measure(1200.0)}
     http = {"healthz": measure(0.5), "series": measure(850.0), "pages": measure(1250.0)}
     stats.ratios(embedded, 50.0)
     stats.ratios(http, 0.5)
@@ -83,4 +83,4 @@ def test_the_goals_and_the_report() -> None:
     md = stats.markdown(report)
     assert "| daily series, 30 days (`interval=day`), in process | 800.0 | 880.0 | 16.00 | yes |" in md
     assert "| top 10 pages (`by=page`), over HTTP | 1,250.0 | 1,375.0 | 2,500.00 | no |" in md
-    assert "| bare `count()` of the range's page views (baseline) | 50.0 |" in md
+    assert "sessions and visitors of the range's page views (baseline) | 50.0 |" in md
