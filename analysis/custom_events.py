@@ -45,7 +45,7 @@ def has_key_sql(by: str) -> str:
 def breakdown_sql(key: str, conditions: list[str], sessions: str | None) -> str:
     """One row per key: events and visitors, the custom event rows narrowed by `conditions`, joined to
     their session's facts (`s`) when a condition needs them."""
-    join = f"INNER JOIN ({sessions}) AS s ON s.session_id = p.session_id" if sessions else ""
+    join = f"INNER JOIN ({sessions}) AS s ON s.session = cityHash64(p.session_id)" if sessions else ""
     return f"""
         SELECT {key} AS key, {AGGREGATES}
         FROM ({ROWS}) AS p {join}

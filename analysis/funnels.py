@@ -240,12 +240,19 @@ def query(store: Store, site: str, start: datetime, end: datetime, f: Funnel) ->
     params = range_params(site, start, end, f)
     found = store.rows(funnel_sql(f, params), params)
     n = len(f.steps)
-    results = [(row[0], shaped(f, row[1:1 + n], row[1 + n:])) for row in found]
+    return answer(f, [(row[0], shaped(f, row[1:1 + n], row[1 + n:])) for row in found])
+
+
+def answer(f: Funnel, results: list[tuple[str | None, list[dict[str, Any]]]]) -> dict[str, Any]:
+    """The answer from the shaped steps of each breakdown value (None: overall); groups with the
+    most units at step 1 first, then by value."""
+    n = len(f.steps)
     overall = next((steps for value, steps in results if value is None), shaped(f, [0] * n, [None] * (2 * n - 2)))
     out: dict[str, Any] = {"mode": f.mode, "count_by": f.count_by, "window_s": f.window_s, "steps": overall}
     if f.breakdown:
-        out["breakdown"] = {"by": f.breakdown, "groups": [{"value": value, "steps": steps}
-                                                         for value, steps in results if value is not None]}
+        groups = sorted(((value, steps) for value, steps in results if value is not None),
+                        key=lambda group: (-group[1][0]["entered"], group[0]))
+        out["breakdown"] = {"by": f.breakdown, "groups": [{"value": value, "steps": steps} for value, steps in groups]}
     return out
 
 

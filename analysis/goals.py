@@ -50,7 +50,7 @@ def conversions_sql(goals: list[Goal], key: str, conditions: list[str], sessions
     narrowed by `conditions` and joined to their session's facts (`s`) when a condition needs them:
     converting visitors, then conversions."""
     rows = " UNION ALL ".join(rows_sql(goal, i, params) for i, goal in enumerate(goals))
-    join = f"INNER JOIN ({sessions}) AS s ON s.session_id = p.session_id" if sessions else ""
+    join = f"INNER JOIN ({sessions}) AS s ON s.session = cityHash64(p.session_id)" if sessions else ""
     return f"""
         SELECT {key} AS key, {AGGREGATES}
         FROM ({rows}) AS p {join}

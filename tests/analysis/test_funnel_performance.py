@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import msgspec
+from hypothesis import HealthCheck, given, settings
 
 from footfall.analysis import funnels
-from footfall.analysis.funnel_performance import step_performance
+from footfall.analysis.funnel_performance import query_with_performance
 from footfall.analysis.funnels import Funnel, Step
 from footfall.collector import frames, rows, wire
 from footfall.store.migrations import available
+from tests.analysis.funnel_reference import Row, reference
+from tests.analysis.test_funnels import BASE, BASE_MS, END_MS, funnel_defs, journeys, store_rows
 from tests.helpers import exact, land
 from tests.visits import CHROME, DAY, ORIGIN, Visit, click, error, ms
 
@@ -56,9 +59,11 @@ def test_each_steps_page_views_and_the_conversion_impact(store) -> None:  # noqa
     land(store, records)
     f = Funnel((Step(page="/product/*"), Step(selector="button.add"), Step(page="/cart")))
     start, end = DAY, DAY + timedelta(days=1)
-    steps = funnels.query(store, site, start, end, f)["steps"]
+    found = query_with_performance(store, site, start, end, f)
+    steps = [{k: v for k, v in s.items() if k != "performance"} for s in found["steps"]]
+    assert steps == funnels.query(store, site, start, end, f)["steps"]  # the counts of one walk are the funnel's
     assert [s["entered"] for s in steps] == [24, 24, 13]
-    got = step_performance(store, site, start, end, f, steps)
+    got = [s["performance"] for s in found["steps"]]
 
     product, clicked, cart = got
     assert product["pageviews"] == 24 and product["vitals"]["LCP"]["count"] == 20
@@ -107,7 +112,7 @@ def test_a_page_views_measurements_sent_in_several_batches_count_once(store) -> 
         land(store, [sent])  # each batch its own insert, as they arrive
     f = Funnel((Step(page="/product/*"), Step(page="/cart")))
     start, end = DAY, DAY + timedelta(days=1)
-    [product, _] = step_performance(store, site, start, end, f, funnels.query(store, site, start, end, f)["steps"])
+    [product, _] = [s["performance"] for s in query_with_performance(store, site, start, end, f)["steps"]]
     vitals = product["vitals"]
     assert vitals["LCP"]["count"] == 1 and vitals["LCP"]["p50"] == 4600 and vitals["LCP"]["poor"] == 1.0
     assert (vitals["TTFB"]["p50"], vitals["INP"]["p50"], vitals["CLS"]["p50"]) == (310, 650, 0.02)
@@ -121,11 +126,25 @@ def test_a_page_views_measurements_sent_in_several_batches_count_once(store) -> 
     # A store older than the table: migration 0008 brings the rows stored before it.
     store.client.command("ALTER TABLE pageview_performance DELETE WHERE site = {site:String}",
                          parameters={"site": site}, settings={"mutations_sync": 2})
-    assert step_performance(store, site, start, end, f, [{"entered": 1, "converted": 0}] * 2)[0]["vitals"][
-        "LCP"]["count"] == 0
+    assert query_with_performance(store, site, start, end, f)["steps"][0]["performance"]["vitals"]["LCP"][
+        "count"] == 0
     [migration] = [m for m in available() if m.name == "pageview_performance"]
     for statement in migration.statements():
         if statement.startswith("INSERT"):
             store.command(statement)
     assert store.rows("SELECT lcp, lcp_rating, request, has_error FROM pageview_performance FINAL "
                       "WHERE site = {site:String}", {"site": site}) == merged
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=journeys(), funnel=funnel_defs())
+def test_the_counts_walked_with_the_performance_agree_with_the_reference(store, rows: list[Row],  # noqa: ANN001
+                                                                         funnel: Funnel) -> None:
+    """The one walk that answers the counts and the performance counts what funnels.query counts, in
+    every mode, counting, exclusion and breakdown; each step's performance covers its units."""
+    site = "fw-" + uuid.uuid4().hex[:12]
+    store_rows(store, site, rows)
+    got = query_with_performance(store, site, BASE, datetime.fromtimestamp(END_MS / 1000, UTC), funnel)
+    measured = [s.pop("performance") for s in got["steps"]]
+    assert got == reference(rows, funnel, BASE_MS, END_MS)
+    assert [m["pageviews"] for m in measured] == [s["entered"] for s in got["steps"]]
