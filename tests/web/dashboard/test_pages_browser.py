@@ -64,7 +64,7 @@ def test_every_page_reached_from_the_navigation_shows_the_seeded_data(browser: B
     assert "news.test" in page.locator("#referrers").inner_text()
     # Sources by hand: direct alice (her 2nd session) and carol, Google alice, news.test bob: 2 + 1 + 1 of 3.
     expect(page.locator("#referrers td.num:nth-child(3)")).to_have_text(["66.7%", "33.3%", "33.3%"])
-    overlap = re.compile(r"^Shares add up to 133\.3%: a visitor who came with more than one source")
+    overlap = re.compile(r"^Shares add up to 133\.3%: a visitor who came with more than one referrer")
     expect(page.locator("#referrers .overlap")).to_have_text(overlap)
     expect(page.locator("#devices .overlap")).to_have_count(0)  # one device each: 100%
     assert page.locator("#entry_pages tbody tr").first.inner_text().startswith("/\t4")
