@@ -129,3 +129,17 @@ def test_a_page_views_measurements_sent_in_several_batches_count_once(store) -> 
             store.command(statement)
     assert store.rows("SELECT lcp, lcp_rating, request, has_error FROM pageview_performance FINAL "
                       "WHERE site = {site:String}", {"site": site}) == merged
+
+
+def test_counts_read_before_the_last_page_views_landed_leave_none_unmeasured(store) -> None:  # noqa: ANN001
+    # The step counts and the performance are two queries: page views that land between them are measured
+    # but were not counted yet. The impact says none is unmeasured rather than fail on a negative count.
+    site = "fp-" + uuid.uuid4().hex[:8]
+    f = Funnel((Step(page="/product/*"), Step(page="/cart")))
+    start, end = DAY, DAY + timedelta(days=1)
+    stale = funnels.query(store, site, start, end, f)["steps"]
+    assert [s["entered"] for s in stale] == [0, 0]
+    land(store, Visit(site, "late", ms(DAY)).page("/product/1", 0, lcp(4500)).page("/cart", 20).records)
+    [product, _] = step_performance(store, site, start, end, f, stale)
+    buckets = {b["rating"]: (b["units"], b["converted"]) for b in product["impact"]["LCP"]["buckets"]}
+    assert buckets == {"good": (0, 0), "needs-improvement": (0, 0), "poor": (1, 1), "not measured": (0, 0)}
