@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
+# pytest-xdist workers (`auto`: one per CPU; 0 runs in this process, serially). Whole files go to one
+# worker, in collected order, so each worker runs its browser tests after all its others (tests/conftest.py)
+# and builds a module's fixtures once.
+WORKERS ?= auto
 LAYERS := store collector analysis replay web demo
 
 .PHONY: install run test test-js lint bench chromium wrk clean snippet screenshots
@@ -53,7 +57,7 @@ lint: $(INSTALLED)
 
 test: $(INSTALLED) snippet chromium test-js
 	$(BIN)/ruff check $(LAYERS) tests bench tools
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # wrk drives the load (a Python client stands in when it cannot be installed).
 wrk:

@@ -52,7 +52,9 @@ def impact(entered: int, converted: int, by_rating: dict[str, tuple[int, int]]) 
     measured = sum(n for n, _ in by_rating.values())
     measured_converted = sum(c for _, c in by_rating.values())
     counts = {rating: by_rating.get(rating, (0, 0)) for rating in BUCKETS[:3]}
-    counts["not measured"] = (entered - measured, converted - measured_converted)
+    # Counts read apart from the measurements may be older: page views landed since are measured, not counted.
+    unmeasured = max(0, entered - measured)
+    counts["not measured"] = (unmeasured, min(unmeasured, max(0, converted - measured_converted)))
     (good_n, good_c), (poor_n, poor_c) = counts["good"], counts["poor"]
     return {"buckets": [bucket(rating, n, c) for rating, (n, c) in counts.items()],
             "lost": lost((good_c, good_n), (poor_c, poor_n))}

@@ -13,6 +13,7 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 
 from footfall.analysis import funnels
+from footfall.analysis.conversion_impact import impact
 from footfall.analysis.funnel_performance import query_with_performance
 from footfall.analysis.funnels import Funnel, Step
 from footfall.collector import frames, rows, wire
@@ -148,3 +149,11 @@ def test_the_counts_walked_with_the_performance_agree_with_the_reference(store, 
     measured = [s.pop("performance") for s in got["steps"]]
     assert got == reference(rows, funnel, BASE_MS, END_MS)
     assert [m["pageviews"] for m in measured] == [s["entered"] for s in got["steps"]]
+
+
+def test_more_measured_than_counted_leaves_none_unmeasured() -> None:
+    """Counts older than the measurements (a page view landed between two reads) give an empty
+    'not measured' bucket rather than a negative count, which the interval would refuse."""
+    got = impact(0, 0, {"poor": (1, 1)})
+    buckets = {b["rating"]: (b["units"], b["converted"]) for b in got["buckets"]}
+    assert buckets == {"good": (0, 0), "needs-improvement": (0, 0), "poor": (1, 1), "not measured": (0, 0)}

@@ -226,12 +226,13 @@ async def flood(server: Server) -> str:
 
     # Half-sent headers: closed by the header timeout (408), or earlier to make room (evicted),
     # the oldest first: only the first flood's.
+    # Told apart by the server's answer: `held` starts when this busy client loop saw the connection
+    # open, which may be a second after the server's clock started, so an early 408 is one far early.
     slow = half + [c for c in greedy if c not in refused] + more
-    timed_out = [c for c in slow if c.held >= HEADER_TIMEOUT - 0.5]
-    evicted = [c for c in slow if c.held < HEADER_TIMEOUT - 0.5]
-    assert all(c.status == 408 and c.held <= HEADER_TIMEOUT + 3 for c in timed_out), \
-        sorted(c.held for c in timed_out)[::100]
-    assert all(c.reply == b"" for c in evicted)
+    timed_out = [c for c in slow if c.reply]
+    evicted = [c for c in slow if not c.reply]
+    assert all(c.status == 408 and HEADER_TIMEOUT / 2 <= c.held <= HEADER_TIMEOUT + 3 for c in timed_out), \
+        [(c.status, round(c.held, 2)) for c in timed_out][::100]
     assert len(evicted) >= len(slow) - CAP - 10, (len(evicted), len(slow))
     first = {id(c) for c in half}
     assert all(id(c) in first for c in evicted)

@@ -33,8 +33,12 @@ def rage(page: Page) -> None:
 
 
 def dead(page: Page) -> None:
+    # The site records every session, and the recorder's start changes the page (rrweb adds and removes a
+    # frame), which would be the effect of a click made in that moment: the click waits for its first chunk.
+    page.wait_for_function("Object.keys(localStorage).some((key) => key.startsWith('ff_r_'))")
     page.click("#dead")
-    page.wait_for_timeout(1400)
+    # the snippet decides once its timer has run (DEAD_MS): until then, leaving the page makes the click live
+    page.wait_for_function("window.seen.some(([signal]) => signal == 'dead-click')")
 
 
 def error_click(page: Page) -> None:
