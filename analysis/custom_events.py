@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from footfall.analysis import session_join
 from footfall.store import Store
 from footfall.store.clock import utc
 from footfall.store.conditions import SITE_IN_RANGE
@@ -45,12 +46,7 @@ def has_key_sql(by: str) -> str:
 def breakdown_sql(key: str, conditions: list[str], sessions: str | None) -> str:
     """One row per key: events and visitors, the custom event rows narrowed by `conditions`, joined to
     their session's facts (`s`) when a condition needs them."""
-    join = f"INNER JOIN ({sessions}) AS s ON s.session = cityHash64(p.session_id)" if sessions else ""
-    return f"""
-        SELECT {key} AS key, {AGGREGATES}
-        FROM ({ROWS}) AS p {join}
-        WHERE {" AND ".join(conditions) or "1"}
-        GROUP BY key"""
+    return session_join.by_key(key, AGGREGATES, ROWS, conditions, sessions)
 
 
 def property_keys(store: Store, site: str, start: datetime, end: datetime, name: str) -> list[str]:

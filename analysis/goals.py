@@ -10,7 +10,7 @@ import dataclasses
 import json
 from typing import Any
 
-from footfall.analysis import funnels
+from footfall.analysis import funnels, session_join
 from footfall.store.conditions import SITE_IN_RANGE
 
 AGGREGATES = "uniqExact(p.visitor_id) AS conversions, count() AS total_conversions"
@@ -50,9 +50,4 @@ def conversions_sql(goals: list[Goal], key: str, conditions: list[str], sessions
     narrowed by `conditions` and joined to their session's facts (`s`) when a condition needs them:
     converting visitors, then conversions."""
     rows = " UNION ALL ".join(rows_sql(goal, i, params) for i, goal in enumerate(goals))
-    join = f"INNER JOIN ({sessions}) AS s ON s.session = cityHash64(p.session_id)" if sessions else ""
-    return f"""
-        SELECT {key} AS key, {AGGREGATES}
-        FROM ({rows}) AS p {join}
-        WHERE {" AND ".join(conditions) or "1"}
-        GROUP BY key"""
+    return session_join.by_key(key, AGGREGATES, rows, conditions, sessions)

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from footfall.analysis import custom_events, goals
+from footfall.analysis import custom_events, goals, session_join
 from footfall.analysis.numbers import RATIO_DIGITS, number, ratio
 from footfall.store import Store, sites
 from footfall.store import goals as stored_goals
@@ -310,8 +310,7 @@ def selected_pageviews(site: str, first: date, last: date, zone: str, filters: l
     conditions = [f"p.{condition}" for condition in SITE_IN_RANGE.split(" AND ")]
     conditions += [f.sql(i, params) for i, f in enumerate(filters)]
     sessions = SESSION_FACTS.format(rows=SESSION_PAGEVIEWS)
-    join = f"INNER JOIN ({sessions}) AS s ON s.session = cityHash64(p.session_id)" \
-        if any(f.dimension != "page" for f in filters) else ""
+    join = session_join.joined(sessions if any(f.dimension != "page" for f in filters) else None)
     return f"SELECT p.pageview_id FROM pageviews AS p {join} WHERE {' AND '.join(conditions)}"
 
 
@@ -345,7 +344,7 @@ def query(metrics: list[str], key: str, conditions: list[str], filters: list[Fil
                    {"groupArrayArray(v.inp)" if vitals else no_samples} AS inp,
                    {"groupArrayArray(v.cls)" if vitals else no_samples} AS cls
             FROM pageviews AS p
-            {f"INNER JOIN ({sessions}) AS s ON s.session = cityHash64(p.session_id)" if early else ""}
+            {session_join.joined(sessions if early else None)}
             {f"LEFT JOIN ({VITALS}) AS v ON v.pageview_id = p.pageview_id" if vitals else ""}
             WHERE {" AND ".join(conditions)}
             GROUP BY key, session"""
