@@ -4,7 +4,6 @@ replays of the sessions that had it."""
 
 from __future__ import annotations
 
-import dataclasses
 from functools import partial
 from urllib.parse import urlencode
 
@@ -40,12 +39,9 @@ async def errors_page(store: Store, request: Request) -> Response:
     url = page_path(url) if url else ""
     console = request.query_params.get("console") == "1"
     found = await store.run(errors.grouped_errors, store, key, view.start, view.end, url or None, console, LISTED)
-    if tables.asked(request) is not None:
-        if tables.asked(request) != GROUPS.name:
-            return tables.not_a_table(str(tables.asked(request)))
+    if (wanted := tables.asked(request)) is not None:
         rows = [{**g, "pages": " ".join(g["pages"])} for g in found["errors"]]
-        return tables.csv_response(dataclasses.replace(GROUPS, rows=rows), key, view.first.isoformat(),
-                                   view.last.isoformat())
+        return tables.download(wanted, GROUPS, rows, key, view.first.isoformat(), view.last.isoformat())
     for group in found["errors"]:
         group["replays"] = f"/sites/{key}/replays?" + urlencode(
             {**view.span, "error": group["fingerprint"], "has_replay": ""})

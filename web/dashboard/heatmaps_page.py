@@ -10,7 +10,6 @@ elements in the snapshot and sends their boxes back, which the click map is plac
 
 from __future__ import annotations
 
-import dataclasses
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -71,11 +70,9 @@ async def heatmaps_page(store: Store, request: Request) -> Response:
     replays = {"url": url, "device": device, **view.span, "has_replay": ""}
     for element in ranked["elements"]:
         element["replays"] = f"/sites/{site.key}/replays?" + urlencode({**replays, "clicked": element["selector"]})
-    if tables.asked(request) is not None:
-        if tables.asked(request) != ELEMENTS.name:
-            return tables.not_a_table(str(tables.asked(request)))
-        return tables.csv_response(dataclasses.replace(ELEMENTS, rows=ranked["elements"]), site.key, device,
-                                   view.first.isoformat(), view.last.isoformat())
+    if (wanted := tables.asked(request)) is not None:
+        return tables.download(wanted, ELEMENTS, ranked["elements"], site.key, device, view.first.isoformat(),
+                               view.last.isoformat())
     query = urlencode({"url": url, "device": device, **view.span})
     return page(request, "heatmaps.html", **view.shown, pages=pages, url=url, device=device, kind=kind, kinds=KINDS,
                 devices=DEVICE_LABELS, opacity=opacity, width=width, height=height, ranked=ranked, reach=reach,

@@ -123,14 +123,11 @@ async def replays_list(store: Store, request: Request) -> Response:
     found: dict[str, Any] = await store.run(
         sessions.list_sessions, store, view.site.key, view.start, view.end, filters, values["sort"], PAGE_SIZE,
         (number - 1) * PAGE_SIZE, values["order"] == "desc")
-    wanted = tables.asked(request)
-    if wanted is not None:  # the page of the list shown, as CSV
-        if wanted != SESSIONS.name:
-            return tables.not_a_table(wanted)
+    if (wanted := tables.asked(request)) is not None:  # the page of the list shown, as CSV
         rows = [{**row, "signals": " ".join(f"{name}:{n}" for name, n in row["signals"].items() if n)}
                 for row in found["sessions"]]
-        return tables.csv_response(dataclasses.replace(SESSIONS, rows=rows), view.site.key,
-                                   view.first.isoformat(), view.last.isoformat(), f"page-{number}")
+        return tables.download(wanted, SESSIONS, rows, view.site.key, view.first.isoformat(),
+                               view.last.isoformat(), f"page-{number}")
     filtered = any(request.query_params.get(name) for name in FILTER_NAMES if name != "has_replay")
     pages = max(1, -(-found["total"] // PAGE_SIZE))
     return page(request, "replays.html", **view.shown, found=found, values=values, error=error,
@@ -154,12 +151,11 @@ async def player(store: Store, request: Request) -> Response:
         return page(request, "message.html", status=404, title="No such session",
                     message="This session does not exist, or it is older than the site keeps data. "
                             "Pick one from the list of replays.")
-    if tables.asked(request) is not None:  # the sidebar's Web Vitals of the session
-        if tables.asked(request) != SESSION_VITALS.name:
-            return tables.not_a_table(str(tables.asked(request)))
+    if (wanted := tables.asked(request)) is not None:  # the sidebar's Web Vitals of the session
+        if wanted != SESSION_VITALS.name:  # before reading the session
+            return tables.not_a_table(wanted)
         detail = await store.run(sessions.session_detail, store, site.key, sid)
-        return tables.csv_response(dataclasses.replace(SESSION_VITALS, rows=(detail or {}).get("vitals", [])),
-                                   site.key, sid)
+        return tables.download(wanted, SESSION_VITALS, (detail or {}).get("vitals", []), site.key, sid)
     try:
         t = float(request.query_params.get("t") or 0)  # seconds from the start of the recording
     except ValueError:

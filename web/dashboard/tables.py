@@ -63,5 +63,12 @@ def csv_response(table: Table, *parts: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
+def download(asked: str, table: Table, rows: list[dict[str, Any]], *parts: str) -> Response:
+    """A page's one table with these rows as CSV (named after `parts`), or the 404 for another name."""
+    if asked != table.name:
+        return not_a_table(asked)
+    return csv_response(dataclasses.replace(table, rows=rows), *parts)
+
+
 def not_a_table(name: str) -> Response:
     return Response(f"No table named {name!r} on this page.\n", status_code=404, media_type="text/plain")
