@@ -21,10 +21,11 @@ from typing import Any
 from footfall.analysis.numbers import number, ratio
 from footfall.analysis.stats import Filter, selected_pageviews, stats
 from footfall.store import Store, vocabulary
+from footfall.store.clock import EPOCH
 from footfall.store.conditions import SITE_IN_RANGE
 
 TOP = 10
-FIRST_DAY = date(1970, 1, 1)
+FIRST_DAY = EPOCH.date()  # nothing is stored before
 TOTALS = ["visitors", "sessions", "pageviews", "bounce_rate", "session_duration"]
 # Table -> (the dimension it breaks down by, its metrics; the first ranks the rows and gives the share).
 TABLES = {

@@ -9,11 +9,10 @@ with performance=1, which dashboard.js fetches and puts in place (a link without
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import msgspec
 from starlette.requests import Request
@@ -31,8 +30,8 @@ from footfall.web.dashboard.filters import filter_state
 from footfall.web.dashboard.funnel_form import CHOICES, form_definition, form_values
 from footfall.web.dashboard.render import page
 from footfall.web.dashboard.tables import Column, Table
-from footfall.web.dashboard.trend_chart import trend_chart
-from footfall.web.dates import FIRST_DAY, day_bounds
+from footfall.web.dashboard.trend_chart import Points, daily_points, previous_first, trend_chart
+from footfall.web.dates import day_bounds
 from footfall.web.funnels_api import funnel_of, goal_steps, inlined, saved_funnel_of
 
 
@@ -135,15 +134,14 @@ def conversion_chart(store: Store, view: SiteRange, f: funnels.Funnel) -> dict[s
     a gap on a day nobody entered), the previous days of the same length dotted behind."""
     zone, length = view.site.time_zone, (view.last - view.first).days + 1
 
-    def points(first: date) -> list[tuple[datetime, float | None]]:
+    def points(first: date) -> Points:
         start, end = day_bounds(first, first + timedelta(days=length - 1), zone)
-        found = {d["day"]: d["conversion"] for d in funnel_trend.trend(store, view.site.key, start, end, f, zone)}
-        return [(datetime.combine(day, time(), ZoneInfo(zone)),
-                 None if found.get(day.isoformat()) is None else round(found[day.isoformat()] * 100, 2))
-                for day in (first + timedelta(days=k) for k in range(length))]
+        days = funnel_trend.trend(store, view.site.key, start, end, f, zone)
+        return daily_points(first, length, zone, {d["day"]: None if d["conversion"] is None
+                                                  else round(d["conversion"] * 100, 2) for d in days})
 
-    earlier = view.first - timedelta(days=length)
-    chart = trend_chart(points(view.first), points(earlier) if earlier >= FIRST_DAY else [], "day", "converted",
+    earlier = previous_first(view.first, length)
+    chart = trend_chart(points(view.first), points(earlier) if earlier else [], "day", "converted",
                         fmt=lambda v: f"{v:g}%", heading="Conversion")
     chart["metrics"] = chart["intervals"] = []
     return chart

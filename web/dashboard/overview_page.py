@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from footfall.analysis.main_funnel import main_funnel
-from footfall.analysis.overview import FIRST_DAY, TABLES, overview, table, vitals
+from footfall.analysis.overview import TABLES, overview, table, vitals
 from footfall.analysis.stats import Filter, stats
 from footfall.store import Store
 from footfall.web.dashboard import tables
@@ -21,7 +21,7 @@ from footfall.web.dashboard.context import site_range
 from footfall.web.dashboard.filters import filter_state
 from footfall.web.dashboard.render import page
 from footfall.web.dashboard.tables import Column, Table
-from footfall.web.dashboard.trend_chart import default_interval, offered, trend_chart
+from footfall.web.dashboard.trend_chart import default_interval, offered, previous_first, trend_chart
 from footfall.web.funnels_api import saved_funnel_of
 
 PRESETS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90))
@@ -62,8 +62,8 @@ def chart_of(store: Store, request: Request, site: Any, first: date, last: date,
                      filters=filters)["results"]
         return [(datetime.fromisoformat(row["time"]), row[metric]) for row in rows]
 
-    gap = timedelta(days=days)
-    before = points(first - gap, last - gap) if first - gap >= FIRST_DAY else []
+    earlier = previous_first(first, days)
+    before = points(earlier, first - timedelta(days=1)) if earlier else []
     chart = trend_chart(points(first, last), before, interval, METRICS[metric])
 
     def link(**changes: str) -> str:

@@ -5,11 +5,10 @@ error groups)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,8 +24,8 @@ from footfall.web.dashboard.filters import filter_state
 from footfall.web.dashboard.labels import DEVICE_LABELS, PHASE_LABELS, VITAL_LABELS
 from footfall.web.dashboard.render import page
 from footfall.web.dashboard.tables import Column, Table
-from footfall.web.dashboard.trend_chart import trend_chart
-from footfall.web.dates import FIRST_DAY, day_bounds
+from footfall.web.dashboard.trend_chart import Points, daily_points, previous_first, trend_chart
+from footfall.web.dates import day_bounds
 
 PAGE_VITALS = performance.PAGE_VITALS
 TRENDED = ("LCP", "INP", "TTFB")  # the chart's metrics: timings, at p75
@@ -43,20 +42,15 @@ def chart_of(store: Store, request: Request, view: SiteRange, url: str, device: 
     previous days of the same length dotted behind, and the links that switch the vital."""
     asked = request.query_params.get("metric")
     metric = asked if asked in TRENDED else TRENDED[0]
-    length = (view.last - view.first).days + 1
-    zone = ZoneInfo(view.site.time_zone)
+    length, zone = (view.last - view.first).days + 1, view.site.time_zone
 
-    def points(first: date, rows: list[dict[str, Any]]) -> list[tuple[datetime, float | None]]:
-        found = {row["day"]: row[metric]["p75"] for row in rows if row[metric]}
-        return [(datetime.combine(day, time(), zone), found.get(day.isoformat()))
-                for day in (first + timedelta(days=k) for k in range(length))]
+    def points(first: date, rows: list[dict[str, Any]]) -> Points:
+        return daily_points(first, length, zone, {row["day"]: row[metric]["p75"] for row in rows if row[metric]})
 
-    earlier = view.first - timedelta(days=length)
-    before = []
-    if earlier >= FIRST_DAY:
-        start, end = day_bounds(earlier, view.first - timedelta(days=1), view.site.time_zone)
-        before = points(earlier, performance.trend_of(store, view.site.key, start, end, url, device,
-                                                      view.site.time_zone))
+    before: Points = []
+    if (earlier := previous_first(view.first, length)) is not None:
+        start, end = day_bounds(earlier, view.first - timedelta(days=1), zone)
+        before = points(earlier, performance.trend_of(store, view.site.key, start, end, url, device, zone))
     chart = trend_chart(points(view.first, days), before, "day", f"{metric} at p75", fmt=duration_text)
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "metric"]
     chart["metrics"] = [{"name": m, "label": m, "href": "?" + urlencode([*query, ("metric", m)]),

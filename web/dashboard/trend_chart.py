@@ -6,9 +6,12 @@ hover target per point whose <title> says its value (no script: the CSP allows n
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from footfall.web.dates import FIRST_DAY
 
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 10, 26  # room for the y labels, the last x label, the x labels
@@ -16,6 +19,21 @@ MAX_LABELS = 8
 INTERVALS = ("hour", "day", "week")
 
 Points = Sequence[tuple[datetime, float | None]]  # None: no data in that bucket (a gap in the line)
+
+
+def daily_points(first: date, days: int, zone: str, found: Mapping[str, float | None]) -> Points:
+    """One point per local day from `first`, at the day's local midnight, valued from `found` (ISO
+    day -> value); a day it lacks has no data."""
+    tz = ZoneInfo(zone)
+    return [(datetime.combine(day, time(), tz), found.get(day.isoformat()))
+            for day in (first + timedelta(days=k) for k in range(days))]
+
+
+def previous_first(first: date, days: int) -> date | None:
+    """The first of the `days` days just before `first`, the previous period a chart dots behind its
+    range; None when they would start before 1970."""
+    earlier = first - timedelta(days=days)
+    return earlier if earlier >= FIRST_DAY else None
 
 
 def count_text(value: float) -> str:
