@@ -18,7 +18,7 @@ class Goal:
     site: str
     id: str
     name: str
-    definition: str  # JSON of one step, checked by footfall.web.goals_form before it is saved
+    definition: str  # JSON of one step, checked by footfall.web.dashboard.goal_form before it is saved
 
 
 def listed(store: Store, site: str) -> list[Goal]:
