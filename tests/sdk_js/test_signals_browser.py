@@ -102,7 +102,9 @@ def sessions(browser: Browser, host: HostSite) -> dict[str, dict[str, Any]]:
         status, body = get(f"{host.collector}/api/v1/sites/{host.key}/sessions?limit=100", host.token)
         assert status == 200, body
         found = {s["session_id"]: s for s in body["sessions"]}
-        if all(sid in found for sid in ids.values()):
+        # each script's session, and its signal: a signal may land in a batch after the session's first
+        if all(sid in found for sid in ids.values()) and all(
+                found[ids[name]]["signals"].get(name, 0) >= 1 for name in SIGNALS):
             break
         import time
 
