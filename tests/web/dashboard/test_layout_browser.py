@@ -46,11 +46,21 @@ STICKING_OUT = """() => {
   const width = document.documentElement.clientWidth;
   const clips = (el) => { for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
     if (getComputedStyle(a).overflowX !== 'visible') return true; } return false; };
-  return [...document.body.querySelectorAll('*')]
+  const name = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${[...el.classList].join('.')}`;
+  const elements = [...document.body.querySelectorAll('*')]
     .filter((el) => el.getBoundingClientRect().right > width + 0.5 && !clips(el)
       && el.parentElement.getBoundingClientRect().right <= width + 0.5)
-    .map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${[...el.classList].join('.')} `
-      + `to ${Math.round(el.getBoundingClientRect().right)} px`);
+    .map((el) => `${name(el)} to ${Math.round(el.getBoundingClientRect().right)} px`);
+  const texts = [];  /* a word too long for its line sticks out of a box that fits */
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const right = range.getBoundingClientRect().right;
+    if (right > width + 0.5 && !clips(node.parentElement) && node.parentElement.getBoundingClientRect().right <= width + 0.5)
+      texts.push(`"${node.textContent.trim().slice(0, 60)}" in ${name(node.parentElement)} to ${Math.round(right)} px`);
+  }
+  return [...elements, ...texts];
 }"""
 
 
