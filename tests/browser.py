@@ -164,6 +164,20 @@ class HostSite:
                 return
             time.sleep(0.1)
 
+    def arrived(self, timeout_s: float = 90.0, **least: int) -> None:
+        """Waits until the store holds at least `least[kind]` rows of each kind (`/events/count`'s
+        types): what the test made the browser send, counted where it lands, not trusted to a pause."""
+        bearer = {"Authorization": f"Bearer {self.token}"}
+        deadline = time.monotonic() + timeout_s
+        for kind, wanted in least.items():
+            while True:
+                found = httpx.get(f"{self.collector}/api/v1/sites/{self.key}/events/count", params={"type": kind},
+                                  headers=bearer, timeout=30).json()["count"]
+                if found >= wanted:
+                    break
+                assert time.monotonic() < deadline, f"{found} of {wanted} {kind} rows arrived"
+                time.sleep(0.1)
+
     def rows(self, sql: str) -> list[list[Any]]:
         """Stops the server once the browser's beacons are in (its spool drains into the store), then
         reads the store."""
@@ -203,10 +217,10 @@ def open_page(browser: Browser, url: str, **context: Any) -> Page:
 
 
 def leave(page: Page) -> None:
-    """Close the tab the way a visitor does: pagehide runs, beacons go out."""
-    context = page.context
+    """Close the tab the way a visitor does: pagehide runs, beacons go out. The browser stays open
+    (its contexts close when the test ends, tests/conftest.py): shutting it at once could drop a
+    beacon still on its way, which a visitor's browser, left running, would deliver."""
     page.close(run_before_unload=True)
-    context.close()
 
 
 def wait_for_recording(host: HostSite, until: Any, timeout: float = 40) -> tuple[str, list[dict[str, Any]]]:

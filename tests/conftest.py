@@ -174,6 +174,15 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _close_contexts(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A browser test's contexts close when it ends, not when its tabs do (tests/browser.py's leave)."""
+    yield
+    if "browser" in request.fixturenames:
+        for context in request.getfixturevalue("browser").contexts:
+            context.close()
+
+
 @pytest.fixture
 def host(tmp_path: Path) -> Iterator[Any]:
     """A site owner's pages next to a Footfall server holding the site, with the administrator OWNER."""

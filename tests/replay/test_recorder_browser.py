@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser
 
-from tests.browser import HostSite, leave, open_page
+from tests.browser import HostSite, leave, open_page, wait_for_recording
 from tests.helpers import get
 
 pytestmark = pytest.mark.browser
@@ -74,6 +74,8 @@ def test_a_session_across_two_pages_is_recorded_in_order_and_masked(browser: Bro
     page.click("#confirm")
     page.wait_for_timeout(300)
     leave(page)
+    host.arrived(pageview=2, click=7)  # every click, the second page's last; its recording, below
+    wait_for_recording(host, lambda events: sum(e["type"] == FULL_SNAPSHOT for e in events) >= 2)
 
     streamed = replay_from_api(host)
     assert streamed[0]["type"] == META and streamed[1]["type"] == FULL_SNAPSHOT
@@ -102,6 +104,7 @@ def test_sessions_outside_the_replay_rate_load_no_recorder(browser: Browser, hos
     page.wait_for_timeout(2500)
     assert page.evaluate(RECORDER) is False
     leave(page)
+    host.arrived(pageview=1)
     assert host.rows("SELECT count() FROM replay_chunks")[0][0] == 0
     assert host.rows("SELECT count() FROM page_snapshots")[0][0] == 0
     assert host.rows("SELECT count() FROM pageviews")[0][0] == 1

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Response
 
-from tests.browser import HostSite
+from tests.browser import HostSite, leave
 
 pytestmark = pytest.mark.browser
 
@@ -60,7 +60,8 @@ def test_an_autofocused_field_typed_into_without_a_click_loses_nothing(browser: 
     page.wait_for_function("document.activeElement.className != 'new-todo'")
     page.goto(host.url("/plain"))  # and the page: its last batch goes as a beacon
     page.wait_for_function("window.footfall && window.footfall.api")
-    context.close()
+    leave(page)
+    host.arrived(pageview=2, click=1, form=1, scroll=1)
 
     counts = ingest_counts(host)  # beacons' answers reach no page: the collector's own counts say
     assert not [name for name in counts if not name.startswith("accepted.")], counts
@@ -90,7 +91,8 @@ def test_an_automated_browser_is_measured_only_where_the_tag_allows_it(browser: 
     page.goto(host.url("/plain"))  # the same browser on a page whose tag allows automation
     page.wait_for_function("window.footfall && window.footfall.api")
     page.click("#go")
-    context.close()
+    leave(page)
+    host.arrived(pageview=1, click=1)
 
     assert host.rows("SELECT path FROM pageviews") == [["/plain"]]
     assert host.rows("SELECT path, selector FROM events WHERE type = 'click'") == [["/plain", "#go"]]

@@ -42,7 +42,7 @@ def test_a_delayed_page_shows_its_delay_in_its_step(browser: Browser, host: Host
         leave(page)
 
     funnel = {"steps": [{"page": "/plain"}, {"page": "/slow"}], "count_by": "session"}  # one visitor: one IP and UA
-    deadline, steps = time.monotonic() + 30, []
+    deadline, steps = time.monotonic() + 90, []
     while time.monotonic() < deadline:  # until the last beacons are in the store
         steps = httpx.post(f"{host.collector}/api/v1/sites/{host.key}/funnels/query", json=funnel, timeout=30,
                            headers={"Authorization": f"Bearer {host.token}"}).json()["steps"]
