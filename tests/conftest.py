@@ -178,8 +178,9 @@ def browser() -> Iterator[Browser]:
 def _close_contexts(request: pytest.FixtureRequest) -> Iterator[None]:
     """A browser test's contexts close when it ends, not when its tabs do (tests/browser.py's leave)."""
     yield
-    if "browser" in request.fixturenames:
-        for context in request.getfixturevalue("browser").contexts:
+    browser = getattr(request.node, "funcargs", {}).get("browser")
+    if isinstance(browser, Browser):
+        for context in browser.contexts:
             context.close()
 
 

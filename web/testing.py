@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import resource
@@ -17,10 +18,31 @@ from typing import Any
 FOOTFALL = [sys.executable, "-m", "footfall.web.cli"]
 
 
+_TAKEN = itertools.count()
+# Ports each pytest-xdist worker takes its servers' from, below Linux's ephemeral range (32768 and up)
+WORKER_PORTS, WORKER_BASE = 1000, 20000
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port free now. Under pytest-xdist each worker has its own range, outside the one the
+    kernel hands out, so no other worker's server, nor any client's own end, takes it before the
+    server binds it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "").removeprefix("gw")
+    if not worker.isdigit() or WORKER_BASE + (int(worker) + 1) * WORKER_PORTS > 32768:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    first = WORKER_BASE + int(worker) * WORKER_PORTS
+    for _ in range(WORKER_PORTS):
+        port = first + next(_TAKEN) % WORKER_PORTS
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {first}..{first + WORKER_PORTS - 1}")
 
 
 def cli_json(data: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> Any:

@@ -57,7 +57,8 @@ STICKING_OUT = """() => {
     const range = document.createRange();
     range.selectNodeContents(node);
     const right = range.getBoundingClientRect().right;
-    if (right > width + 0.5 && !clips(node.parentElement) && node.parentElement.getBoundingClientRect().right <= width + 0.5)
+    const box = node.parentElement;
+    if (right > width + 0.5 && !clips(box) && box.getBoundingClientRect().right <= width + 0.5)
       texts.push(`"${node.textContent.trim().slice(0, 60)}" in ${name(node.parentElement)} to ${Math.round(right)} px`);
   }
   return [...elements, ...texts];
