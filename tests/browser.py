@@ -223,7 +223,7 @@ def leave(page: Page) -> None:
     page.close(run_before_unload=True)
 
 
-def wait_for_recording(host: HostSite, until: Any, timeout: float = 40) -> tuple[str, list[dict[str, Any]]]:
+def wait_for_recording(host: HostSite, until: Any, timeout: float = 90) -> tuple[str, list[dict[str, Any]]]:
     """The one recorded session of the host site and its events, once `until(events)` holds."""
     bearer = {"Authorization": f"Bearer {host.token}"}
     deadline = time.monotonic() + timeout

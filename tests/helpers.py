@@ -81,7 +81,7 @@ def count(server_url: str, token: str, kind: str = "", site: str = "shop") -> in
     return body["count"]
 
 
-def wait_for_count(server_url: str, token: str, kind: str, expected: int, timeout: float = 20,
+def wait_for_count(server_url: str, token: str, kind: str, expected: int, timeout: float = 60,
                    site: str = "shop") -> int:
     deadline = time.monotonic() + timeout
     while True:

@@ -173,7 +173,7 @@ def test_a_gzipped_replay_chunk_is_stored_as_its_json(shop_server) -> None:  # n
     bomb = {**body, "seq": 2, "data": base64.b64encode(gzip.compress(b"[" + b" " * 30_000_000 + b"]")).decode()}
     status, _, answer = post(server.url, bomb, path="/i/v1/replay")
     assert status == 413 and answer["field"] == "$.data", (status, answer)
-    for _ in range(100):  # until the writer has stored it
+    for _ in range(600):  # until the writer has stored it (a minute at most)
         status, stream = get_text(f"{server.url}/api/v1/sites/shop/sessions/{sid}/replay", token)
         if status == 200:
             break

@@ -47,7 +47,7 @@ def test_append_is_durable_then_sealed_by_rows(tmp_path: Path) -> None:
         spool = Spool(tmp_path, seal_rows=3, seal_age=60)
         spool.start()
         await asyncio.gather(*(spool.append(f"row{i}".encode(), 1) for i in range(3)))
-        for _ in range(100):
+        for _ in range(6000):  # a minute at most
             if spool.sealed():
                 break
             await asyncio.sleep(0.01)

@@ -40,7 +40,7 @@ def replay_from_api(host: HostSite) -> list[dict[str, Any]]:
     import time
     import urllib.request
 
-    for _ in range(100):
+    for _ in range(450):  # 90 s at most
         status, body = get(f"{host.collector}/api/v1/sites/{host.key}/sessions?has_replay=true", host.token)
         if status == 200 and body["sessions"]:
             break

@@ -3,6 +3,7 @@ in the sessions API, and a calm session shows none."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,8 @@ def sessions(browser: Browser, host: HostSite) -> dict[str, dict[str, Any]]:
         script(page)
         leave(page)
     found: dict[str, dict[str, Any]] = {}
-    for _ in range(100):
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
         status, body = get(f"{host.collector}/api/v1/sites/{host.key}/sessions?limit=100", host.token)
         assert status == 200, body
         found = {s["session_id"]: s for s in body["sessions"]}
@@ -106,8 +108,6 @@ def sessions(browser: Browser, host: HostSite) -> dict[str, dict[str, Any]]:
         if all(sid in found for sid in ids.values()) and all(
                 found[ids[name]]["signals"].get(name, 0) >= 1 for name in SIGNALS):
             break
-        import time
-
         time.sleep(0.2)
     return {name: found[sid] for name, sid in ids.items()}
 

@@ -51,7 +51,7 @@ def api(host: HostSite, path: str, **params: str) -> httpx.Response:
                      headers={"Authorization": f"Bearer {host.token}"}, timeout=30)
 
 
-def wait_until(check: Any, timeout: float = 40) -> Any:
+def wait_until(check: Any, timeout: float = 90) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         found = check()

@@ -179,7 +179,7 @@ def test_a_site_added_and_edited_in_the_dashboard_takes_effect(server: Server, t
 
     batch = make_batch(site=key, url="https://docs.test/guide", vid="reader-1")
     assert post(server.url, batch, {"Origin": "https://www.docs.test"})[0] == 202
-    for _ in range(100):
+    for _ in range(600):  # a minute at most
         status = client.get(f"/api/v1/sites/{key}/install-status").json()
         if status["state"] == "installed":
             break
@@ -207,7 +207,7 @@ def test_a_site_added_and_edited_in_the_dashboard_takes_effect(server: Server, t
     assert 'name="time_zone" type="text" maxlength="64" required value="Asia/Tokyo"' in page
     stats = client.get(f"/api/v1/sites/{key}/stats?metrics=visitors").json()
     assert stats["time_zone"] == "Asia/Tokyo"  # the stats API's days are the site's, from now on
-    for _ in range(100):  # the stored rows take the new retention too (a background mutation)
+    for _ in range(600):  # (a minute at most) the stored rows take the new retention too (a background mutation)
         rows = client.get(f"/api/v1/sites/{key}/visitors/reader-1/export").json()["tables"]["pageviews"]
         if rows and all(r["retention"] == 30 for r in rows):
             break
