@@ -36,7 +36,7 @@ MIN_COUNT = 20  # a count whose observed and expected values are both below this
 MIN_TRIALS = 50  # a rate over fewer trials (page views, sessions) is not judged
 MIN_SUCCESSES = 10  # nor one whose successes, observed and expected, are both below this
 MIN_SAMPLES = 30  # nor a measurement (a p75) over fewer samples
-Z_MIN = 3.5
+Z_MIN = 4.0
 ALPHA = 1e-4
 VALUE_FLOOR = 0.05  # a measurement's scale is at least 5% of its expected value
 CUSUM_K, CUSUM_H, CUSUM_CLIP = 1.0, 6.0, 4.0
@@ -140,7 +140,10 @@ def expect(series: Series) -> Expected:
         noise = VALUE_FLOOR * np.abs(median)
         enough = n >= MIN_SAMPLES if n is not None else np.ones(len(obs), dtype=bool)
     judged = (counted >= MIN_REFERENCES) & enough & ~np.isnan(obs) & (noise > 0)
-    scale = np.fmax(mad, noise * dispersion(obs, median, noise, judged))
+    extra = dispersion(obs, median, judged, noise) * np.abs(median)
+    # the expected value is itself a median of `counted` noisy buckets: its own variance, about
+    # pi / (2 * counted) of one bucket's, widens the scale
+    scale = np.fmax(mad, np.sqrt(noise ** 2 + extra ** 2)) * np.sqrt(1 + np.pi / (2 * np.maximum(counted, 1)))
     with np.errstate(all="ignore"):
         z = np.where(judged, (obs - median) / scale, np.nan)
     p = tail(series, obs, median, n, z, judged)
@@ -150,14 +153,18 @@ def expect(series: Series) -> Expected:
     return found
 
 
-def dispersion(obs: np.ndarray, median: np.ndarray, noise: np.ndarray, judged: np.ndarray) -> float:
-    """How much wider than counting noise the series' own deviations from its expected values run
-    (web traffic varies more than a Poisson count): the robust spread of the standardised residuals
-    over every judged bucket, at least 1. Estimated on the whole series, so a few anomalies barely move it."""
-    if judged.sum() < MIN_REFERENCES:
-        return 1.0
-    residuals = (obs[judged] - median[judged]) / noise[judged]
-    return max(1.0, 1.4826 * float(np.median(np.abs(residuals - np.median(residuals)))))
+def dispersion(obs: np.ndarray, median: np.ndarray, judged: np.ndarray, noise: np.ndarray) -> float:
+    """How much a bucket varies beyond counting noise, as a share of its expected value (web traffic
+    varies more than a Poisson count, and in proportion to its size): from the robust spread of the
+    relative residuals over every judged bucket, less what counting noise explains. Estimated on the
+    whole series, so a few anomalies barely move it."""
+    usable = judged & (median > 0)
+    if usable.sum() < MIN_REFERENCES:
+        return 0.0
+    relative = (obs[usable] - median[usable]) / median[usable]
+    spread = 1.4826 * float(np.median(np.abs(relative - np.median(relative))))
+    counting = float(np.median(noise[usable] / median[usable]))
+    return float(np.sqrt(max(spread ** 2 - counting ** 2, 0.0)))
 
 
 def tail(series: Series, obs: np.ndarray, median: np.ndarray, n: np.ndarray | None, z: np.ndarray,
@@ -199,11 +206,11 @@ def cusum(z: np.ndarray, judged: np.ndarray) -> np.ndarray:
 
 
 def severity(relative: float, z: float, persistent: bool) -> str:
-    """high: at least half again (or half gone) and far outside the band; medium: a fifth and clearly
-    outside, or a shift that persists by a fifth; low: the rest of what is flagged."""
-    if abs(relative) >= 0.5 and abs(z) >= 6:
+    """high: at least half again (or half gone) and far outside the band; medium: a fifth more or less;
+    low: the rest of what is flagged (a small change on a large volume)."""
+    if abs(relative) >= 0.5 and abs(z) >= 5:
         return "high"
-    if abs(relative) >= 0.2 and (abs(z) >= 5 or persistent):
+    if abs(relative) >= 0.2:
         return "medium"
     return "low"
 
