@@ -103,6 +103,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/sites/{site}/performance/pages"): READ,
     ("GET", "/api/v1/sites/{site}/errors"): READ,
     ("GET", "/api/v1/sites/{site}/stats"): READ,
+    ("GET", "/api/v1/sites/{site}/anomalies"): READ,
     ("DELETE", "/api/v1/sites/{site}/visitors/{visitor}"): ADMIN,
     ("GET", "/api/v1/sites/{site}/visitors/{visitor}/export"): ADMIN,
 }

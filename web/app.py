@@ -19,6 +19,7 @@ from footfall.collector.routes import TIMEOUT_BODY, TIMEOUT_HEADERS, ASGIApp, Bo
 from footfall.demo import shop
 from footfall.store import login_sessions
 from footfall.web import (
+    anomalies_api,
     api,
     funnels_api,
     health,
@@ -72,6 +73,7 @@ def route_table(store: Any, token_cache: Any, counters: Any) -> list[Route | Mou
         *funnels_api.routes(store),
         *performance_api.routes(store),
         *stats_api.routes(store),
+        *anomalies_api.routes(store),
         *session.routes(store),
         *sites_pages.routes(store),
         *overview_page.routes(store),

@@ -15,7 +15,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from footfall.collector import wire
-from footfall.web import api, funnels_api, heatmaps_api, performance_api, sessions_api, stats_api
+from footfall.web import (
+    anomalies_api,
+    api,
+    funnels_api,
+    heatmaps_api,
+    performance_api,
+    sessions_api,
+    stats_api,
+)
 from footfall.web.operations import JSON, Answer, Body, Operation
 from footfall.web.version import version
 
@@ -43,7 +51,8 @@ INGESTION = tuple(
         ("/i/v1/batch", "Ingest a batch of events of one page view (see docs/wire-format.md)", wire.Batch),
         ("/i/v1/replay", "Ingest a chunk of a session recording", wire.ReplayChunk)))
 OPERATIONS = (*api.OPERATIONS, *INGESTION, *sessions_api.OPERATIONS, *heatmaps_api.OPERATIONS,
-              *funnels_api.OPERATIONS, *performance_api.OPERATIONS, *stats_api.OPERATIONS)
+              *funnels_api.OPERATIONS, *performance_api.OPERATIONS, *stats_api.OPERATIONS,
+              *anomalies_api.OPERATIONS)
 
 
 @functools.cache

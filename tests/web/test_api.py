@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from footfall.collector.rejection import Counters
-from footfall.web import api, funnels_api, heatmaps_api, openapi, performance_api, sessions_api, stats_api
+from footfall.web import (
+    anomalies_api,
+    api,
+    funnels_api,
+    heatmaps_api,
+    openapi,
+    performance_api,
+    sessions_api,
+    stats_api,
+)
 from footfall.web.version import version
 from tests.helpers import get, make_batch, post, wait_for_count
 
@@ -55,7 +64,8 @@ def test_the_document_describes_each_api_route() -> None:
     """Every method of every route of the API modules is an operation of the document, and the
     document's /api/v1 operations are those."""
     served = [*api.routes(None, Counters()), *sessions_api.routes(None), *heatmaps_api.routes(None),
-              *funnels_api.routes(None), *performance_api.routes(None), *stats_api.routes(None)]
+              *funnels_api.routes(None), *performance_api.routes(None), *stats_api.routes(None),
+              *anomalies_api.routes(None)]
     routes = {(method.lower(), route.path) for route in served if route.path.startswith("/api/v1/")
               for method in route.methods or () if method != "HEAD"}
     described = {(method, path) for path, methods in openapi.openapi_document()["paths"].items()
