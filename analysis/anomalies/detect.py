@@ -100,9 +100,15 @@ class Anomaly:
 
 
 def rates(series: Series) -> np.ndarray:
-    """The series as the KPI reads: counts and measurements as they are, a rate as successes / trials."""
-    if series.kind != "rate":
-        return series.observed.astype(float)
+    """The series as the KPI reads: a count, a measurement, a rate as successes / trials; NaN where
+    there is no data (a count before its first event, a measurement or rate without samples or trials)."""
+    if series.kind == "value" and series.trials is not None:  # a bucket without samples has no value
+        return np.where(series.trials > 0, series.observed, np.nan).astype(float)
+    if series.kind == "count":  # before its first event a series has no data yet, rather than zeros
+        values = series.observed.astype(float)
+        began = np.flatnonzero(values)
+        values[:began[0] if len(began) else len(values)] = np.nan
+        return values
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(series.trials > 0, series.observed / series.trials, np.nan)
 

@@ -24,10 +24,13 @@ LISTED = 3  # values listed per dimension
 NAMED_SHARE = 0.6  # a value with at least this share of the change is named in the summary,
 OUTWEIGHS = 0.25  # if its share of the change is this much above its share of the usual counts
 SESSIONS = f"""
-    SELECT session_id, min(time) AS time, argMin(device, time) AS device, argMin(browser, time) AS browser,
-           argMin(os, time) AS os, argMin({SOURCE}, time) AS source, argMin(path, time) AS path, count() AS views
-    FROM pageviews WHERE site = {{site:String}} AND time >= {{from:DateTime64(3)}} AND time < {{end:DateTime64(3)}}
-    GROUP BY session_id"""
+    SELECT p.session_id AS session_id, min(p.time) AS time, argMin(p.device, p.time) AS device,
+           argMin(p.browser, p.time) AS browser, argMin(p.os, p.time) AS os,
+           argMin({SOURCE.replace("utm_source", "p.utm_source").replace("referrer_host", "p.referrer_host")}, p.time)
+               AS source, argMin(p.path, p.time) AS path, count() AS views
+    FROM pageviews AS p
+    WHERE p.site = {{site:String}} AND p.time >= {{from:DateTime64(3)}} AND p.time < {{end:DateTime64(3)}}
+    GROUP BY p.session_id"""
 # Per KPI: the rows it counts (FROM ... WHERE), what one row counts, and the dimensions those rows have.
 COUNTED: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "visitors": ("pageviews WHERE {range}", "page views", ("device", "browser", "os", "source", "page")),
@@ -76,8 +79,8 @@ def explain(store: Store, site: str, anomaly: Anomaly, until: datetime,
         if name in scope:
             params[f"scope_{name}"] = scope[name]
             conditions.append(f"{column} = {{scope_{name}:String}}")
-    rows_of = table.replace("{range}", "site = {site:String} AND time >= {from:DateTime64(3)} "
-                                       "AND time < {end:DateTime64(3)}")
+    in_range = "time >= {from:DateTime64(3)} AND time < {end:DateTime64(3)}"  # sessions: their site is read
+    rows_of = table.replace("{range}", in_range if table.startswith("(") else f"site = {{site:String}} AND {in_range}")
     source = f", {SOURCE} AS source" if table.startswith("pageviews") else ""
     pairs = ", ".join(f"('{d}', {DIMENSIONS[d].format(page=page)})" for d in dims)
     found = store.rows(f"""
