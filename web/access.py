@@ -80,6 +80,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/sites/{key}/goals/{id}/delete"): ADMIN_SESSION,
     ("GET", "/sites/{key}/performance"): SESSION,
     ("GET", "/sites/{key}/errors"): SESSION,
+    ("GET", "/sites/{key}/anomalies"): SESSION,
     ("GET", "/settings/account"): SESSION,
     ("POST", "/settings/account"): SESSION,
     ("GET", "/settings/tokens"): ADMIN_SESSION,

@@ -13,8 +13,8 @@ not alarm on the noise of a few events. A bucket is flagged when all of these ho
   (Poisson, binomial) is below ALPHA; a measurement (a p75) has no counting model, so its z decides.
 
 A shift that persists below that threshold is found by a one-sided CUSUM on the z-scores, clipped
-so one spike cannot start it (CUSUM_K, CUSUM_H). Flagged buckets in a row, a gap of GAP buckets
-allowed, make one anomaly, open while its last bucket is the series' last."""
+so one spike cannot start it (CUSUM_K, CUSUM_H). Flagged buckets make one anomaly until RECOVERY
+buckets in a row are back within the band; until then it is open."""
 
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ Z_MIN = 4.0
 ALPHA = 1e-4
 VALUE_FLOOR = 0.05  # a measurement's scale is at least 5% of its expected value
 CUSUM_K, CUSUM_H, CUSUM_CLIP = 1.0, 6.0, 4.0
-GAP = {"hour": 3, "day": 1}  # unflagged buckets allowed inside one anomaly
+# buckets in a row back within the band that end an anomaly: until then it is open (buckets without
+# data, or with too little traffic to judge but outside the band, neither end nor extend it)
+RECOVERY = {"hour": 3, "day": 1}
 SEVERITIES = ("low", "medium", "high")
 
 
@@ -72,6 +74,8 @@ class Expected:
     judged: np.ndarray
     flagged: np.ndarray
     shift: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    normal: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # with data, within the band
+    empty: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # no data, or nothing expected
 
 
 @dataclass(frozen=True)
@@ -151,10 +155,13 @@ def expect(series: Series) -> Expected:
     # pi / (2 * counted) of one bucket's, widens the scale
     scale = np.fmax(mad, np.sqrt(noise ** 2 + extra ** 2)) * np.sqrt(1 + np.pi / (2 * np.maximum(counted, 1)))
     with np.errstate(all="ignore"):
-        z = np.where(judged, (obs - median) / scale, np.nan)
+        deviation = (obs - median) / scale  # also where too little traffic to judge: what recovery reads
+        z = np.where(judged, deviation, np.nan)
     p = tail(series, obs, median, n, z, judged)
     flagged = judged & (np.abs(z) >= Z_MIN) & (p < ALPHA)
     found = Expected(median, scale, z, p, judged, flagged)
+    found.empty = ~np.isfinite(deviation)
+    found.normal = ~found.empty & (np.abs(np.nan_to_num(deviation, nan=np.inf)) < Z_MIN) & ~flagged
     found.shift = cusum(z, judged) & ~flagged
     return found
 
@@ -232,15 +239,17 @@ def detect(series: Series, since: int = 0) -> list[Anomaly]:
             i += 1
             continue
         direction = 1 if found.z[i] > 0 else -1
-        j = i
-        while True:  # extend over marked buckets of the same side, GAP unmarked ones allowed between
-            nxt = next((k for k in range(j + 1, min(j + 2 + GAP[series.grain], last + 1))
-                        if marked[k] and np.sign(found.z[k]) == direction), None)
-            if nxt is None:
-                break
-            j = nxt
+        j, k, normals = i, i + 1, 0
+        while k <= last and normals < RECOVERY[series.grain]:
+            if marked[k] and np.sign(found.z[k]) == direction:
+                j, normals = k, 0
+            elif found.normal[k]:
+                normals += 1
+            elif not found.empty[k]:  # data outside the band that too little traffic cannot judge
+                normals = 0
+            k += 1
         if j >= since:
-            out.append(summarise(series, found, i, j, direction, opened=j == last))
+            out.append(summarise(series, found, i, j, direction, opened=normals < RECOVERY[series.grain]))
         i = j + 1
     return out
 

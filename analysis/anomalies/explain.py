@@ -115,6 +115,7 @@ def explain(store: Store, site: str, anomaly: Anomaly, until: datetime,
     summary = "; ".join(f"{min(share, 1):.0%} of the {more} {counted} are {label(d)} {v or '(none)'}"
                         for share, d, v in named)
     return {"counted": counted, "breakdowns": breakdowns, "summary": summary,
+            "named": [{"dimension": d, "value": v, "share": share} for share, d, v in named],
             "new_errors": new_errors(store, site, start, end, scope, patterns)}
 
 

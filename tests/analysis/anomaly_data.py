@@ -1,5 +1,6 @@
 """A shop's six weeks of page views and errors with one planted anomaly, for the anomaly tests: from
-PLANTED (14:00 UTC two days before the last day) for PLANTED_HOURS hours, Safari visitors on /checkout
+PLANTED (14:00 UTC two days before LAST_DAY) for PLANTED_HOURS hours (or, with `now`, from six
+hours ago on), Safari visitors on /checkout
 hit a new TypeError on most page views; everything else is steady traffic with a daily rhythm,
 quieter weekends and a 1% background of an old error everywhere."""
 
@@ -25,24 +26,29 @@ ERRORS = ["site", "time", "session_id", "visitor_id", "pageview_id", "path", "de
           "message", "fingerprint", "retention"]
 
 
-def rows(site: str = "shop", hourly: float = 300.0, seed: int = 1) -> tuple[list[list], list[list]]:
+def rows(site: str = "shop", hourly: float = 300.0, seed: int = 1, end: datetime | None = None,
+         planted: datetime = PLANTED, hours: int = PLANTED_HOURS) -> tuple[list[list], list[list]]:
+    """The rows of the WEEKS weeks before `end` (the day after LAST_DAY by default)."""
     rng = np.random.default_rng(seed)
-    start = datetime.combine(LAST_DAY - timedelta(days=7 * WEEKS - 1), datetime.min.time(), UTC)
-    hours = np.arange(7 * WEEKS * 24)
-    rhythm = (0.3 + 0.7 * np.clip(np.sin(((hours % 24) - 6) / 24 * 2 * np.pi), 0, None)) \
-        * np.where((hours // 24) % 7 >= 5, 0.6, 1.0)
+    end = end or datetime.combine(LAST_DAY + timedelta(days=1), datetime.min.time(), UTC)
+    start = datetime.combine(end.date() - timedelta(days=7 * WEEKS), datetime.min.time(), UTC)
+    hours_ = np.arange(int((end - start).total_seconds() // 3600))
+    rhythm = (0.3 + 0.7 * np.clip(np.sin(((hours_ % 24) - 6) / 24 * 2 * np.pi), 0, None)) \
+        * np.where((hours_ // 24) % 7 >= 5, 0.6, 1.0)
     per_hour = rng.poisson(hourly * rhythm)
     n = int(per_hour.sum())
-    at = np.repeat(hours, per_hour) * 3600.0 + rng.uniform(0, 3600, n)
+    at = np.repeat(hours_, per_hour) * 3600.0 + rng.uniform(0, 3600, n)
     browser = rng.choice(len(BROWSERS), n, p=BROWSER_SHARES)
     path = rng.choice(len(PATHS), n, p=PATH_SHARES)
     device = rng.choice(len(DEVICES), n, p=DEVICE_SHARES)
     times = [start + timedelta(seconds=float(s)) for s in at]
-    planted = np.array([PLANTED <= t < PLANTED + timedelta(hours=PLANTED_HOURS) for t in times])
-    hit = planted & (browser == 1) & (path == 2) & (rng.random(n) < 0.8)
+    inside = np.array([planted <= t < planted + timedelta(hours=hours) for t in times])
+    hit = inside & (browser == 1) & (path == 2) & (rng.random(n) < 0.8)
     background = rng.random(n) < 0.01
     views, errors = [], []
     for i, t in enumerate(times):
+        if t >= end:
+            continue
         sid = uuid.uuid4().hex
         ids = [sid, "v" + sid[:12], uuid.uuid4().hex]
         where = [PATHS[path[i]], DEVICES[device[i]], BROWSERS[browser[i]], "macOS" if browser[i] == 1 else "Windows"]
@@ -53,18 +59,23 @@ def rows(site: str = "shop", hourly: float = 300.0, seed: int = 1) -> tuple[list
     return views, errors
 
 
-def fill(url: str, site: str = "shop") -> None:
-    """Migrate the store at `url` and write the rows into it."""
+def fill(url: str, site: str = "shop", now: bool = False) -> None:
+    """Migrate the store at `url` and write the rows into it: the fixed scenario, or with `now` six
+    weeks until this hour with the error planted 6 hours ago and still going (an open anomaly)."""
     from footfall.store import Store
     from footfall.store.migrations import migrate
 
     store = Store(url)
     migrate(store)
-    views, errors = rows(site)
+    if now:
+        end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        views, errors = rows(site, end=end, planted=end - timedelta(hours=6), hours=24)
+    else:
+        views, errors = rows(site)
     store.insert_rows("pageviews", PAGEVIEWS, views)
     store.insert_rows("errors", ERRORS, errors)
     store.close()
 
 
 if __name__ == "__main__":
-    fill(sys.argv[1])
+    fill(sys.argv[1], now=sys.argv[2:] == ["now"])

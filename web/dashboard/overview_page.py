@@ -16,6 +16,7 @@ from footfall.analysis.main_funnel import main_funnel
 from footfall.analysis.overview import TABLES, overview, table, vitals
 from footfall.analysis.stats import Filter, stats
 from footfall.store import Store
+from footfall.web import dates
 from footfall.web.dashboard import tables
 from footfall.web.dashboard.context import site_range
 from footfall.web.dashboard.filters import filter_state
@@ -105,7 +106,11 @@ async def overview_page(store: Store, request: Request) -> Response:
                             partial(saved_funnel_of, store, view.site.key))
     trend = await store.run(chart_of, store, request, view.site, view.first, view.last, filters)
     totals = data["totals"]
+    today = dates.today(view.site.time_zone)
+    open_anomalies = f"/sites/{view.site.key}/anomalies?" + urlencode(
+        {"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()})
     return page(request, "overview.html", **view.shown, data=data, trend=trend, presets=PRESETS,
+                open_anomalies=open_anomalies,
                 tables=tables_of(data), state=state, days=(view.last - view.first).days + 1,
                 empty=not filters and totals["pageviews"]["value"] == 0 and totals["pageviews"]["previous"] == 0)
 

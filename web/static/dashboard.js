@@ -33,10 +33,10 @@
     }
   });
 
-  // Parts of a page computed later (the funnel's page-load performance): the page at
-  // data-deferred-from holds them complete; each [data-deferred] element is swapped for its namesake.
-  var later = document.querySelector('[data-deferred-from]');
-  if (later) {
+  // Parts of a page computed later (the funnel's page-load performance, the Overview's open
+  // anomalies): the page at data-deferred-from holds them complete; each [data-deferred] element
+  // inside is swapped for its namesake.
+  document.querySelectorAll('[data-deferred-from]').forEach(function (later) {
     var failed = function () {
       var note = document.getElementById('performance-status');
       if (note) note.firstChild.textContent = 'The page loads could not be measured just now. ';
@@ -53,7 +53,7 @@
         parts.forEach(function (el) { el.replaceWith(document.importNode(fresh.getElementById(el.id), true)); });
         later.removeAttribute('data-deferred-from');
       }, failed);
-  }
+  });
 
   // The install page's live state: polls until the first event arrives, then every 30 s.
   var status = document.getElementById('install-status');

@@ -29,6 +29,7 @@ OPENED = {
     "/sites/{key}/funnels": ("/sites/demo/funnels", "#funnel-steps[data-performance=measured]"),
     "/sites/{key}/performance": ("/sites/demo/performance", "#pages"),
     "/sites/{key}/errors": ("/sites/demo/errors", "#error-groups"),
+    "/sites/{key}/anomalies": ("/sites/demo/anomalies?severity=low", "#anomaly-summary"),
     "/sites/{key}/goals": ("/sites/demo/goals?event=purchase", "#goal-table"),
     "/settings/account": ("/settings/account", "form"),
     "/settings/tokens": ("/settings/tokens", "table.list"),
