@@ -68,7 +68,8 @@ wrk:
 # bench.snippet loads the demo shop in Chromium with and without the built snippet; bench.replay
 # records demo-shop visits, opens a 30-minute recording in the player and lists 100,000 sessions;
 # bench.heatmap draws click maps over 10 million stored clicks; bench.funnel walks a 5-step funnel and
-# bench.stats answers the stats API's 30-day overview, each over 10 million stored rows.
+# bench.stats answers the stats API's 30-day overview and bench.anomalies searches a week for anomalies,
+# each over 10 million stored rows.
 bench: $(INSTALLED) wrk snippet chromium
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.snippet
@@ -76,6 +77,7 @@ bench: $(INSTALLED) wrk snippet chromium
 	$(BIN)/python -m bench.heatmap
 	$(BIN)/python -m bench.funnel
 	$(BIN)/python -m bench.stats
+	$(BIN)/python -m bench.anomalies
 
 clean:
 	rm -rf $(VENV) .pytest_cache sdk-js/node_modules sdk-js/dist

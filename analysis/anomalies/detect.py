@@ -110,7 +110,7 @@ def rates(series: Series) -> np.ndarray:
         return np.where(series.trials > 0, series.observed, np.nan).astype(float)
     if series.kind == "count":  # before its first event a series has no data yet, rather than zeros
         values = series.observed.astype(float)
-        began = np.flatnonzero(values)
+        began = np.flatnonzero(np.nan_to_num(values))
         values[:began[0] if len(began) else len(values)] = np.nan
         return values
     with np.errstate(divide="ignore", invalid="ignore"):

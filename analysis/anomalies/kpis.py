@@ -16,7 +16,7 @@ import numpy as np
 
 from footfall.analysis.anomalies.detect import STEP, WEEKS, Grain, Kind, Series
 from footfall.store import Store
-from footfall.store.clock import utc
+from footfall.store.clock import now, utc
 from footfall.store.conditions import grouped_path
 
 PAGES_WATCHED = 50
@@ -74,6 +74,13 @@ class Window:
     def params(self, site: str) -> dict[str, Any]:
         return {"site": site, "start": self.start, "end": self.end, "tz": self.zone,
                 "origin": int(self.start.timestamp()), "first_day": self.first_day}
+
+    def complete(self, at: datetime) -> int:
+        """How many buckets have ended by `at`."""
+        if self.grain == "day":
+            local = at.astimezone(ZoneInfo(self.zone)).date()
+            return max(0, min(self.buckets, (local - self.first_day).days))
+        return max(0, min(self.buckets, int((at - self.start) // STEP["hour"])))
 
     @property
     def bucket(self) -> str:
@@ -187,6 +194,9 @@ class Grid:
     def series(self, kpi: str, scope: dict[str, str], kind: Kind, observed: np.ndarray | None,
                trials: Iterable[float] | None = None) -> Series:
         zeros = np.zeros(self.window.buckets)
-        return Series(kpi, scope, kind, self.window.grain, self.window.start,
-                      zeros if observed is None else observed,
+        observed = zeros.copy() if observed is None else observed
+        if kind == "count":  # a bucket still running holds part of its count: no data until it ends
+            observed = observed.astype(float)
+            observed[self.window.complete(now()):] = np.nan
+        return Series(kpi, scope, kind, self.window.grain, self.window.start, observed,
                       None if trials is None and kind == "count" else np.asarray(zeros if trials is None else trials))

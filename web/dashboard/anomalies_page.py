@@ -28,6 +28,7 @@ LABELS = {"visitors": "Visitors", "pageviews": "Page views", "bounce_rate": "Bou
           "error_rate": "JavaScript error rate", "lcp_p75": "LCP (p75)", "inp_p75": "INP (p75)", "cls_p75": "CLS (p75)",
           "rage_clicks": "Rage clicks", "dead_clicks": "Dead clicks", "sessions": "Sessions",
           "error_group_rate": "Page views with this error"}
+DEFAULT_GRAIN = "day"  # a month of days reads at a glance; hours find what lasts only hours, on busier sites
 FILTERS = {"page": "url", "error_group": "error", "browser": "browser", "device": "device"}  # replays filters
 
 
@@ -88,7 +89,7 @@ async def anomalies_page(store: Store, request: Request) -> Response:
     if isinstance(view, Response):
         return view
     key, zone = view.site.key, view.site.time_zone
-    grain = request.query_params.get("grain") if request.query_params.get("grain") in LONGEST else "hour"
+    grain = request.query_params.get("grain") if request.query_params.get("grain") in LONGEST else DEFAULT_GRAIN
     severity = request.query_params.get("severity")
     severity = severity if severity in SEVERITIES else found.DEFAULT_SEVERITY
     first: date = max(view.first, view.last - timedelta(days=LONGEST[grain] - 1))

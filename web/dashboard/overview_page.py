@@ -108,7 +108,7 @@ async def overview_page(store: Store, request: Request) -> Response:
     totals = data["totals"]
     today = dates.today(view.site.time_zone)
     open_anomalies = f"/sites/{view.site.key}/anomalies?" + urlencode(
-        {"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()})
+        {"from": (today - timedelta(days=6)).isoformat(), "to": today.isoformat(), "grain": "day"})
     return page(request, "overview.html", **view.shown, data=data, trend=trend, presets=PRESETS,
                 open_anomalies=open_anomalies,
                 tables=tables_of(data), state=state, days=(view.last - view.first).days + 1,
