@@ -16,11 +16,15 @@ from typing import Any
 from footfall.collector import wire
 from footfall.demo.loading import THRESHOLDS as THRESHOLDS
 from footfall.demo.pageview import Page, path_of, step_of
+from footfall.demo.planted import Planted
 from footfall.demo.shop import CATEGORIES, PRODUCTS
 from footfall.demo.visitors import CPU, NETWORK, SOURCES, Source, Visitor, new_id, new_visitor, weighted
 from footfall.store import clock
 
 DEFAULT_SEED = 1729
+# Eight weeks: the Anomalies page judges each day of the last month against the six weeks before it,
+# and at about 360 sessions a day the demo's planted anomalies (demo/planted.py) stand out of its noise.
+DEFAULT_SESSIONS, DEFAULT_DAYS = 20_000, 56
 DEFAULT_ORIGIN = "http://127.0.0.1:8000"
 DAY_MS = 86_400_000
 STEPS = ("home", "category", "product", "cart", "checkout", "thank-you")
@@ -72,11 +76,13 @@ class Session:
     """One visit: in from its source, then page after page until the visitor leaves."""
 
     def __init__(self, rng: random.Random, site: str, origin: str, visitor: Visitor,
-                 start: int) -> None:
-        self.rng, self.site, self.origin = rng, site, origin
+                 start: int, planted: Planted) -> None:
+        self.rng, self.site, self.origin, self.planted = rng, site, origin, planted
         self.visitor, self.device, self.start = visitor, visitor.device, start
         self.id = new_id(rng)
         self.source: Source = weighted(rng, [(s, s.weight) for s in SOURCES])
+        if planted.source_gone(start, self.source.name):  # its visitors come some other way
+            self.source = weighted(rng, [(s, s.weight) for s in SOURCES if s.name != self.source.name])
         self.network = NETWORK[self.device.kind] * rng.lognormvariate(0, 0.45)
         self.cpu = CPU[self.device.kind] * rng.lognormvariate(0, 0.2)
         self.cart: list[int] = []
@@ -126,6 +132,7 @@ def generate(site: str, sessions: int, days: int, seed: int = DEFAULT_SEED,
     now = clock.now_ms() if now_ms is None else now_ms
     rng = random.Random(seed)
     when = random.Random(seed + 1)  # its own stream: what visitors do does not depend on `now`
+    planted = Planted(now)
     visitors: list[Visitor] = []
     for _ in range(sessions):
         if visitors and rng.random() < RETURNING_SHARE:
@@ -133,7 +140,7 @@ def generate(site: str, sessions: int, days: int, seed: int = DEFAULT_SEED,
         else:
             visitor = new_visitor(rng, len(visitors))
             visitors.append(visitor)
-        session = Session(rng, site, origin, visitor, session_start(when, now, days))
+        session = Session(rng, site, origin, visitor, session_start(when, now, days), planted)
         batches = session.run()
         overshoot = max(e.ts for e in batches[-1].events) - (now - 1_000)
         if overshoot > 0:  # a session still running "now" is moved back to have ended

@@ -7,6 +7,7 @@ browser lays out, so heatmaps of seeded and live traffic agree.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from importlib import resources
 from typing import Any
@@ -14,6 +15,7 @@ from urllib.parse import urlencode, urlsplit
 
 from footfall.collector import wire
 from footfall.demo.loading import SHIFTS, measure, rating
+from footfall.demo.planted import CHECKOUT_ERROR, CHECKOUT_ERROR_SHARE
 from footfall.demo.shop import CATEGORIES, CHECKOUT_FIELDS, FEATURED, PREFIX, PRODUCTS, SIZES, in_category
 from footfall.demo.shop import layout as shop_layout
 from footfall.demo.visitors import Visit, new_id, weighted
@@ -97,10 +99,12 @@ ERRORS = {
         "@{src}:{line}:{col}"),
     ("payment", "firefox"): (
         "TypeError: pay.session is undefined", "attachPayment/<@{src}:{line}:{col}"),
+    ("order", "safari"): (CHECKOUT_ERROR, "@{src}:{line}:{col}"),  # demo/planted.py's bug
 }
 # Where each bug throws in shop.js, and where it was called from.
 ERROR_SITES = {"rating": (locate("textContent;"), locate("showRating(document)")),
-               "payment": (locate("token;"), locate("attachPayment(form)"))}
+               "payment": (locate("token;"), locate("attachPayment(form)")),
+               "order": (locate("token;"), locate("attachPayment(form)"))}
 
 
 # -- the checkout form ----------------------------------------------------------------------------
@@ -130,8 +134,14 @@ class Page:
         self.mobile = self.device.kind == "mobile"
         self.layout = shop_layout(step, self.vw, cart_items=max(1, len(set(session.cart))))
         self.load = measure(self.rng, session, step, first)
+        if (slower := session.planted.slow_image(at, step, self.device.kind)) != 1:  # the planted slow day
+            self.load = dataclasses.replace(self.load, image=self.load.image * slower)
         self.lcp_rating = rating("LCP", self.load.lcp)
         self.checkout_broken = step == "checkout" and self.rng.random() < BROKEN_CHECKOUT_SHARE
+        # the planted bug: from its day on, Safari's checkout breaks on most orders
+        self.order_bug = step == "checkout" and session.planted.checkout_error(at, self.device.engine) \
+            and self.rng.random() < CHECKOUT_ERROR_SHARE
+        self.checkout_broken = self.checkout_broken or self.order_bug
         # How long the add-to-cart handler keeps the page from painting (slow phones suffer).
         self.cart_latency = 60 * session.cpu * self.rng.lognormvariate(0, 0.6) + 90
         self.left_at = self.error_at = at
@@ -417,7 +427,7 @@ class Page:
         if self.step == "product" and self.param % 3 == 0:  # products without a reviews summary
             out.append(self.js_error("rating", engine, src, ready))
         if self.checkout_broken:
-            out.append(self.js_error("payment", engine, src, self.error_at))
+            out.append(self.js_error("order" if self.order_bug else "payment", engine, src, self.error_at))
         image = self.lcp_image()
         if image and self.load.image * 0.8 > IMAGE_TIMEOUT_MS:
             out.append(wire.JsError(

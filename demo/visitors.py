@@ -117,6 +117,7 @@ class Visit(Protocol):
 
     rng: random.Random
     origin: str
+    planted: Any  # demo/planted.py's Planted
     device: Device
     source: Source
     network: float

@@ -100,7 +100,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     from footfall.web.demo import DEMO_EMAIL, DEMO_PASSWORD
 
     data = tmp_path_factory.mktemp("demo") / "data"
-    server = Server(data, {"FOOTFALL_RATE_LIMIT": "0"}, command="demo", extra=("--sessions", "400"))
+    server = Server(data, {"FOOTFALL_RATE_LIMIT": "0"}, command="demo", extra=("--sessions", "400", "--days", "14"))
     viewer = ("reader@demo.test", "reader-pass-3")
     footfall(data, "user", "create", viewer[0], "--role", "viewer", "--password-stdin", stdin=viewer[1] + "\n")
     token = footfall(data, "token", "create", "demo-tests", "--scope", "admin")["token"]

@@ -9,6 +9,7 @@ import sys
 import traceback
 from typing import Any
 
+from footfall.demo.journeys import DEFAULT_DAYS, DEFAULT_SESSIONS
 from footfall.store.client import StoreUnreachable
 from footfall.web import admin, commands, logs, settings
 from footfall.web.runtime import DataDirBusy, DataDirError, Runtime
@@ -46,8 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="seed demo data (once per data directory), then serve")
     add_settings(demo)
-    demo.add_argument("--sessions", type=int, default=1500)
-    demo.add_argument("--days", type=int, default=14)
+    demo.add_argument("--sessions", type=int, default=DEFAULT_SESSIONS)
+    demo.add_argument("--days", type=int, default=DEFAULT_DAYS)
 
     site = sub.add_parser("site", help="manage sites").add_subparsers(dest="action", required=True)
     site_create = site.add_parser("create", help="create a site; prints its key and snippet")

@@ -126,9 +126,9 @@ async def append(spool: Spool, payload: bytes, count: int) -> None:
             await asyncio.sleep(0.2)
 
 
-async def seed(runtime: Runtime, site_key: str = SITE_KEY, sessions: int = 1500, days: int = 14,
-               seed: int = journeys.DEFAULT_SEED, origin: str = journeys.DEFAULT_ORIGIN,
-               now_ms: int | None = None) -> Seeded:
+async def seed(runtime: Runtime, site_key: str = SITE_KEY, sessions: int = journeys.DEFAULT_SESSIONS,
+               days: int = journeys.DEFAULT_DAYS, seed: int = journeys.DEFAULT_SEED,
+               origin: str = journeys.DEFAULT_ORIGIN, now_ms: int | None = None) -> Seeded:
     """Generate demo journeys and hand their rows to the spool, as live batches are."""
     site = await runtime.sites.get(site_key)
     retention = site.retention_days if site else RETENTION_DAYS
@@ -189,7 +189,7 @@ async def seed_once(runtime: Runtime, site_key: str, sessions: int, days: int, o
              done.sessions, done.pageviews, done.rows, done.recordings, done.seconds)
 
 
-def serve_demo(config: Config, sessions: int = 1500, days: int = 14) -> None:
+def serve_demo(config: Config, sessions: int = journeys.DEFAULT_SESSIONS, days: int = journeys.DEFAULT_DAYS) -> None:
     """Serve; the first time on this data directory, seed the demo site in the background."""
     background: set[asyncio.Task[None]] = set()
     origin = f"http://127.0.0.1:{int(config.port)}"

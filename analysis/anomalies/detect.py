@@ -37,6 +37,7 @@ MIN_TRIALS = 50  # a rate over fewer trials (page views, sessions) is not judged
 MIN_SUCCESSES = 10  # nor one whose successes, observed and expected, are both below this
 MIN_SAMPLES = 30  # nor a measurement (a p75) over fewer samples
 Z_MIN = 4.0
+Z_VALUE = 5.0  # a measurement has no exact test beside its z-score, which must go further
 ALPHA = 1e-4
 VALUE_FLOOR = 0.05  # a measurement's scale is at least 5% of its expected value
 CUSUM_K, CUSUM_H, CUSUM_CLIP = 1.0, 6.0, 4.0
@@ -44,6 +45,7 @@ CUSUM_K, CUSUM_H, CUSUM_CLIP = 1.0, 6.0, 4.0
 # data, or with too little traffic to judge but outside the band, neither end nor extend it)
 RECOVERY = {"hour": 3, "day": 1}
 SEVERITIES = ("low", "medium", "high")
+SHIFT_BUCKETS = 3  # a shift only the CUSUM finds is of medium severity once it lasts this long
 
 
 @dataclass(frozen=True)
@@ -146,8 +148,9 @@ def expect(series: Series) -> Expected:
         with np.errstate(all="ignore"):
             noise = np.sqrt(median * (1 - median) / np.maximum(n, 1))
         enough = (n >= MIN_TRIALS) & (np.maximum(series.observed, n * median) >= MIN_SUCCESSES)
-    else:
-        noise = VALUE_FLOOR * np.abs(median)
+    else:  # a p75 of n samples varies by about 1/sqrt(n) of itself (web vitals spread about that much)
+        samples = np.maximum(n, 1) if n is not None else np.full(len(obs), np.inf)
+        noise = np.abs(median) * np.maximum(VALUE_FLOOR, 1 / np.sqrt(samples))
         enough = n >= MIN_SAMPLES if n is not None else np.ones(len(obs), dtype=bool)
     judged = (counted >= MIN_REFERENCES) & enough & ~np.isnan(obs) & (noise > 0)
     extra = dispersion(obs, median, judged, noise) * np.abs(median)
@@ -158,7 +161,7 @@ def expect(series: Series) -> Expected:
         deviation = (obs - median) / scale  # also where too little traffic to judge: what recovery reads
         z = np.where(judged, deviation, np.nan)
     p = tail(series, obs, median, n, z, judged)
-    flagged = judged & (np.abs(z) >= Z_MIN) & (p < ALPHA)
+    flagged = judged & (np.abs(z) >= (Z_VALUE if series.kind == "value" else Z_MIN)) & (p < ALPHA)
     found = Expected(median, scale, z, p, judged, flagged)
     found.empty = ~np.isfinite(deviation)
     found.normal = ~found.empty & (np.abs(np.nan_to_num(deviation, nan=np.inf)) < Z_MIN) & ~flagged
@@ -203,7 +206,8 @@ def tail(series: Series, obs: np.ndarray, median: np.ndarray, n: np.ndarray | No
 
 def cusum(z: np.ndarray, judged: np.ndarray) -> np.ndarray:
     """Buckets in a persisting shift: a one-sided CUSUM each way on clipped z-scores; once it passes
-    CUSUM_H, the buckets since its run began are marked and it starts again. Unjudged buckets add nothing."""
+    CUSUM_H, the buckets since its run began are marked, then each later one as long as the sum, held
+    at CUSUM_H, does not fall. Unjudged buckets add nothing."""
     marked = np.zeros(len(z), dtype=bool)
     for sign in (1, -1):
         total, began = 0.0, 0
@@ -212,17 +216,20 @@ def cusum(z: np.ndarray, judged: np.ndarray) -> np.ndarray:
             if total == 0 and step > 0:
                 began = i
             total = max(0.0, total + step)
-            if total >= CUSUM_H:
+            if total >= CUSUM_H:  # the shift is on: marked from its run's start, and on while the sum stays up
                 marked[began:i + 1] |= judged[began:i + 1] & (sign * z[began:i + 1] > 0)
-                total = 0.0
+                began, total = i + 1, CUSUM_H  # held at the threshold: the first bucket back below ends it
     return marked
 
 
-def severity(relative: float, z: float, persistent: bool) -> str:
-    """high: at least half again (or half gone) and far outside the band; medium: a fifth more or less;
-    low: the rest of what is flagged (a small change on a large volume)."""
+def severity(relative: float, z: float, persistent: bool, buckets: int) -> str:
+    """high: at least half again (or half gone) and far outside the band; medium: a fifth more or less,
+    or for a shift only the CUSUM found, a third over at least SHIFT_BUCKETS buckets; low: the rest
+    of what is flagged (a small change on a large volume, a short drift)."""
     if abs(relative) >= 0.5 and abs(z) >= 5:
         return "high"
+    if persistent:
+        return "medium" if abs(relative) >= 1 / 3 and buckets >= SHIFT_BUCKETS else "low"
     if abs(relative) >= 0.2:
         return "medium"
     return "low"
@@ -279,4 +286,4 @@ def summarise(series: Series, found: Expected, i: int, j: int, direction: int, o
     relative = (observed - centre) / centre if centre else (np.inf if observed else 0.0)
     return Anomaly(series, i, j, "up" if direction > 0 else "down", observed, centre, max(centre - width, 0.0),
                    centre + width, strongest, float(found.p[span][judged].min()),
-                   severity(relative, strongest, persistent), persistent, opened)
+                   severity(relative, strongest, persistent, j - i + 1), persistent, opened)

@@ -116,7 +116,7 @@ def explain(store: Store, site: str, anomaly: Anomaly, until: datetime,
                         for share, d, v in named)
     return {"counted": counted, "breakdowns": breakdowns, "summary": summary,
             "named": [{"dimension": d, "value": v, "share": share} for share, d, v in named],
-            "new_errors": new_errors(store, site, start, end, scope, patterns)}
+            "new_errors": new_errors(store, site, anomaly.start, end, scope, patterns)}
 
 
 def traffic(store: Store, params: dict[str, Any], page: str, dims: tuple[str, ...],
@@ -152,7 +152,7 @@ def label(dimension: str) -> str:
 
 def new_errors(store: Store, site: str, start: datetime, end: datetime, scope: dict[str, str],
                patterns: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Error groups whose first occurrence ever falls in the window (on the scope's page, if any)."""
+    """Error groups whose first occurrence ever falls in the anomaly (on the scope's page, if any)."""
     params: dict[str, Any] = {"site": site, "start": start, "end": end}
     page = grouped_path(patterns, params)
     where = ""
