@@ -5,6 +5,7 @@ severity; the hourly answer and the daily one agree."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,20 +14,20 @@ import pytest
 from footfall.analysis.anomalies import found
 from tests.analysis import anomaly_data as data
 
+SITE = f"anomalies-{uuid.uuid4().hex[:8]}"
+
 
 @pytest.fixture(scope="module")
-def filled(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from footfall.store import Store
-
-    url = f"chdb://{tmp_path_factory.mktemp('anomalies') / 'clickhouse'}"
-    data.fill(url)
-    store = Store(url)
-    yield store
-    store.close()
+def filled(store: Any) -> Any:
+    """The process's one embedded store (chDB opens one path per process), the rows under a site of their own."""
+    views, errors = data.rows(SITE)
+    store.insert_rows("pageviews", data.PAGEVIEWS, views)
+    store.insert_rows("errors", data.ERRORS, errors)
+    return store
 
 
 def week(store: Any, grain: str = "hour", severity: str = "medium") -> list[dict[str, Any]]:
-    return found.anomalies(store, "shop", data.LAST_DAY - timedelta(days=6), data.LAST_DAY, "UTC", grain,
+    return found.anomalies(store, SITE, data.LAST_DAY - timedelta(days=6), data.LAST_DAY, "UTC", grain,
                            severity=severity)["anomalies"]
 
 
