@@ -30,6 +30,7 @@ OPENED = {
     "/sites/{key}/performance": ("/sites/demo/performance", "#pages"),
     "/sites/{key}/errors": ("/sites/demo/errors", "#error-groups"),
     "/sites/{key}/goals": ("/sites/demo/goals?event=purchase", "#goal-table"),
+    "/sites/{key}/alerts": ("/sites/demo/alerts", "#alert-form"),
     "/settings/account": ("/settings/account", "form"),
     "/settings/tokens": ("/settings/tokens", "table.list"),
     "/settings/users": ("/settings/users", "table.list"),
