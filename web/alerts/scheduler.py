@@ -57,7 +57,7 @@ class Scheduler:
 
     async def round(self) -> None:
         for key in await self.store.run(alert_rules.sites_with_rules, self.store):
-            site = self.sites.sites.get(key)
+            site = await self.sites.get(key)  # reloaded when stale: a site made on another collector
             if site is None or not await self.hold(key):
                 continue
             try:
