@@ -218,5 +218,6 @@ def test_the_rule_form_refuses_what_it_cannot_send_and_viewers(alerting: Alertin
         page = client.get("/sites/shop/alerts")
         assert page.status_code == 200 and "Errors" in page.text and "Send a test alert" not in page.text
         assert alerting.secret not in page.text  # secrets are for administrators
+        assert alerting.hook.url not in page.text and f"http://127.0.0.1:{alerting.hook.port}/…" in page.text
         form = {"csrf": csrf_of(page.text), "name": "Mine", "webhook": "http://hooks.test"}
         assert client.post("/sites/shop/alerts", data=form).status_code == 403

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -59,7 +60,10 @@ async def alerts_page(store: Store, request: Request, status: int = 200, **shown
     sent = await store.run(alert_rules.recent, store, site.key)
     config = request.app.state.runtime.config
     names = {r.id: r.name for r in rules}
-    return page(request, "alerts.html", status=status, site=site, rules=rules, kpis=kpis.KPIS,
+    # A webhook's address often carries its own credential (a chat hook's path): viewers see its host only.
+    hooks = {r.id: r.webhook if admin(request) else f"{urlsplit(r.webhook).scheme}://{urlsplit(r.webhook).netloc}/…"
+             for r in rules if r.webhook}
+    return page(request, "alerts.html", status=status, site=site, rules=rules, hooks=hooks, kpis=kpis.KPIS,
                 severities=alert_rules.SEVERITIES, sent=sent, rule_names=names, is_admin=admin(request),
                 smtp=mail.configured(config), interval=config.alert_interval,
                 form=shown.pop("form", {}), **shown)
