@@ -81,6 +81,11 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/sites/{key}/performance"): SESSION,
     ("GET", "/sites/{key}/errors"): SESSION,
     ("GET", "/sites/{key}/anomalies"): SESSION,
+    ("GET", "/sites/{key}/alerts"): SESSION,
+    ("POST", "/sites/{key}/alerts"): ADMIN_SESSION,
+    ("POST", "/sites/{key}/alerts/{id}/enabled"): ADMIN_SESSION,
+    ("POST", "/sites/{key}/alerts/{id}/delete"): ADMIN_SESSION,
+    ("POST", "/sites/{key}/alerts/{id}/test"): ADMIN_SESSION,  # sends to the rule's webhook and addresses now
     ("GET", "/settings/account"): SESSION,
     ("POST", "/settings/account"): SESSION,
     ("GET", "/settings/tokens"): ADMIN_SESSION,

@@ -36,6 +36,7 @@ from footfall.web.auth import TokenCache
 from footfall.web.commands import defaults as command_defaults
 from footfall.web.dashboard import (
     admin_pages,
+    alerts_page,
     anomalies_page,
     errors_page,
     funnels_page,
@@ -85,6 +86,7 @@ def route_table(store: Any, token_cache: Any, counters: Any) -> list[Route | Mou
         *performance_page.routes(store),
         *errors_page.routes(store),
         *anomalies_page.routes(store),
+        *alerts_page.routes(store),
         *admin_pages.routes(store, token_cache),
         files.script_route("/f.js", "f.js"),
         files.script_route("/replay.js", "replay.js"),

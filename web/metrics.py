@@ -89,6 +89,14 @@ class Pipeline:
                                   value=writer.written_segments)
         yield CounterMetricFamily("footfall_writer_dead_lettered", "Segments set aside since the start.",
                                   value=counts.get("writer.dead_lettered", 0))
+        alerts = self.runtime.alerts
+        yield CounterMetricFamily("footfall_alert_rounds", "Alert rounds this process finished (each checks "
+                                  "the sites with enabled rules whose lease it holds).", value=alerts.rounds)
+        sent = CounterMetricFamily("footfall_alert_notifications", "Alert deliveries by channel (webhook, email) "
+                                   "and outcome (ok, failed).", labels=["channel", "outcome"])
+        for (channel, outcome), value in sorted(alerts.sent.items()):
+            sent.add_metric([channel, outcome], value)
+        yield sent
 
 
 class Metrics:

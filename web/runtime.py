@@ -18,6 +18,7 @@ from footfall.replay import session_index
 from footfall.store import Store
 from footfall.store.migrations import migrate
 from footfall.store.sites import SiteCache
+from footfall.web.alerts.scheduler import Scheduler
 from footfall.web.settings import Config, SettingError
 
 log = logging.getLogger("footfall")
@@ -152,6 +153,7 @@ class Runtime:
         self.ingestor = Ingestor(cfg, self.sites, self.salt, self.spool)
         self.writer = Writer(self.spool, store, collector_id(cfg.data_dir), self.ingestor.counters,
                              on_written=self.ingestor.recent.stored, after=AFTER_LANDING)
+        self.alerts = Scheduler(cfg, store, self.sites)
         return store
 
     async def start(self) -> None:
@@ -161,12 +163,14 @@ class Runtime:
         known = self.ingestor.recent.load(self.spool.sealed())
         log.info("ingest: %d recent batch ids known, duplicates of them are not stored again", known)
         self.writer.start()
+        self.alerts.start()
 
     def store_or_open(self) -> Store:
         return self.store or self.open_store()
 
     async def stop(self) -> None:
-        """Seal the spool, drain it into the store, then let go of the data directory."""
+        """Stop the alert rounds, seal the spool, drain it into the store, then let go of the data directory."""
+        await self.alerts.stop()
         await self.spool.close()
         await self.writer.stop()
         if self.store:

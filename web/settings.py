@@ -109,6 +109,16 @@ SETTINGS: tuple[Setting, ...] = (
             "that has waited longest for its request's headers."),
     Setting("max_connections_per_ip", 256, "Most open connections from one client address (proxies in "
             "--forwarded-allow-ips are exempt); one more is answered 503 and closed."),
+    Setting("alert_interval", 300, "Seconds between two checks of the sites that have enabled alert rules (the "
+            "anomalies of their last 2 days, by the hour); 0 turns alerts off in this process. With several "
+            "processes on one ClickHouse, one of them at a time checks each site."),
+    Setting("smtp_host", "", "SMTP server that alert emails go through; empty: alerts send no email."),
+    Setting("smtp_port", 587, "Port of --smtp-host."),
+    Setting("smtp_user", "", "Login at --smtp-host; empty: none."),
+    Setting("smtp_password", "", "Password of --smtp-user."),
+    Setting("smtp_from", "", "Sender of alert emails; empty: --smtp-user, else footfall@localhost."),
+    Setting("smtp_starttls", True, "Upgrade the SMTP connection with STARTTLS (verifying the server's "
+            "certificate) before logging in and sending."),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}

@@ -37,7 +37,7 @@ env.filters["local"] = local
 # Per site: (label, path under /sites/{key}). Pages of later features join this list.
 SITE_NAV = [("Overview", "overview"), ("Heatmaps", "heatmaps"), ("Replays", "replays"), ("Funnels", "funnels"),
             ("Goals", "goals"), ("Performance", "performance"), ("Errors", "errors"), ("Anomalies", "anomalies"),
-            ("Install", "install"), ("Settings", "settings")]
+            ("Alerts", "alerts"), ("Install", "install"), ("Settings", "settings")]
 
 
 def user_of(request: Request) -> dict[str, str] | None:

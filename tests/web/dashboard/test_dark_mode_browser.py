@@ -22,6 +22,7 @@ PAGES = {  # a page of each kind, with what shows once it is complete
     "/sites/demo/replays": "tr[data-session]",
     "/sites/demo/replays/{sid}": "#play:enabled",
     "/sites/demo/settings": "form",
+    "/sites/demo/alerts": "#alert-form",
 }
 # Each visible piece of text of the page (an element with text of its own, or SVG text) whose
 # contrast with the first opaque background behind it is under AA: 4.5, or 3 for large text.

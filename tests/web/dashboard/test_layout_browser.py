@@ -31,6 +31,7 @@ OPENED = {
     "/sites/{key}/errors": ("/sites/demo/errors", "#error-groups"),
     "/sites/{key}/anomalies": ("/sites/demo/anomalies?severity=low", "#anomaly-summary"),
     "/sites/{key}/goals": ("/sites/demo/goals?event=purchase", "#goal-table"),
+    "/sites/{key}/alerts": ("/sites/demo/alerts", "#alert-form"),
     "/settings/account": ("/settings/account", "form"),
     "/settings/tokens": ("/settings/tokens", "table.list"),
     "/settings/users": ("/settings/users", "table.list"),
