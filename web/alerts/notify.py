@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from footfall.analysis.anomalies import found
-from footfall.analysis.anomalies.detect import GAP, SEVERITIES, STEP
+from footfall.analysis.anomalies.detect import SEVERITIES, STEP
 from footfall.store import Store, alert_rules
 from footfall.store.alert_rules import Rule
 from footfall.store.clock import iso
@@ -45,11 +45,9 @@ def hour_start(moment: datetime) -> datetime:
 
 
 def recovered(anomaly: dict[str, Any], now: datetime) -> bool:
-    """Over for good: ended, and enough whole hours after its end that detection cannot extend it (it
-    joins flagged hours up to GAP apart)."""
-    end = anomaly["end"]
-    return end is not None and datetime.fromisoformat(end.replace("Z", "+00:00")) + (GAP["hour"] + 1) * STEP[
-        "hour"] <= now
+    """Over for good: detection gives an anomaly its end only once RECOVERY buckets in a row are back
+    within the band (analysis/anomalies/detect.py), so an end is a recovery."""
+    return anomaly["end"] is not None
 
 
 def premature(anomaly: dict[str, Any], now: datetime) -> bool:

@@ -134,5 +134,5 @@ def test_the_funnel_chart_fills_its_width_and_shows_every_label_whole(browser: B
     bars = [float((chart.locator(f"li:nth-child({k}) rect.reached").get_attribute("width") or "")[:-1])
             for k in (1, 2, 3, 4)]
     shares = [float(s[:-1]) for s in page.locator("#funnel-steps tbody td:nth-child(3)").all_inner_texts()]
-    assert bars == pytest.approx(shares, abs=0.05)  # each bar as long as its step's share of the first
+    assert bars == pytest.approx(shares, abs=0.0501)  # each bar as long as its step's share of the first (shown to 0.1)
     page.context.close()
