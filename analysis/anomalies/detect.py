@@ -32,6 +32,7 @@ SLOTS = {"hour": 24 * 7, "day": 7}  # buckets in a week: the seasonal period
 STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 WEEKS = {"hour": 4, "day": 6}  # weeks of history a bucket is compared with
 MIN_REFERENCES = 3  # a slot with fewer past buckets that had data is not judged
+MIN_HISTORY = 14  # buckets of history the series' own variation is measured on, at least
 MIN_COUNT = 20  # a count whose observed and expected values are both below this is not judged
 MIN_TRIALS = 50  # a rate over fewer trials (page views, sessions) is not judged
 MIN_SUCCESSES = 10  # nor one whose successes, observed and expected, are both below this
@@ -128,7 +129,7 @@ def references(values: np.ndarray, grain: Grain) -> np.ndarray:
     return out
 
 
-def expect(series: Series) -> Expected:
+def expect(series: Series, since: int | None = None) -> Expected:
     """Each bucket's expected value, scale, z-score, tail probability and whether it is flagged."""
     values = rates(series)
     refs = references(values, series.grain)  # NaN: before the series, or a rate or measurement without data
@@ -153,7 +154,7 @@ def expect(series: Series) -> Expected:
         noise = np.abs(median) * np.maximum(VALUE_FLOOR, 1 / np.sqrt(samples))
         enough = n >= MIN_SAMPLES if n is not None else np.ones(len(obs), dtype=bool)
     judged = (counted >= MIN_REFERENCES) & enough & ~np.isnan(obs) & (noise > 0)
-    extra = dispersion(obs, median, judged, noise) * np.abs(median)
+    extra = dispersion(obs, median, variation_buckets(judged, counted, obs, noise, since), noise) * np.abs(median)
     # the expected value is itself a median of `counted` noisy buckets: its own variance, about
     # pi / (2 * counted) of one bucket's, widens the scale
     scale = np.fmax(mad, np.sqrt(noise ** 2 + extra ** 2)) * np.sqrt(1 + np.pi / (2 * np.maximum(counted, 1)))
@@ -169,12 +170,26 @@ def expect(series: Series) -> Expected:
     return found
 
 
-def dispersion(obs: np.ndarray, median: np.ndarray, judged: np.ndarray, noise: np.ndarray) -> float:
+def variation_buckets(judged: np.ndarray, counted: np.ndarray, obs: np.ndarray, noise: np.ndarray,
+                      since: int | None) -> np.ndarray:
+    """Where the series' own variation is measured: its judged buckets before `since` (the history,
+    so that what is judged does not widen its own band); without enough of them, every bucket with data
+    (of the history if it has enough: a new error's series has volume only on its anomaly's days, so
+    its judged buckets would measure the anomaly itself); else every judged bucket."""
+    history = np.zeros(len(obs), dtype=bool)
+    history[:len(obs) if since is None else since] = True
+    with_data = (counted >= MIN_REFERENCES) & ~np.isnan(obs) & (noise > 0)
+    for usable in (judged & history, with_data & history, with_data):
+        if usable.sum() >= MIN_HISTORY:
+            return usable
+    return judged
+
+
+def dispersion(obs: np.ndarray, median: np.ndarray, usable: np.ndarray, noise: np.ndarray) -> float:
     """How much a bucket varies beyond counting noise, as a share of its expected value (web traffic
     varies more than a Poisson count, and in proportion to its size): from the robust spread of the
-    relative residuals over every judged bucket, less what counting noise explains. Estimated on the
-    whole series, so a few anomalies barely move it."""
-    usable = judged & (median > 0)
+    relative residuals over the `usable` buckets (variation_buckets), less what counting noise explains."""
+    usable = usable & (median > 0)
     if usable.sum() < MIN_REFERENCES:
         return 0.0
     relative = (obs[usable] - median[usable]) / median[usable]
@@ -237,7 +252,7 @@ def severity(relative: float, z: float, persistent: bool, buckets: int) -> str:
 
 def detect(series: Series, since: int = 0) -> list[Anomaly]:
     """The anomalies of a series that touch its buckets from `since` on (the earlier ones are its history)."""
-    found = expect(series)
+    found = expect(series, since)
     marked = found.flagged | found.shift
     out: list[Anomaly] = []
     i, last = 0, len(marked) - 1

@@ -72,7 +72,7 @@ def relative(a: Anomaly) -> float | None:
 
 def points(window: kpis.Window, a: Anomaly, digits: int) -> list[dict[str, Any]]:
     """The series around the anomaly, bucket by bucket: observed, expected and the band (None where not judged)."""
-    found = expect(a.series)
+    found = expect(a.series, window.since)
     values = rates(a.series)
     first = max(window.since, a.first - AROUND[a.series.grain])
     last = min(len(values) - 1, a.last + AROUND[a.series.grain] // 2)
