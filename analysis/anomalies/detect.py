@@ -19,7 +19,7 @@ buckets in a row are back within the band; until then it is open."""
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -76,9 +76,9 @@ class Expected:
     p: np.ndarray
     judged: np.ndarray
     flagged: np.ndarray
-    shift: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    normal: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # with data, within the band
-    empty: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # no data, or nothing expected
+    shift: np.ndarray  # in a persisting shift the CUSUM found, not flagged on its own
+    normal: np.ndarray  # with data, within the band
+    empty: np.ndarray  # no data, or nothing expected
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,7 @@ class Anomaly:
     severity: str
     persistent: bool  # found by the CUSUM as a shift rather than by one bucket's test
     open: bool
+    buckets: Expected  # the whole series' judgement, for its chart
 
     @property
     def start(self) -> datetime:
@@ -163,10 +164,9 @@ def expect(series: Series, since: int | None = None) -> Expected:
         z = np.where(judged, deviation, np.nan)
     p = tail(series, obs, median, n, z, judged)
     flagged = judged & (np.abs(z) >= (Z_VALUE if series.kind == "value" else Z_MIN)) & (p < ALPHA)
-    found = Expected(median, scale, z, p, judged, flagged)
-    found.empty = ~np.isfinite(deviation)
-    found.normal = ~found.empty & (np.abs(np.nan_to_num(deviation, nan=np.inf)) < Z_MIN) & ~flagged
-    found.shift = cusum(z, judged) & ~flagged
+    empty = ~np.isfinite(deviation)
+    normal = ~empty & (np.abs(np.nan_to_num(deviation, nan=np.inf)) < Z_MIN) & ~flagged
+    found = Expected(median, scale, z, p, judged, flagged, cusum(z, judged) & ~flagged, normal, empty)
     return found
 
 
@@ -301,4 +301,4 @@ def summarise(series: Series, found: Expected, i: int, j: int, direction: int, o
     relative = (observed - centre) / centre if centre else (np.inf if observed else 0.0)
     return Anomaly(series, i, j, "up" if direction > 0 else "down", observed, centre, max(centre - width, 0.0),
                    centre + width, strongest, float(found.p[span][judged].min()),
-                   severity(relative, strongest, persistent, j - i + 1), persistent, opened)
+                   severity(relative, strongest, persistent, j - i + 1), persistent, opened, found)

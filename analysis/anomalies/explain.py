@@ -56,6 +56,11 @@ DIMENSIONS = {"device": "toString(device)", "browser": "toString(browser)", "os"
               "source": "source", "page": "{page}", "error_group": "fingerprint"}
 
 
+def dimension_pairs(dims: tuple[str, ...] | list[str], page: str) -> str:
+    """SQL for (dimension, value) tuples a row is ARRAY JOINed over, one per dimension."""
+    return ", ".join(f"('{d}', {DIMENSIONS[d].format(page=page)})" for d in dims)
+
+
 def window_of(anomaly: Anomaly, until: datetime) -> tuple[datetime, datetime]:
     end = anomaly.end or until
     return max(anomaly.start, end - LONGEST), end
@@ -82,7 +87,7 @@ def explain(store: Store, site: str, anomaly: Anomaly, until: datetime,
     in_range = "time >= {from:DateTime64(3)} AND time < {end:DateTime64(3)}"  # sessions: their site is read
     rows_of = table.replace("{range}", in_range if table.startswith("(") else f"site = {{site:String}} AND {in_range}")
     source = f", {SOURCE} AS source" if table.startswith("pageviews") else ""
-    pairs = ", ".join(f"('{d}', {DIMENSIONS[d].format(page=page)})" for d in dims)
+    pairs = dimension_pairs(dims, page)
     found = store.rows(f"""
         SELECT w, dim.1 AS dimension, dim.2 AS value, count() AS n FROM (
             SELECT *, toInt64(toUnixTimestamp(time)) AS ts, intDiv({{end_ts:Int64}} - 1 - ts, {{week:Int64}}) AS w
@@ -124,7 +129,7 @@ def traffic(store: Store, params: dict[str, Any], page: str, dims: tuple[str, ..
     """Each value's share of the scope's page views in the window: what a rate's numerator (errors, poor
     vitals, bounces) is compared with, since a rate's change is judged against its trials."""
     shown = [d for d in dims if d != "error_group"]
-    pairs = ", ".join(f"('{d}', {DIMENSIONS[d].format(page=page)})" for d in shown)
+    pairs = dimension_pairs(shown, page)
     where = f"AND {page} = {{scope_page:String}}" if "page" in scope else ""
     rows = store.rows(f"""
         SELECT dim.1 AS dimension, dim.2 AS value, count() AS n

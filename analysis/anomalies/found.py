@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from footfall.analysis.anomalies import explain, kpis
-from footfall.analysis.anomalies.detect import SEVERITIES, Z_MIN, Anomaly, Grain, detect, expect, rates
+from footfall.analysis.anomalies.detect import SEVERITIES, Z_MIN, Anomaly, Grain, detect, rates
 from footfall.store import Store
 from footfall.store.clock import iso
 
@@ -72,7 +72,7 @@ def relative(a: Anomaly) -> float | None:
 
 def points(window: kpis.Window, a: Anomaly, digits: int) -> list[dict[str, Any]]:
     """The series around the anomaly, bucket by bucket: observed, expected and the band (None where not judged)."""
-    found = expect(a.series, window.since)
+    found = a.buckets
     values = rates(a.series)
     first = max(window.since, a.first - AROUND[a.series.grain])
     last = min(len(values) - 1, a.last + AROUND[a.series.grain] // 2)

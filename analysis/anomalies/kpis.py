@@ -161,14 +161,13 @@ def series(store: Store, site: str, window: Window, patterns: tuple[str, ...] = 
         out.append(grid.series("sessions", {"source": source}, "count", sessions[(source, "n")]))
 
     groups = grid.frame()
-    for b, fingerprint, message, n in store.rows(f"""
-            SELECT {window.bucket} AS b, fingerprint, any(message), uniqExact(pageview_id) FROM errors
+    for b, fingerprint, n in store.rows(f"""
+            SELECT {window.bucket} AS b, fingerprint, uniqExact(pageview_id) FROM errors
             WHERE {range_} AND kind != 'console' AND fingerprint IN (
                 SELECT fingerprint FROM errors WHERE {range_} AND kind != 'console'
                 GROUP BY fingerprint ORDER BY count() DESC, fingerprint LIMIT {GROUPS_WATCHED})
             GROUP BY b, fingerprint""", params):
         grid.put(groups, fingerprint, b, n)
-        grid.names[fingerprint] = message
     for fingerprint, counts in groups.items():
         out.append(grid.series("error_group_rate", {"error_group": fingerprint}, "rate", counts,
                                views.get(("", "views"))))
@@ -180,7 +179,6 @@ class Grid:
 
     def __init__(self, window: Window) -> None:
         self.window = window
-        self.names: dict[str, str] = {}
 
     def frame(self) -> dict[Any, np.ndarray]:
         return {}
