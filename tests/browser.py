@@ -17,6 +17,7 @@ import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import Server, footfall, free_port, query_store
+from tests.helpers import wait_for_count
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = Path(__file__).with_name("pages")
@@ -167,16 +168,11 @@ class HostSite:
     def arrived(self, timeout_s: float = 90.0, **least: int) -> None:
         """Waits until the store holds at least `least[kind]` rows of each kind (`/events/count`'s
         types): what the test made the browser send, counted where it lands, not trusted to a pause."""
-        bearer = {"Authorization": f"Bearer {self.token}"}
         deadline = time.monotonic() + timeout_s
         for kind, wanted in least.items():
-            while True:
-                found = httpx.get(f"{self.collector}/api/v1/sites/{self.key}/events/count", params={"type": kind},
-                                  headers=bearer, timeout=30).json()["count"]
-                if found >= wanted:
-                    break
-                assert time.monotonic() < deadline, f"{found} of {wanted} {kind} rows arrived"
-                time.sleep(0.1)
+            found = wait_for_count(self.collector, self.token, kind, wanted,
+                                   timeout=max(0.0, deadline - time.monotonic()), site=self.key)
+            assert found >= wanted, f"{found} of {wanted} {kind} rows arrived"
 
     def rows(self, sql: str) -> list[list[Any]]:
         """Stops the server once the browser's beacons are in (its spool drains into the store), then
