@@ -8,8 +8,6 @@ module reads the request and encodes the answer.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -24,10 +22,9 @@ from footfall.analysis.anomalies import found, kpis
 from footfall.analysis.anomalies.detect import SEVERITIES
 from footfall.store import Store, sites
 from footfall.web import dates
-from footfall.web.operations import JSON, Answer, Operation
+from footfall.web.operations import CSV, JSON, Answer, Operation, csv_download
 from footfall.web.params import DateRange, SitePath, days_asked, guarded, query_of, site_of, site_zone
 
-CSV = "text/csv"
 LONGEST = {"hour": 35, "day": 400}  # days read at most at each grain: the last ones of the range
 CSV_COLUMNS = ("id", "kpi", "scope", "start", "end", "direction", "observed", "expected", "low", "high", "change",
                "severity", "z", "p_value", "summary")
@@ -55,15 +52,10 @@ class Anomalies(msgspec.Struct):
     anomalies: list[dict[str, Any]]
 
 
-def as_csv(answer: dict[str, Any]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for a in answer["anomalies"]:
-        row = {**a, "scope": " ".join(f"{k}={v}" for k, v in a["scope"].items()),
-               "summary": a["explanation"]["summary"]}
-        writer.writerow(["" if row[name] is None else row[name] for name in CSV_COLUMNS])
-    return out.getvalue()
+def csv_rows(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per anomaly: its scope as `key=value` pairs, its explanation's summary."""
+    return [{**a, "scope": " ".join(f"{k}={v}" for k, v in a["scope"].items()),
+             "summary": a["explanation"]["summary"]} for a in answer["anomalies"]]
 
 
 def checked_days(request: Request, grain: str) -> tuple[date, date]:
@@ -89,8 +81,7 @@ async def site_anomalies(store: Store, request: Request) -> Response:
     result = await store.run(answer, store, site, query, first, last, site_zone(request))
     if query.format == "csv":
         name = f"footfall-{site}-anomalies-{result['from']}-{result['to']}.csv"
-        return Response(as_csv(result), media_type=f"{CSV}; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return csv_download(CSV_COLUMNS, csv_rows(result), name)
     return Response(msgspec.json.encode(result), media_type=JSON)
 
 

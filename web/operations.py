@@ -3,10 +3,28 @@ Structs, its body's and answers' types. web/openapi.py makes the OpenAPI documen
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.responses import Response
+
 JSON = "application/json"
+CSV = "text/csv"
+
+
+def csv_download(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], filename: str) -> Response:
+    """A header of the columns and one line per row (a missing or null value is an empty field), as an
+    attachment named `filename`: every CSV the API and the dashboard answer."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(name) is None else row[name] for name in columns])
+    return Response(out.getvalue(), media_type=f"{CSV}; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,6 @@ computes the answer; this module reads the request and encodes it.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -24,10 +22,9 @@ from footfall.analysis import stats
 from footfall.collector.rejection import Rejected
 from footfall.store import Store, sites
 from footfall.web import dates
-from footfall.web.operations import JSON, Answer, Operation
+from footfall.web.operations import CSV, JSON, Answer, Operation, csv_download
 from footfall.web.params import Day, Query, SitePath, days_asked, guarded, query_of, site_of
 
-CSV = "text/csv"
 FILTER = ("dimension:operator:value, repeatable (all must hold); operator is, is_not, contains or pattern (* "
           "stands for one or more whole path segments); the value may hold commas and colons; dimension "
           "event (a custom event's name) narrows by=event and by=event_prop:KEY")
@@ -97,16 +94,6 @@ def answer(store: Store, site: str, query: StatsQuery, filters: list[stats.Filte
         raise Rejected(400, exc.field, str(exc)) from None
 
 
-def as_csv(found: dict[str, Any]) -> str:
-    """A header of the columns and one line per row; no value is an empty field."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(found["columns"])
-    for row in found["results"]:
-        writer.writerow(["" if row[name] is None else row[name] for name in found["columns"]])
-    return out.getvalue()
-
-
 async def site_stats(store: Store, request: Request) -> Response:
     site = site_of(request)
     query = query_of(request, StatsQuery)
@@ -118,8 +105,7 @@ async def site_stats(store: Store, request: Request) -> Response:
     found = await store.run(answer, store, site, query, filters, first, last)
     if query.format == "csv":
         name = f"footfall-{site}-stats-{found['from']}-{found['to']}.csv"
-        return Response(as_csv(found), media_type=f"{CSV}; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return csv_download(found["columns"], found["results"], name)
     return Response(msgspec.json.encode(found), media_type=JSON)
 
 

@@ -4,14 +4,14 @@ numbers in place of their formatted text), whatever page it is on."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import re
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+
+from footfall.web.operations import csv_download
 
 # How a column's values read on the page (web/templates/dashboard/_table.html); a CSV keeps the raw value.
 # `vital` is a time in ms, or a score for CLS (the row's `metric` says which).
@@ -53,14 +53,8 @@ def asked(request: Request) -> str | None:
 
 def csv_response(table: Table, *parts: str) -> Response:
     """The table as a CSV download named after `parts` (the site, the table, the days)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.key for c in table.columns])
-    for row in table.rows:
-        writer.writerow(["" if row.get(c.key) is None else row[c.key] for c in table.columns])
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", "-".join((*parts, table.name))) + ".csv"
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return csv_download([c.key for c in table.columns], table.rows, name)
 
 
 def download(asked: str, table: Table, rows: list[dict[str, Any]], *parts: str) -> Response:
